@@ -1,0 +1,109 @@
+# Makefile - the public interface of the project.  `make help` lists targets.
+#
+#   make H1          run hypothesis H1 end to end: build, ingest the corpus,
+#                    run the grid, evaluate its criteria, plot, update FINDINGS.md
+#   make findings    every hypothesis that has a grid, then FINDINGS.md
+#   make test        every unit/CLI test, then again under ASan + UBSan (CI)
+#
+# Settings ----------------------------------------------------------------
+DATA    ?= ../shared/data
+DB      ?= db/tam.db
+CC      ?= cc
+OPT     ?= -O2
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wno-unused-function
+PKGS    := libcjson yaml-0.1 sqlite3
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null || echo -I/usr/include/cjson)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lcjson -lyaml -lsqlite3)
+XCFLAGS ?=
+CFLAGS  := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(OPT) -g $(WARN) \
+           -MMD -MP -Iengine -Idb -Itools $(PKG_CFLAGS) $(XCFLAGS)
+LDLIBS  := $(PKG_LIBS) -lm
+B       ?= build
+SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+HYPS    := $(sort $(notdir $(patsubst %/grid.json,%,$(wildcard experiments/H*/grid.json))))
+
+ENGINE_SRC := $(sort $(wildcard engine/*.c))
+DB_SRC     := $(sort $(wildcard db/*.c))
+TOOL_SRC   := tools/tam.c
+HARN_SRC   := $(filter-out $(TOOL_SRC),$(sort $(wildcard tools/*.c)))
+TEST_SRC   := $(sort $(wildcard engine/tests/t_*.c tests/t_*.c))
+LIB_OBJ    := $(ENGINE_SRC:%.c=$(B)/%.o) $(DB_SRC:%.c=$(B)/%.o) $(HARN_SRC:%.c=$(B)/%.o)
+TOOL_OBJ   := $(TOOL_SRC:%.c=$(B)/%.o)
+TESTS      := $(patsubst %.c,$(B)/%,$(TEST_SRC))
+
+.PHONY: all engine deps test unit-test asan-test unit-test-asan clean distclean help \
+        ingest findings plots bench $(HYPS)
+.DEFAULT_GOAL := all
+
+all: bin/tam                          ## build the engine library and the tam CLI
+engine: $(B)/libtam.a                 ## build only the library
+
+deps: $(B)/.deps                      ## check (as root: install) the Debian packages
+$(B)/.deps: tools/deps.sh
+	@sh tools/deps.sh
+	@mkdir -p $(B) && touch $@
+
+$(B)/%.o: %.c Makefile | $(B)/.deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(B)/libtam.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+bin/tam: $(TOOL_OBJ) $(B)/libtam.a
+	@mkdir -p bin
+	$(CC) $(CFLAGS) -o $@ $(TOOL_OBJ) $(B)/libtam.a $(LDLIBS)
+
+$(B)/tam: $(TOOL_OBJ) $(B)/libtam.a
+	$(CC) $(CFLAGS) -o $@ $(TOOL_OBJ) $(B)/libtam.a $(LDLIBS)
+
+$(B)/engine/tests/%: engine/tests/%.c $(B)/libtam.a engine/tests/check.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(B)/libtam.a $(LDLIBS)
+
+$(B)/tests/%: tests/%.c $(B)/libtam.a engine/tests/check.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Iengine/tests -o $@ $< $(B)/libtam.a $(LDLIBS)
+
+test: unit-test asan-test             ## what CI runs: every test, then again under sanitizers
+
+unit-test: bin/tam $(TESTS)           ## unit and CLI tests, normal build
+	@DATA=$(DATA) TAM=bin/tam sh tests/run-unit.sh $(TESTS) tests/cli.sh
+
+asan-test:                            ## the same suite under ASan + UBSan
+	@$(MAKE) --no-print-directory B=build-asan OPT=-O1 XCFLAGS='$(SAN)' unit-test-asan
+
+unit-test-asan: $(TESTS) $(B)/tam
+	@ASAN_OPTIONS=detect_leaks=1 DATA=$(DATA) TAM=$(B)/tam sh tests/run-unit.sh $(TESTS) tests/cli.sh
+
+ingest: bin/tam                       ## load the corpus's measured requests into $(DB) (once)
+	@mkdir -p $(dir $(DB))
+	bin/tam ingest --db $(DB) --data $(DATA)
+
+# Each hypothesis: run the grid (stored runs are skipped, so this resumes),
+# evaluate the pre-registered criteria, render figures, update FINDINGS.md.
+$(HYPS): %: ingest                    ## make H1 ... : one hypothesis end to end
+	bin/tam run --grid experiments/$@/grid.json --db $(DB) --data $(DATA)
+	bin/tam report --criteria experiments/$@/criteria.json --db $(DB)
+	sh experiments/$@/plots.sh $(DB)
+	@[ -n "$(NO_FINDINGS)" ] || sh tools/findings.sh $(DB) FINDINGS.md
+
+findings: NO_FINDINGS := 1
+findings: $(HYPS)                     ## run every hypothesis (resumes), regenerate FINDINGS.md
+	sh tools/findings.sh $(DB) FINDINGS.md
+
+bench: bin/tam                        ## speed and memory on the largest corpus workload
+	bin/tam bench --data $(DATA)
+
+clean:                                ## remove build outputs (keeps the database)
+	rm -rf build build-asan bin
+
+distclean: clean                      ## also remove the database and figures
+	rm -f $(DB) $(DB)-wal $(DB)-shm plots/*.png
+
+help:                                 ## list targets
+	@grep -E '^[a-zA-Z0-9_ $$()-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+-include $(LIB_OBJ:.o=.d) $(TOOL_OBJ:.o=.d)

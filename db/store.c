@@ -1,0 +1,1315 @@
+/* db/store.c - the SQLite results store (db/store.h).
+**
+** The schema is db/schema.sql + db/views.sql, compiled in through the
+** generated db/schema_sql.h (sh db/gen-schema-h.sh).  store_open applies it
+** when the database's PRAGMA user_version or meta.sql_hash differ from this
+** build's, so an up-to-date database is opened without taking the write lock.
+**
+** Invariants:
+**   - every write is one BEGIN IMMEDIATE transaction (begin_write): the write
+**     lock is taken up front, so concurrent writers wait for each other
+**     (busy timeout STORE_BUSY_MS) instead of failing half-way;
+**   - a function that fails rolls back what it started: the database is as
+**     it was before the call (store_run_commit leaves the run 'running' and
+**     no prediction rows);
+**   - a run's predictions and its status 'ok' are written in one transaction;
+**   - a NaN double is stored as NULL;
+**   - this file never prints or exits; errors go into err[TAM_ERRLEN] and name
+**     the database path and what failed.
+*/
+#include "store.h"
+
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "schema_sql.h"
+
+#define STORE_SCHEMA_VERSION 1 /* PRAGMA user_version of this build's schema */
+#define STORE_BUSY_MS 60000    /* how long a writer waits for another one */
+
+/* The timestamp format of every run/config metadata column (UTC). */
+#define SQL_NOW "strftime('%Y-%m-%dT%H:%M:%fZ','now')"
+
+struct store {
+    sqlite3 *db;
+    char *path;          /* as given to store_open */
+    char host[256];      /* gethostname(), for stale-run detection */
+    char git_rev[128];   /* last git_rev given to store_config; "" = none */
+};
+
+/* {====================================================================
+** Helpers
+** ===================================================================== */
+
+static int db_fail(store_t *s, char *err, const char *what)
+{
+    return tam_fail(err, TAM_EDB, "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
+}
+
+static double mono_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static int is_busy(int rc)
+{
+    return (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED;
+}
+
+/* Run one statement that may find the database busy outside the busy handler
+** (BEGIN IMMEDIATE during WAL recovery, a journal-mode change), retrying until
+** STORE_BUSY_MS have passed. */
+static int exec_retry(store_t *s, const char *sql, char *err)
+{
+    double deadline = mono_seconds() + STORE_BUSY_MS / 1000.0;
+    for (;;) {
+        int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+        if (rc == SQLITE_OK)
+            return TAM_OK;
+        if (!is_busy(rc) || mono_seconds() > deadline)
+            return db_fail(s, err, sql);
+        sleep_ms(10);
+    }
+}
+
+static int begin_write(store_t *s, char *err)
+{
+    return exec_retry(s, "BEGIN IMMEDIATE", err);
+}
+
+static void rollback(store_t *s)
+{
+    if (!sqlite3_get_autocommit(s->db))
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+static int commit(store_t *s, char *err)
+{
+    int rc = exec_retry(s, "COMMIT", err);
+    if (rc != TAM_OK)
+        rollback(s);
+    return rc;
+}
+
+static int prepare(store_t *s, const char *sql, sqlite3_stmt **st, char *err)
+{
+    if (sqlite3_prepare_v2(s->db, sql, -1, st, NULL) != SQLITE_OK) {
+        *st = NULL;
+        return db_fail(s, err, "prepare");
+    }
+    return TAM_OK;
+}
+
+static void bind_real(sqlite3_stmt *st, int i, double v)
+{
+    if (isnan(v))
+        sqlite3_bind_null(st, i);
+    else
+        sqlite3_bind_double(st, i, v);
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+    if (v)
+        sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+/* Text that is NULL when empty (fixed char[] fields of trace_t). */
+static const char *nonempty(const char *v)
+{
+    return v && *v ? v : NULL;
+}
+
+static int same_text(const unsigned char *a, const char *b)
+{
+    if (!a || !b)
+        return !a && !b;
+    return strcmp((const char *)a, b) == 0;
+}
+
+static int seed_ok(unsigned long long seed, char *err)
+{
+    if (seed > (unsigned long long)INT64_MAX)
+        return tam_fail(err, TAM_EFIELD, "seed %llu does not fit a SQLite integer (max %lld)",
+                        seed, (long long)INT64_MAX);
+    return TAM_OK;
+}
+
+/* FNV-1a 64: the content fingerprint of an ingested trace and of the SQL. */
+typedef struct {
+    uint64_t h;
+} fnv_t;
+
+static void fnv_bytes(fnv_t *f, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++) {
+        f->h ^= b[i];
+        f->h *= 1099511628211ULL;
+    }
+}
+
+static void fnv_int(fnv_t *f, long long v)
+{
+    unsigned char b[8];
+    for (int i = 0; i < 8; i++)
+        b[i] = (unsigned char)((unsigned long long)v >> (8 * i));
+    fnv_bytes(f, b, 8);
+}
+
+static void fnv_real(fnv_t *f, double v)
+{
+    uint64_t u;
+    if (isnan(v))
+        v = NAN;   /* one NaN pattern */
+    if (v == 0.0)
+        v = 0.0;   /* -0 == 0 */
+    memcpy(&u, &v, 8);
+    fnv_int(f, (long long)u);
+}
+
+static void fnv_str(fnv_t *f, const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    fnv_int(f, (long long)n);
+    fnv_bytes(f, s ? s : "", n);
+}
+
+static void fnv_hex(const fnv_t *f, char out[17])
+{
+    snprintf(out, 17, "%016llx", (unsigned long long)f->h);
+}
+
+/* }==================================================================== */
+
+/* {====================================================================
+** Open, schema, stale runs
+** ===================================================================== */
+
+const char *store_schema_sql(void)
+{
+    return store_schema_text;
+}
+
+const char *store_views_sql(void)
+{
+    return store_views_text;
+}
+
+static void sql_hash(char out[17])
+{
+    fnv_t f = {14695981039346656037ULL};
+    fnv_int(&f, STORE_SCHEMA_VERSION);
+    fnv_str(&f, store_schema_text);
+    fnv_str(&f, store_views_text);
+    fnv_hex(&f, out);
+}
+
+/* The database's schema version and meta.sql_hash ("" when absent). */
+static int schema_state(store_t *s, int *version, char hash[17], char *err)
+{
+    sqlite3_stmt *st;
+    *version = 0;
+    hash[0] = '\0';
+    int rc = prepare(s, "PRAGMA user_version", &st, err);
+    if (rc != TAM_OK)
+        return rc;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        *version = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    if (*version == 0)
+        return TAM_OK;
+    if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = 'sql_hash'", -1, &st,
+                           NULL) != SQLITE_OK)
+        return TAM_OK; /* no meta table: the SQL must be applied */
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+        snprintf(hash, 17, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    return TAM_OK;
+}
+
+static int apply_schema(store_t *s, char *err)
+{
+    char want[17], have[17];
+    int version, rc;
+    sql_hash(want);
+    if ((rc = schema_state(s, &version, have, err)) != TAM_OK)
+        return rc;
+    if (version == STORE_SCHEMA_VERSION && strcmp(have, want) == 0)
+        return TAM_OK;
+    if (version > STORE_SCHEMA_VERSION)
+        return tam_fail(err, TAM_EDB,
+                        "%s: schema version %d is newer than this build's (%d); rebuild tam",
+                        s->path, version, STORE_SCHEMA_VERSION);
+    if ((rc = begin_write(s, err)) != TAM_OK)
+        return rc;
+    /* Another process may have applied it while we waited for the lock. */
+    if ((rc = schema_state(s, &version, have, err)) != TAM_OK) {
+        rollback(s);
+        return rc;
+    }
+    if (version == STORE_SCHEMA_VERSION && strcmp(have, want) == 0) {
+        rollback(s);
+        return TAM_OK;
+    }
+    if (version != 0 && version != STORE_SCHEMA_VERSION) {
+        rollback(s);
+        return tam_fail(err, TAM_EDB,
+                        "%s: schema version %d, this build has %d and no migration from it",
+                        s->path, version, STORE_SCHEMA_VERSION);
+    }
+    char *msg = NULL;
+    if (sqlite3_exec(s->db, store_schema_text, NULL, NULL, &msg) != SQLITE_OK ||
+        sqlite3_exec(s->db, store_views_text, NULL, NULL, &msg) != SQLITE_OK) {
+        rc = tam_fail(err, TAM_EDB, "%s: applying the schema: %s", s->path,
+                      msg ? msg : sqlite3_errmsg(s->db));
+        sqlite3_free(msg);
+        rollback(s);
+        return rc;
+    }
+    char sql[160];
+    snprintf(sql, sizeof sql,
+             "INSERT OR REPLACE INTO meta(key, value) VALUES ('sql_hash', '%s');"
+             "PRAGMA user_version = %d;",
+             want, STORE_SCHEMA_VERSION);
+    if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+        rc = db_fail(s, err, "recording the schema version");
+        rollback(s);
+        return rc;
+    }
+    return commit(s, err);
+}
+
+/* Runs of this host left 'running' by a process that no longer exists
+** become 'failed' with error 'interrupted'.  A pid that exists (even if it
+** is now another program) is left alone: false negatives only. */
+static int mark_stale(store_t *s, char *err)
+{
+    sqlite3_stmt *st;
+    long long *ids = NULL;
+    int n = 0, cap = 0, rc;
+    if ((rc = prepare(s, "SELECT id, pid FROM runs WHERE status = 'running' AND host = ?1", &st,
+                      err)) != TAM_OK)
+        return rc;
+    sqlite3_bind_text(st, 1, s->host, -1, SQLITE_STATIC);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (sqlite3_column_type(st, 1) != SQLITE_INTEGER)
+            continue;
+        long long pid = sqlite3_column_int64(st, 1);
+        if (pid <= 0 || pid > INT32_MAX || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+            continue;
+        if (n == cap) {
+            cap = cap ? 2 * cap : 16;
+            long long *grown = realloc(ids, (size_t)cap * sizeof *ids);
+            if (!grown) {
+                free(ids);
+                sqlite3_finalize(st);
+                return tam_fail(err, TAM_ENOMEM, "%s: out of memory", s->path);
+            }
+            ids = grown;
+        }
+        ids[n++] = sqlite3_column_int64(st, 0);
+    }
+    if (rc != SQLITE_DONE) {
+        rc = db_fail(s, err, "looking for stale runs");
+        sqlite3_finalize(st);
+        free(ids);
+        return rc;
+    }
+    sqlite3_finalize(st);
+    if (n == 0)
+        return TAM_OK;
+    if ((rc = begin_write(s, err)) != TAM_OK) {
+        free(ids);
+        return rc;
+    }
+    if ((rc = prepare(s,
+                      "UPDATE runs SET status = 'failed', error = 'interrupted', finished = " SQL_NOW
+                      " WHERE id = ?1 AND status = 'running'",
+                      &st, err)) != TAM_OK) {
+        rollback(s);
+        free(ids);
+        return rc;
+    }
+    for (int i = 0; i < n; i++) {
+        sqlite3_bind_int64(st, 1, ids[i]);
+        if (sqlite3_step(st) != SQLITE_DONE) {
+            rc = db_fail(s, err, "marking a stale run failed");
+            sqlite3_finalize(st);
+            rollback(s);
+            free(ids);
+            return rc;
+        }
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    free(ids);
+    return commit(s, err);
+}
+
+int store_open(const char *path, store_t **out, char *err)
+{
+    *out = NULL;
+    if (!path || !*path)
+        return tam_fail(err, TAM_EDB, "store_open: empty database path");
+    store_t *s = calloc(1, sizeof *s);
+    if (!s || !(s->path = strdup(path))) {
+        free(s);
+        return tam_fail(err, TAM_ENOMEM, "%s: out of memory", path);
+    }
+    if (gethostname(s->host, sizeof s->host - 1) != 0)
+        snprintf(s->host, sizeof s->host, "unknown");
+    int rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    if (rc != SQLITE_OK) {
+        rc = tam_fail(err, TAM_EDB,
+                      "%s: cannot open the database: %s (does its folder exist, and is it "
+                      "writable?)",
+                      path, s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+        store_close(s);
+        return rc;
+    }
+    sqlite3_busy_timeout(s->db, STORE_BUSY_MS);
+    /* journal_mode touches the file first: a file that is not a database
+    ** fails here, with SQLite's "file is not a database". */
+    if ((rc = exec_retry(s, "PRAGMA journal_mode = WAL", err)) != TAM_OK ||
+        (rc = exec_retry(s, "PRAGMA synchronous = NORMAL", err)) != TAM_OK ||
+        (rc = exec_retry(s, "PRAGMA foreign_keys = ON", err)) != TAM_OK ||
+        (rc = exec_retry(s, "PRAGMA cache_size = -65536", err)) != TAM_OK ||
+        (rc = apply_schema(s, err)) != TAM_OK || (rc = mark_stale(s, err)) != TAM_OK) {
+        store_close(s);
+        return rc;
+    }
+    *out = s;
+    return TAM_OK;
+}
+
+void store_close(store_t *s)
+{
+    if (!s)
+        return;
+    sqlite3_close(s->db);
+    free(s->path);
+    free(s);
+}
+
+const char *store_path(const store_t *s)
+{
+    return s->path;
+}
+
+void *store_handle(store_t *s)
+{
+    return s->db;
+}
+
+/* }==================================================================== */
+
+/* {====================================================================
+** Ground truth
+** ===================================================================== */
+
+static const char *kind_name(arrival_kind_t k)
+{
+    switch (k) {
+    case ARR_REPLAY: return "replay";
+    case ARR_SYNCHRONOUS: return "synchronous";
+    case ARR_THROUGHPUT: return "throughput";
+    case ARR_CONSTANT: return "constant";
+    case ARR_POISSON: return "poisson";
+    }
+    return NULL;
+}
+
+/* Fingerprint of everything ingest stores from the trace (not the path, not
+** the seed-dependent prefix groups). */
+static void trace_hash(const trace_t *t, char out[17])
+{
+    fnv_t f = {14695981039346656037ULL};
+    fnv_str(&f, t->format);
+    fnv_str(&f, t->model_id);
+    long long ints[] = {t->tp, t->max_num_batched_tokens, t->max_num_seqs, t->max_model_len,
+                        t->kv_blocks, t->block_size, t->n_prefix_groups, t->prefix_len,
+                        t->users_per_group, t->n_units, t->n_points, t->n_req};
+    for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++)
+        fnv_int(&f, ints[i]);
+    for (int i = 0; i < t->n_points; i++) {
+        const trace_point_t *p = &t->points[i];
+        fnv_str(&f, p->name);
+        fnv_int(&f, p->unit);
+        fnv_int(&f, p->kind);
+        fnv_real(&f, p->rate);
+        fnv_int(&f, p->max_concurrency);
+        fnv_int(&f, p->warm_prefix);
+        fnv_int(&f, p->is_lowest);
+        fnv_int(&f, p->is_highest);
+        fnv_real(&f, p->t_start);
+        fnv_real(&f, p->t_end);
+    }
+    for (int i = 0; i < t->n_req; i++) {
+        const trace_req_t *r = &t->req[i];
+        fnv_int(&f, r->index);
+        fnv_int(&f, r->point);
+        fnv_real(&f, r->t_send);
+        fnv_int(&f, r->in_tokens);
+        fnv_int(&f, r->out_tokens);
+        fnv_int(&f, r->out_client);
+        fnv_int(&f, r->prefix_tokens);
+        fnv_int(&f, r->ok);
+        fnv_real(&f, r->ok ? r->ttft : NAN);
+        fnv_real(&f, r->ok ? r->e2e : NAN);
+    }
+    fnv_hex(&f, out);
+}
+
+static int ingest_check(const exp_meta_t *m, const trace_t *t, char *err)
+{
+    if (!m || !m->id || !*m->id)
+        return tam_fail(err, TAM_EFIELD, "store_ingest: experiment id missing");
+    if (!t)
+        return tam_fail(err, TAM_EFIELD, "store_ingest: %s: no trace", m->id);
+    if (t->n_points < 1 || !t->points)
+        return tam_fail(err, TAM_EFIELD, "store_ingest: %s: trace has no load points", m->id);
+    if (t->n_req < 0 || (t->n_req > 0 && !t->req))
+        return tam_fail(err, TAM_EFIELD, "store_ingest: %s: n_req %d without requests", m->id,
+                        t->n_req);
+    if (m->tp > 0 && t->tp > 0 && m->tp != t->tp)
+        return tam_fail(err, TAM_EFIELD, "store_ingest: %s: manifest tp %d but trace tp %d",
+                        m->id, m->tp, t->tp);
+    for (int i = 0; i < t->n_points; i++)
+        if (!kind_name(t->points[i].kind))
+            return tam_fail(err, TAM_EFIELD, "store_ingest: %s: point %d: arrival kind %d",
+                            m->id, i, (int)t->points[i].kind);
+    for (int i = 0; i < t->n_req; i++)
+        if (t->req[i].point < 0 || t->req[i].point >= t->n_points)
+            return tam_fail(err, TAM_EFIELD,
+                            "store_ingest: %s: request %d: point %d outside 0..%d", m->id,
+                            t->req[i].index, t->req[i].point, t->n_points - 1);
+    return TAM_OK;
+}
+
+/* The experiment is already stored: TAM_OK when it matches (meta and
+** content), else an error naming the first difference. */
+static int ingest_compare(store_t *s, sqlite3_stmt *st, const exp_meta_t *m, const trace_t *t,
+                          const char *hash, char *err)
+{
+    int tp = m->tp > 0 ? m->tp : t->tp;
+    const char *field = NULL;
+    if (sqlite3_column_int(st, 6) != t->n_req)
+        return tam_fail(err, TAM_ECHECK,
+                        "%s: experiment %s is stored with %d requests but this trace has %d; "
+                        "ground truth is never replaced (use a fresh database)",
+                        s->path, m->id, sqlite3_column_int(st, 6), t->n_req);
+    if (!same_text(sqlite3_column_text(st, 7), hash))
+        return tam_fail(err, TAM_ECHECK,
+                        "%s: experiment %s is stored with other content (hash %s, now %s): the "
+                        "data or the trace loader changed; use a fresh database",
+                        s->path, m->id, (const char *)sqlite3_column_text(st, 7), hash);
+    if (sqlite3_column_int(st, 0) != m->number)
+        field = "number";
+    else if (!same_text(sqlite3_column_text(st, 1), m->family))
+        field = "family";
+    else if (!same_text(sqlite3_column_text(st, 2), m->attention))
+        field = "attention";
+    else if (!same_text(sqlite3_column_text(st, 3), m->heavy))
+        field = "heavy";
+    else if (!same_text(sqlite3_column_text(st, 4), m->model))
+        field = "model";
+    else if (sqlite3_column_int(st, 5) != tp)
+        field = "tp";
+    if (field)
+        return tam_fail(err, TAM_ECHECK,
+                        "%s: experiment %s is stored with another manifest %s; use a fresh "
+                        "database or fix the manifest",
+                        s->path, m->id, field);
+    return TAM_OK;
+}
+
+static int ingest_insert(store_t *s, const exp_meta_t *m, const trace_t *t, const char *hash,
+                         char *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc, n_ok = 0;
+    for (int i = 0; i < t->n_req; i++)
+        n_ok += t->req[i].ok != 0;
+    if ((rc = prepare(s,
+                      "INSERT INTO experiments(id, number, family, attention, heavy, model, "
+                      "model_id, tp, format, path, max_num_batched_tokens, max_num_seqs, "
+                      "max_model_len, kv_blocks, block_size, n_prefix_groups, prefix_len, "
+                      "users_per_group, n_units, n_points, n_requests, n_ok, content_hash) "
+                      "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,"
+                      "?19,?20,?21,?22,?23)",
+                      &st, err)) != TAM_OK)
+        return rc;
+    bind_text(st, 1, m->id);
+    sqlite3_bind_int(st, 2, m->number);
+    bind_text(st, 3, m->family);
+    bind_text(st, 4, m->attention);
+    bind_text(st, 5, m->heavy);
+    bind_text(st, 6, m->model);
+    bind_text(st, 7, nonempty(t->model_id));
+    sqlite3_bind_int(st, 8, m->tp > 0 ? m->tp : t->tp);
+    bind_text(st, 9, t->format);
+    bind_text(st, 10, t->path);
+    int ints[] = {t->max_num_batched_tokens, t->max_num_seqs, t->max_model_len, t->kv_blocks,
+                  t->block_size, t->n_prefix_groups, t->prefix_len, t->users_per_group,
+                  t->n_units, t->n_points, t->n_req, n_ok};
+    for (int i = 0; i < 12; i++)
+        sqlite3_bind_int(st, 11 + i, ints[i]);
+    bind_text(st, 23, hash);
+    if (sqlite3_step(st) != SQLITE_DONE) {
+        rc = db_fail(s, err, "inserting the experiment");
+        sqlite3_finalize(st);
+        return rc;
+    }
+    sqlite3_finalize(st);
+
+    if ((rc = prepare(s,
+                      "INSERT INTO load_points(experiment_id, point, name, unit, kind, rate, "
+                      "max_concurrency, warm_prefix, is_lowest, is_highest, t_start, t_end) "
+                      "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)",
+                      &st, err)) != TAM_OK)
+        return rc;
+    for (int i = 0; i < t->n_points; i++) {
+        const trace_point_t *p = &t->points[i];
+        bind_text(st, 1, m->id);
+        sqlite3_bind_int(st, 2, i);
+        bind_text(st, 3, p->name);
+        sqlite3_bind_int(st, 4, p->unit);
+        bind_text(st, 5, kind_name(p->kind));
+        bind_real(st, 6, p->rate > 0 ? p->rate : NAN);
+        if (p->max_concurrency > 0)
+            sqlite3_bind_int(st, 7, p->max_concurrency);
+        else
+            sqlite3_bind_null(st, 7);
+        sqlite3_bind_int(st, 8, p->warm_prefix != 0);
+        sqlite3_bind_int(st, 9, p->is_lowest != 0);
+        sqlite3_bind_int(st, 10, p->is_highest != 0);
+        bind_real(st, 11, p->t_start);
+        bind_real(st, 12, p->t_end);
+        if (sqlite3_step(st) != SQLITE_DONE) {
+            char what[96];
+            snprintf(what, sizeof what, "inserting load point %d", i);
+            rc = db_fail(s, err, what);
+            sqlite3_finalize(st);
+            return rc;
+        }
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+
+    if ((rc = prepare(s,
+                      "INSERT INTO measured(experiment_id, req_index, point, t_send, ok, "
+                      "in_tokens, out_tokens, out_client, prefix_tokens, ttft, e2e) "
+                      "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
+                      &st, err)) != TAM_OK)
+        return rc;
+    bind_text(st, 1, m->id);
+    for (int i = 0; i < t->n_req; i++) {
+        const trace_req_t *r = &t->req[i];
+        sqlite3_bind_int(st, 2, r->index);
+        sqlite3_bind_int(st, 3, r->point);
+        bind_real(st, 4, r->t_send);
+        sqlite3_bind_int(st, 5, r->ok != 0);
+        sqlite3_bind_int(st, 6, r->in_tokens);
+        sqlite3_bind_int(st, 7, r->out_tokens);
+        if (r->out_client >= 0)
+            sqlite3_bind_int(st, 8, r->out_client);
+        else
+            sqlite3_bind_null(st, 8);
+        sqlite3_bind_int(st, 9, r->prefix_tokens);
+        bind_real(st, 10, r->ok ? r->ttft : NAN);
+        bind_real(st, 11, r->ok ? r->e2e : NAN);
+        if (sqlite3_step(st) != SQLITE_DONE) {
+            char what[96];
+            snprintf(what, sizeof what, "inserting measured request %d", r->index);
+            rc = db_fail(s, err, what);
+            sqlite3_finalize(st);
+            return rc;
+        }
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    return TAM_OK;
+}
+
+int store_ingest(store_t *s, const exp_meta_t *meta, const trace_t *t, char *err)
+{
+    int rc;
+    char hash[17];
+    if ((rc = ingest_check(meta, t, err)) != TAM_OK)
+        return rc;
+    trace_hash(t, hash);
+    if ((rc = begin_write(s, err)) != TAM_OK)
+        return rc;
+    sqlite3_stmt *st;
+    if ((rc = prepare(s,
+                      "SELECT number, family, attention, heavy, model, tp, n_requests, "
+                      "content_hash FROM experiments WHERE id = ?1",
+                      &st, err)) != TAM_OK) {
+        rollback(s);
+        return rc;
+    }
+    bind_text(st, 1, meta->id);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        rc = ingest_compare(s, st, meta, t, hash, err);
+        sqlite3_finalize(st);
+        rollback(s); /* nothing was written */
+        return rc;
+    }
+    if (step != SQLITE_DONE) {
+        rc = db_fail(s, err, "looking up the experiment");
+        sqlite3_finalize(st);
+        rollback(s);
+        return rc;
+    }
+    sqlite3_finalize(st);
+    if ((rc = ingest_insert(s, meta, t, hash, err)) != TAM_OK) {
+        rollback(s);
+        return rc;
+    }
+    return commit(s, err);
+}
+
+int store_has_experiment(store_t *s, const char *id, int *has, char *err)
+{
+    sqlite3_stmt *st;
+    int rc;
+    *has = 0;
+    if ((rc = prepare(s, "SELECT 1 FROM experiments WHERE id = ?1", &st, err)) != TAM_OK)
+        return rc;
+    bind_text(st, 1, id);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW)
+        *has = 1;
+    else if (step != SQLITE_DONE)
+        rc = db_fail(s, err, "looking up the experiment");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* }==================================================================== */
+
+/* {====================================================================
+** Configurations, arms, runs
+** ===================================================================== */
+
+int store_config(store_t *s, const char *name, const char *canonical_json, const char *hash,
+                 const char *git_rev, long long *config_id, char *err)
+{
+    sqlite3_stmt *st;
+    int rc;
+    *config_id = 0;
+    if (!name || !canonical_json || !hash || !*hash)
+        return tam_fail(err, TAM_EFIELD, "store_config: name, canonical_json and hash are required");
+    if (git_rev && *git_rev)
+        snprintf(s->git_rev, sizeof s->git_rev, "%s", git_rev);
+    if ((rc = begin_write(s, err)) != TAM_OK)
+        return rc;
+    if ((rc = prepare(s, "SELECT id, canonical_json FROM configs WHERE hash = ?1", &st, err)) !=
+        TAM_OK) {
+        rollback(s);
+        return rc;
+    }
+    bind_text(st, 1, hash);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        if (!same_text(sqlite3_column_text(st, 1), canonical_json))
+            rc = tam_fail(err, TAM_ECHECK,
+                          "%s: config hash %s is stored with another canonical_json (config %lld): "
+                          "the hash does not identify the JSON",
+                          s->path, hash, (long long)sqlite3_column_int64(st, 0));
+        else
+            *config_id = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+        rollback(s);
+        return rc;
+    }
+    if (step != SQLITE_DONE) {
+        rc = db_fail(s, err, "looking up the config");
+        sqlite3_finalize(st);
+        rollback(s);
+        return rc;
+    }
+    sqlite3_finalize(st);
+    if ((rc = prepare(s,
+                      "INSERT INTO configs(name, hash, canonical_json, git_rev, created) "
+                      "VALUES (?1, ?2, ?3, ?4, " SQL_NOW ")",
+                      &st, err)) != TAM_OK) {
+        rollback(s);
+        return rc;
+    }
+    bind_text(st, 1, name);
+    bind_text(st, 2, hash);
+    bind_text(st, 3, canonical_json);
+    bind_text(st, 4, nonempty(git_rev));
+    if (sqlite3_step(st) != SQLITE_DONE) {
+        rc = db_fail(s, err, "inserting the config");
+        sqlite3_finalize(st);
+        rollback(s);
+        return rc;
+    }
+    sqlite3_finalize(st);
+    *config_id = sqlite3_last_insert_rowid(s->db);
+    if ((rc = commit(s, err)) != TAM_OK)
+        *config_id = 0;
+    return rc;
+}
+
+/* INSERT OR IGNORE the arm; inside the caller's transaction. */
+static int arm_insert(store_t *s, const char *hypothesis, const char *label, long long config_id,
+                      char *err)
+{
+    sqlite3_stmt *st;
+    int rc;
+    if ((rc = prepare(s, "INSERT OR IGNORE INTO arms(hypothesis, label, config_id) VALUES (?1,?2,?3)",
+                      &st, err)) != TAM_OK)
+        return rc;
+    bind_text(st, 1, hypothesis);
+    bind_text(st, 2, label);
+    sqlite3_bind_int64(st, 3, config_id);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        rc = db_fail(s, err, "recording the grid arm");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int store_arm(store_t *s, const char *hypothesis, const char *label, long long config_id,
+              char *err)
+{
+    int rc;
+    if (!hypothesis || !label)
+        return tam_fail(err, TAM_EFIELD, "store_arm: hypothesis and label are required");
+    if ((rc = begin_write(s, err)) != TAM_OK)
+        return rc;
+    if ((rc = arm_insert(s, hypothesis, label, config_id, err)) != TAM_OK) {
+        rollback(s);
+        return rc;
+    }
+    return commit(s, err);
+}
+
+int store_run_find_ok(store_t *s, long long config_id, const char *exp_id, unsigned long long seed,
+                      long long *run_id, char *err)
+{
+    sqlite3_stmt *st;
+    int rc;
+    *run_id = 0;
+    if ((rc = seed_ok(seed, err)) != TAM_OK)
+        return rc;
+    if ((rc = prepare(s,
+                      "SELECT max(id) FROM runs WHERE config_id = ?1 AND experiment_id = ?2 "
+                      "AND seed = ?3 AND status = 'ok'",
+                      &st, err)) != TAM_OK)
+        return rc;
+    sqlite3_bind_int64(st, 1, config_id);
+    bind_text(st, 2, exp_id);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)seed);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        *run_id = sqlite3_column_int64(st, 0); /* NULL -> 0 */
+    else
+        rc = db_fail(s, err, "looking up an ok run");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int store_run_begin(store_t *s, long long config_id, const char *exp_id, unsigned long long seed,
+                    const char *hypothesis, const char *label, long long *run_id, char *err)
+{
+    sqlite3_stmt *st;
+    int rc;
+    *run_id = 0;
+    if ((rc = seed_ok(seed, err)) != TAM_OK)
+        return rc;
+    if (!exp_id)
+        return tam_fail(err, TAM_EFIELD, "store_run_begin: experiment id missing");
+    if ((rc = begin_write(s, err)) != TAM_OK)
+        return rc;
+    /* Clear messages for the two foreign keys. */
+    if ((rc = prepare(s,
+                      "SELECT (SELECT count(*) FROM configs WHERE id = ?1), "
+                      "(SELECT count(*) FROM experiments WHERE id = ?2)",
+                      &st, err)) != TAM_OK) {
+        rollback(s);
+        return rc;
+    }
+    sqlite3_bind_int64(st, 1, config_id);
+    bind_text(st, 2, exp_id);
+    if (sqlite3_step(st) != SQLITE_ROW)
+        rc = db_fail(s, err, "checking the run's config and experiment");
+    else if (sqlite3_column_int(st, 0) == 0)
+        rc = tam_fail(err, TAM_EFIELD, "%s: store_run_begin: no config %lld", s->path, config_id);
+    else if (sqlite3_column_int(st, 1) == 0)
+        rc = tam_fail(err, TAM_EFIELD, "%s: store_run_begin: experiment %s is not ingested",
+                      s->path, exp_id);
+    sqlite3_finalize(st);
+    if (rc != TAM_OK) {
+        rollback(s);
+        return rc;
+    }
+    if ((rc = prepare(s,
+                      "INSERT INTO runs(config_id, experiment_id, seed, hypothesis, label, status, "
+                      "git_rev, pid, host, started) VALUES (?1, ?2, ?3, ?4, ?5, 'running', "
+                      "coalesce(?6, (SELECT git_rev FROM configs WHERE id = ?1)), ?7, ?8, " SQL_NOW
+                      ")",
+                      &st, err)) != TAM_OK) {
+        rollback(s);
+        return rc;
+    }
+    sqlite3_bind_int64(st, 1, config_id);
+    bind_text(st, 2, exp_id);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)seed);
+    bind_text(st, 4, hypothesis);
+    bind_text(st, 5, label);
+    bind_text(st, 6, nonempty(s->git_rev));
+    sqlite3_bind_int64(st, 7, (sqlite3_int64)getpid());
+    bind_text(st, 8, s->host);
+    if (sqlite3_step(st) != SQLITE_DONE) {
+        rc = db_fail(s, err, "inserting the run");
+        sqlite3_finalize(st);
+        rollback(s);
+        return rc;
+    }
+    sqlite3_finalize(st);
+    long long id = sqlite3_last_insert_rowid(s->db);
+    if (hypothesis && label && (rc = arm_insert(s, hypothesis, label, config_id, err)) != TAM_OK) {
+        rollback(s);
+        return rc;
+    }
+    if ((rc = commit(s, err)) == TAM_OK)
+        *run_id = id;
+    return rc;
+}
+
+/* Order of predictions by req_index (qsort context through a file static is
+** not re-entrant; sort (req_index, position) pairs instead). */
+typedef struct {
+    int req_index;
+    int pos;
+} pred_key_t;
+
+static int pred_key_cmp(const void *a, const void *b)
+{
+    const pred_key_t *x = a, *y = b;
+    if (x->req_index != y->req_index)
+        return x->req_index < y->req_index ? -1 : 1;
+    return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+/* predictions.first_token/last_token are generated as arrival + ttft/e2e:
+** the engine's timestamp t must be that sum to within 1 ns (both NaN when
+** the latency is undefined), or storing it would change it. */
+static int time_matches(double t, double arrival, double latency)
+{
+    double sum = arrival + latency;
+    if (isnan(sum))
+        return isnan(t);
+    return fabs(t - sum) <= 1e-9;
+}
+
+/* Inside the commit transaction: the run must exist and be 'running';
+** returns its experiment id (malloc'd) in *exp_id. */
+static int run_running(store_t *s, long long run_id, char **exp_id, char *err)
+{
+    sqlite3_stmt *st;
+    int rc;
+    *exp_id = NULL;
+    if ((rc = prepare(s, "SELECT status, experiment_id FROM runs WHERE id = ?1", &st, err)) !=
+        TAM_OK)
+        return rc;
+    sqlite3_bind_int64(st, 1, run_id);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_DONE)
+        rc = tam_fail(err, TAM_EFIELD, "%s: no run %lld", s->path, run_id);
+    else if (step != SQLITE_ROW)
+        rc = db_fail(s, err, "looking up the run");
+    else if (!same_text(sqlite3_column_text(st, 0), "running"))
+        rc = tam_fail(err, TAM_EFIELD, "%s: run %lld is '%s', not 'running'", s->path, run_id,
+                      (const char *)sqlite3_column_text(st, 0));
+    else if (!(*exp_id = strdup((const char *)sqlite3_column_text(st, 1))))
+        rc = tam_fail(err, TAM_ENOMEM, "%s: out of memory", s->path);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Every prediction must have a measured twin at the same load point.  The
+** experiment's (req_index, point) pairs are read in key order and merged
+** with the sorted predictions: one sequential scan instead of n lookups. */
+static int check_twins(store_t *s, long long run_id, const char *exp_id, const pred_t *p,
+                       const pred_key_t *order, int n, char *err)
+{
+    sqlite3_stmt *st;
+    int rc, k = 0, step;
+    if ((rc = prepare(s,
+                      "SELECT req_index, point FROM measured WHERE experiment_id = ?1 "
+                      "ORDER BY req_index",
+                      &st, err)) != TAM_OK)
+        return rc;
+    bind_text(st, 1, exp_id);
+    while (k < n && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        int idx = sqlite3_column_int(st, 0), point = sqlite3_column_int(st, 1);
+        if (order[k].req_index < idx)
+            break; /* no twin for order[k] */
+        if (order[k].req_index == idx) {
+            const pred_t *q = &p[order[k].pos];
+            if (q->point != point) {
+                rc = tam_fail(err, TAM_EFIELD,
+                              "%s: run %lld: req_index %d predicted at point %d but measured "
+                              "at point %d",
+                              s->path, run_id, idx, q->point, point);
+                break;
+            }
+            k++;
+        }
+    }
+    if (rc == TAM_OK && k < n) {
+        if (step != SQLITE_ROW && step != SQLITE_DONE)
+            rc = db_fail(s, err, "reading the measured requests");
+        else
+            rc = tam_fail(err, TAM_EFIELD, "%s: run %lld: req_index %d has no measured request in %s",
+                          s->path, run_id, order[k].req_index, exp_id);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Rows per INSERT statement: multi-row VALUES lists cut the per-row cost of
+** the statement machinery (11 parameters a row; SQLite allows 32766). */
+#define PRED_COLS 11
+#define PRED_BATCH 50
+
+static int prepare_pred_insert(store_t *s, int rows, sqlite3_stmt **st, char *err)
+{
+    static const char head[] = "INSERT INTO predictions(run_id, req_index, point, arrival, "
+                               "scheduled, ttft, tpot, e2e, preemptions, prefix_hit_tokens, "
+                               "rejected) VALUES ";
+    static const char row[] = "(?,?,?,?,?,?,?,?,?,?,?)";
+    size_t len = sizeof head + (size_t)rows * sizeof row;
+    char *sql = malloc(len), *w = sql;
+    if (!sql)
+        return tam_fail(err, TAM_ENOMEM, "%s: out of memory", s->path);
+    w += sprintf(w, "%s", head);
+    for (int i = 0; i < rows; i++)
+        w += sprintf(w, "%s%s", i ? "," : "", row);
+    int rc = prepare(s, sql, st, err);
+    free(sql);
+    return rc;
+}
+
+static void bind_pred(sqlite3_stmt *st, int base, long long run_id, const pred_t *q)
+{
+    sqlite3_bind_int64(st, base + 1, run_id);
+    sqlite3_bind_int(st, base + 2, q->req_index);
+    sqlite3_bind_int(st, base + 3, q->point);
+    bind_real(st, base + 4, q->arrival);
+    bind_real(st, base + 5, q->scheduled);
+    bind_real(st, base + 6, q->ttft);
+    bind_real(st, base + 7, q->tpot);
+    bind_real(st, base + 8, q->e2e);
+    sqlite3_bind_int(st, base + 9, q->preemptions);
+    sqlite3_bind_int(st, base + 10, q->prefix_hit_tokens);
+    sqlite3_bind_int(st, base + 11, q->rejected != 0);
+}
+
+static int insert_predictions(store_t *s, long long run_id, const pred_t *p,
+                              const pred_key_t *order, int n, char *err)
+{
+    sqlite3_stmt *batch = NULL, *one = NULL;
+    int rc, k = 0;
+    if ((rc = prepare_pred_insert(s, PRED_BATCH, &batch, err)) != TAM_OK)
+        return rc;
+    if ((rc = prepare_pred_insert(s, 1, &one, err)) != TAM_OK) {
+        sqlite3_finalize(batch);
+        return rc;
+    }
+    while (k < n) {
+        int rows = n - k >= PRED_BATCH ? PRED_BATCH : 1;
+        sqlite3_stmt *st = rows == PRED_BATCH ? batch : one;
+        for (int i = 0; i < rows; i++)
+            bind_pred(st, i * PRED_COLS, run_id, &p[order[k + i].pos]);
+        if (sqlite3_step(st) != SQLITE_DONE) {
+            char what[96];
+            snprintf(what, sizeof what, "run %lld: inserting the predictions from req_index %d",
+                     run_id, order[k].req_index);
+            rc = db_fail(s, err, what);
+            break;
+        }
+        sqlite3_reset(st);
+        k += rows;
+    }
+    sqlite3_finalize(batch);
+    sqlite3_finalize(one);
+    return rc;
+}
+
+static int run_mark_ok(store_t *s, long long run_id, int n, const run_stats_t *rs, char *err)
+{
+    sqlite3_stmt *st;
+    int rc;
+    if ((rc = prepare(s,
+                      "UPDATE runs SET status = 'ok', error = NULL, finished = " SQL_NOW ", "
+                      "n_predictions = ?2, steps = ?3, sim_seconds = ?4, wall_seconds = ?5, "
+                      "preemptions = ?6, rejected = ?7, mean_batch = ?8, busy_fraction = ?9 "
+                      "WHERE id = ?1 AND status = 'running'",
+                      &st, err)) != TAM_OK)
+        return rc;
+    sqlite3_bind_int64(st, 1, run_id);
+    sqlite3_bind_int(st, 2, n);
+    if (rs) {
+        sqlite3_bind_int64(st, 3, rs->steps);
+        bind_real(st, 4, rs->sim_seconds);
+        bind_real(st, 5, rs->wall_seconds);
+        sqlite3_bind_int64(st, 6, rs->preemptions);
+        sqlite3_bind_int(st, 7, rs->rejected);
+        bind_real(st, 8, rs->mean_batch);
+        bind_real(st, 9, rs->busy_fraction);
+    } /* else: unbound parameters are NULL */
+    if (sqlite3_step(st) != SQLITE_DONE)
+        rc = db_fail(s, err, "marking the run ok");
+    else if (sqlite3_changes(s->db) != 1)
+        rc = tam_fail(err, TAM_EDB, "%s: run %lld changed status during its commit", s->path,
+                      run_id);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int store_run_commit(store_t *s, long long run_id, const pred_t *p, int n, const run_stats_t *st,
+                     char *err)
+{
+    int rc;
+    if (n < 0 || (n > 0 && !p))
+        return tam_fail(err, TAM_EFIELD, "store_run_commit: run %lld: %d predictions", run_id, n);
+    /* Sort by req_index: duplicates are found before anything is written,
+    ** and the rows go into the (run_id, req_index) B-tree in key order. */
+    pred_key_t *order = malloc((size_t)(n > 0 ? n : 1) * sizeof *order);
+    if (!order)
+        return tam_fail(err, TAM_ENOMEM, "store_run_commit: run %lld: out of memory", run_id);
+    for (int i = 0; i < n; i++)
+        order[i] = (pred_key_t){p[i].req_index, i};
+    qsort(order, (size_t)n, sizeof *order, pred_key_cmp);
+    for (int i = 0; i < n; i++) {
+        const pred_t *q = &p[i];
+        if (!time_matches(q->first_token, q->arrival, q->ttft) ||
+            !time_matches(q->last_token, q->arrival, q->e2e)) {
+            free(order);
+            return tam_fail(err, TAM_EFIELD,
+                            "store_run_commit: run %lld: req_index %d: first/last token "
+                            "%.17g/%.17g but arrival %.17g + ttft/e2e %.17g/%.17g (METHOD.md: "
+                            "TTFT = first token - arrival, E2E = last token - arrival)",
+                            run_id, q->req_index, q->first_token, q->last_token, q->arrival,
+                            q->ttft, q->e2e);
+        }
+    }
+    for (int i = 1; i < n; i++)
+        if (order[i].req_index == order[i - 1].req_index) {
+            int dup = order[i].req_index;
+            free(order);
+            return tam_fail(err, TAM_EFIELD,
+                            "store_run_commit: run %lld: req_index %d is predicted twice", run_id,
+                            dup);
+        }
+    char *exp_id = NULL;
+    if ((rc = begin_write(s, err)) != TAM_OK) {
+        free(order);
+        return rc;
+    }
+    if ((rc = run_running(s, run_id, &exp_id, err)) == TAM_OK &&
+        (rc = check_twins(s, run_id, exp_id, p, order, n, err)) == TAM_OK &&
+        (rc = insert_predictions(s, run_id, p, order, n, err)) == TAM_OK &&
+        (rc = run_mark_ok(s, run_id, n, st, err)) == TAM_OK)
+        rc = commit(s, err);
+    else
+        rollback(s);
+    free(exp_id);
+    free(order);
+    return rc;
+}
+
+int store_run_fail(store_t *s, long long run_id, const char *why, char *err)
+{
+    sqlite3_stmt *st;
+    int rc;
+    if ((rc = begin_write(s, err)) != TAM_OK)
+        return rc;
+    if ((rc = prepare(s, "SELECT status FROM runs WHERE id = ?1", &st, err)) != TAM_OK) {
+        rollback(s);
+        return rc;
+    }
+    sqlite3_bind_int64(st, 1, run_id);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_DONE)
+        rc = tam_fail(err, TAM_EFIELD, "%s: store_run_fail: no run %lld", s->path, run_id);
+    else if (step != SQLITE_ROW)
+        rc = db_fail(s, err, "looking up the run");
+    else if (same_text(sqlite3_column_text(st, 0), "ok"))
+        rc = tam_fail(err, TAM_EFIELD, "%s: store_run_fail: run %lld is already 'ok'", s->path,
+                      run_id);
+    sqlite3_finalize(st);
+    if (rc != TAM_OK) {
+        rollback(s);
+        return rc;
+    }
+    /* 'running' -> 'failed'; an already failed run keeps its first reason. */
+    if ((rc = prepare(s,
+                      "UPDATE runs SET status = 'failed', error = ?2, finished = " SQL_NOW
+                      " WHERE id = ?1 AND status = 'running'",
+                      &st, err)) != TAM_OK) {
+        rollback(s);
+        return rc;
+    }
+    sqlite3_bind_int64(st, 1, run_id);
+    bind_text(st, 2, why && *why ? why : "failed");
+    if (sqlite3_step(st) != SQLITE_DONE) {
+        rc = db_fail(s, err, "marking the run failed");
+        sqlite3_finalize(st);
+        rollback(s);
+        return rc;
+    }
+    sqlite3_finalize(st);
+    return commit(s, err);
+}
+
+/* }==================================================================== */
+
+/* {====================================================================
+** Splits, sweeps, raw SQL
+** ===================================================================== */
+
+int store_split(store_t *s, unsigned long long split_seed, int n, const char *const *exp_ids,
+                const int *held, char *err)
+{
+    sqlite3_stmt *st;
+    int rc;
+    if ((rc = seed_ok(split_seed, err)) != TAM_OK)
+        return rc;
+    if (n < 0 || (n > 0 && (!exp_ids || !held)))
+        return tam_fail(err, TAM_EFIELD, "store_split: seed %llu: bad arguments", split_seed);
+    if ((rc = begin_write(s, err)) != TAM_OK)
+        return rc;
+    if ((rc = prepare(s, "DELETE FROM splits WHERE split_seed = ?1", &st, err)) != TAM_OK) {
+        rollback(s);
+        return rc;
+    }
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)split_seed);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        rc = db_fail(s, err, "replacing the split");
+    sqlite3_finalize(st);
+    if (rc != TAM_OK) {
+        rollback(s);
+        return rc;
+    }
+    if ((rc = prepare(s, "INSERT INTO splits(split_seed, experiment_id, role) VALUES (?1,?2,?3)",
+                      &st, err)) != TAM_OK) {
+        rollback(s);
+        return rc;
+    }
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)split_seed);
+    for (int i = 0; i < n && rc == TAM_OK; i++) {
+        bind_text(st, 2, exp_ids[i]);
+        bind_text(st, 3, held[i] ? "held" : "train");
+        if (sqlite3_step(st) != SQLITE_DONE)
+            rc = db_fail(s, err, "inserting a split row");
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    if (rc != TAM_OK) {
+        rollback(s);
+        return rc;
+    }
+    return commit(s, err);
+}
+
+int store_sweep(store_t *s, const char *study, const char *series, int n, const double *x,
+                const double *y, const double *value, long long config_id, char *err)
+{
+    sqlite3_stmt *st;
+    int rc;
+    if (!study || !series || n < 0 || (n > 0 && (!x || !value)))
+        return tam_fail(err, TAM_EFIELD, "store_sweep: bad arguments");
+    for (int i = 0; i < n; i++)
+        if (isnan(x[i]) || (y && isnan(y[i])))
+            return tam_fail(err, TAM_EFIELD, "store_sweep: %s/%s: point %d has a NaN coordinate",
+                            study, series, i);
+    if ((rc = begin_write(s, err)) != TAM_OK)
+        return rc;
+    if ((rc = prepare(s,
+                      "INSERT OR REPLACE INTO sweeps(study, series, x, y, value, config_id) "
+                      "VALUES (?1,?2,?3,?4,?5,?6)",
+                      &st, err)) != TAM_OK) {
+        rollback(s);
+        return rc;
+    }
+    bind_text(st, 1, study);
+    bind_text(st, 2, series);
+    if (config_id > 0)
+        sqlite3_bind_int64(st, 6, config_id);
+    else
+        sqlite3_bind_null(st, 6);
+    for (int i = 0; i < n && rc == TAM_OK; i++) {
+        sqlite3_bind_double(st, 3, x[i]);
+        sqlite3_bind_double(st, 4, y ? y[i] : 0.0);
+        bind_real(st, 5, value[i]);
+        if (sqlite3_step(st) != SQLITE_DONE)
+            rc = db_fail(s, err, "inserting a sweep point");
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    if (rc != TAM_OK) {
+        rollback(s);
+        return rc;
+    }
+    return commit(s, err);
+}
+
+int store_exec(store_t *s, const char *sql, char *err)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        int rc = tam_fail(err, TAM_EDB, "%s: %s", s->path, msg ? msg : sqlite3_errmsg(s->db));
+        sqlite3_free(msg);
+        return rc;
+    }
+    return TAM_OK;
+}
+
+int store_scalar(store_t *s, const char *sql, double *out, char *err)
+{
+    sqlite3_stmt *st;
+    int rc;
+    *out = NAN;
+    if ((rc = prepare(s, sql, &st, err)) != TAM_OK)
+        return rc;
+    if (!st)
+        return TAM_OK; /* empty SQL */
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        if (sqlite3_column_type(st, 0) != SQLITE_NULL)
+            *out = sqlite3_column_double(st, 0);
+    } else if (step != SQLITE_DONE) {
+        rc = db_fail(s, err, "query");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* }==================================================================== */

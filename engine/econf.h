@@ -1,0 +1,57 @@
+/* engine/econf.h - the engine configuration: which corrections are on, with
+** their parameters, and which extra physics terms are charged.
+**
+** Defaults are the baseline ("roofline v2", docs/MODEL.md).  A configuration
+** file is a JSON object holding any subset of the keys below; unknown keys are
+** an error (a typo must not silently run the baseline).  The canonical form
+** lists every key, sorted, numbers as %.17g, so two configurations that mean
+** the same thing serialise to the same bytes; its FNV-1a 64-bit hash names the
+** configuration in the database.
+*/
+#ifndef TAM_ECONF_H
+#define TAM_ECONF_H
+
+#include "common.h"
+
+typedef struct {
+    char name[64];             /* label only; not part of the hash */
+    /* H1 */
+    double bw_eta;             /* effective HBM bandwidth = bw_eta * peak; baseline 1 */
+    /* H2 (the baseline charges 50 us to every step) */
+    double overhead_decode_s;  /* per decode-only step, seconds */
+    double overhead_prefill_s; /* per step containing any prefill, seconds */
+    double overhead_layer_s;   /* per layer per step, divided by tp (BLIS's
+                               ** "100 us x layers / tp" variant); baseline 0 */
+    /* H3 */
+    int fused_qkv;             /* 1: one QKV lookup (n = (H+2K)hd/tp) + O */
+    /* H4 */
+    int per_component;         /* 1: sum of per-component rooflines per layer */
+    /* H5 */
+    int additive_mixed;        /* 1: one GEMM pass over all tokens + both attentions */
+    /* H6 */
+    int mfu_interp;            /* 1: interpolated MFU lookups */
+    /* Terms the proposal omits (docs/MODEL.md) */
+    int lm_head;               /* LM head GEMM + weights; on in every tier */
+    int allreduce;             /* TP all-reduce, two per layer (tp > 1) */
+    double allreduce_bw;       /* bytes/s per direction of one GPU's NVLink;
+                               ** 0 = half the profile's bidirectional figure */
+    double allreduce_lat_s;    /* fixed cost per all-reduce, seconds */
+    int moe_fused;             /* 1: a MoE layer's experts as one fused grouped
+                               ** GEMM (one lookup at m = tokens*topk) */
+    /* Tier 2 */
+    int measured_bw;           /* 1: weights at hw.bw_seq, KV at hw.bw_kv */
+    /* Client-side time outside the GPU (Tier 1, in-simulator calibration) */
+    double client_ttft_s;      /* added to every request's first token */
+    double client_token_s;     /* added per streamed output token after the first */
+} econf_t;
+
+void econf_baseline(econf_t *c);
+/* Parse a JSON object over the baseline defaults. */
+int econf_parse(const char *json, const char *what, econf_t *c, char *err);
+int econf_load(const char *path, econf_t *c, char *err);
+/* Canonical serialisation into buf (returns length, or -1 if it does not fit). */
+int econf_canonical(const econf_t *c, char *buf, size_t cap);
+/* 16 lowercase hex digits of FNV-1a 64 over the canonical form. */
+void econf_hash(const econf_t *c, char out[17]);
+
+#endif

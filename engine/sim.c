@@ -1,0 +1,634 @@
+/* engine/sim.c - vLLM V1 scheduling over a paged, prefix-cached KV pool.
+**
+** Invariants (checked with TAM_ASSERT):
+**   - blocks are conserved: every block is either referenced by running
+**     requests (ref > 0) or in the free queue (ref == 0), never both;
+**   - a cached block's key is in the map exactly while the block holds it;
+**   - the tokens scheduled in a step never exceed max_num_batched_tokens and
+**     the running set never exceeds max_num_seqs;
+**   - simulated time never goes backwards; every non-rejected request ends
+**     after exactly its output token count.
+** Block content keys: a full block i of a request is the same content as
+** block i of every request of its prefix group when the block lies wholly in
+** the shared prefix; otherwise it is unique to the request (so a preempted
+** request can still hit its own blocks when it is readmitted, as in vLLM).
+*/
+#include "sim.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* {====== block pool: free queue (LRU) + content-key map ====== */
+
+typedef struct {
+    int nblocks;
+    int *ref;          /* running requests holding the block */
+    uint64_t *key;     /* content key, 0 = none */
+    int *prev, *next;  /* free queue links, -1 = end; only valid while free */
+    unsigned char *infree;
+    int head, tail, nfree;
+    uint64_t *mkeys;   /* open addressing map key -> block */
+    int *mval;
+    uint64_t mmask;
+} pool_t;
+
+static uint64_t mix(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ULL;
+    x ^= x >> 33;
+    return x;
+}
+
+static int map_get(const pool_t *p, uint64_t k)
+{
+    for (uint64_t i = mix(k) & p->mmask;; i = (i + 1) & p->mmask) {
+        if (p->mkeys[i] == 0)
+            return -1;
+        if (p->mkeys[i] == k)
+            return p->mval[i];
+    }
+}
+
+static void map_put(pool_t *p, uint64_t k, int v)
+{
+    uint64_t i = mix(k) & p->mmask;
+    while (p->mkeys[i] != 0 && p->mkeys[i] != k)
+        i = (i + 1) & p->mmask;
+    p->mkeys[i] = k;
+    p->mval[i] = v;
+}
+
+static void map_del(pool_t *p, uint64_t k)
+{
+    uint64_t i = mix(k) & p->mmask;
+    while (p->mkeys[i] != k) {
+        TAM_ASSERT(p->mkeys[i] != 0);
+        i = (i + 1) & p->mmask;
+    }
+    /* Backward-shift deletion keeps probe chains intact without tombstones. */
+    uint64_t j = i;
+    for (;;) {
+        j = (j + 1) & p->mmask;
+        if (p->mkeys[j] == 0)
+            break;
+        uint64_t home = mix(p->mkeys[j]) & p->mmask;
+        if (((j - home) & p->mmask) >= ((j - i) & p->mmask)) {
+            p->mkeys[i] = p->mkeys[j];
+            p->mval[i] = p->mval[j];
+            i = j;
+        }
+    }
+    p->mkeys[i] = 0;
+}
+
+static void fq_remove(pool_t *p, int b)
+{
+    TAM_ASSERT(p->infree[b]);
+    if (p->prev[b] >= 0)
+        p->next[p->prev[b]] = p->next[b];
+    else
+        p->head = p->next[b];
+    if (p->next[b] >= 0)
+        p->prev[p->next[b]] = p->prev[b];
+    else
+        p->tail = p->prev[b];
+    p->infree[b] = 0;
+    p->nfree--;
+}
+
+static void fq_append(pool_t *p, int b)
+{
+    TAM_ASSERT(!p->infree[b] && p->ref[b] == 0);
+    p->prev[b] = p->tail;
+    p->next[b] = -1;
+    if (p->tail >= 0)
+        p->next[p->tail] = b;
+    else
+        p->head = b;
+    p->tail = b;
+    p->infree[b] = 1;
+    p->nfree++;
+}
+
+static int pool_init(pool_t *p, int nblocks)
+{
+    memset(p, 0, sizeof *p);
+    p->nblocks = nblocks;
+    uint64_t cap = 16;
+    while (cap < (uint64_t)nblocks * 4)
+        cap <<= 1;
+    p->mmask = cap - 1;
+    p->ref = calloc((size_t)nblocks, sizeof *p->ref);
+    p->key = calloc((size_t)nblocks, sizeof *p->key);
+    p->prev = malloc((size_t)nblocks * sizeof *p->prev);
+    p->next = malloc((size_t)nblocks * sizeof *p->next);
+    p->infree = calloc((size_t)nblocks, 1);
+    p->mkeys = calloc(cap, sizeof *p->mkeys);
+    p->mval = malloc(cap * sizeof *p->mval);
+    if (!p->ref || !p->key || !p->prev || !p->next || !p->infree || !p->mkeys || !p->mval)
+        return -1;
+    p->head = p->tail = -1;
+    for (int b = 0; b < nblocks; b++)
+        fq_append(p, b);
+    return 0;
+}
+
+static void pool_free(pool_t *p)
+{
+    free(p->ref);
+    free(p->key);
+    free(p->prev);
+    free(p->next);
+    free(p->infree);
+    free(p->mkeys);
+    free(p->mval);
+}
+
+/* Pop the least recently used free block, evicting its cached content. */
+static int pool_take(pool_t *p)
+{
+    int b = p->head;
+    TAM_ASSERT(b >= 0);
+    fq_remove(p, b);
+    if (p->key[b]) {
+        map_del(p, p->key[b]);
+        p->key[b] = 0;
+    }
+    p->ref[b] = 1;
+    return b;
+}
+
+/* Take a reference on a cached block found by key. */
+static void pool_touch(pool_t *p, int b)
+{
+    if (p->ref[b] == 0)
+        fq_remove(p, b);
+    p->ref[b]++;
+}
+
+static void pool_release(pool_t *p, int b)
+{
+    TAM_ASSERT(p->ref[b] > 0);
+    if (--p->ref[b] == 0)
+        fq_append(p, b);
+}
+
+/* }====== */
+
+/* {====== requests ====== */
+
+enum { RS_PENDING, RS_WAITING, RS_RUNNING, RS_DONE, RS_REJECTED };
+
+typedef struct {
+    int state;
+    int prompt, output;
+    int num_tokens;   /* prompt + generated */
+    int computed;     /* tokens whose KV is computed */
+    int generated;
+    int group, prefix_blocks; /* full shared-prefix blocks */
+    int nb;           /* blocks held */
+    int *blocks;      /* block table (capacity max_blocks) */
+    int hashed;       /* leading blocks already registered as cached */
+    int sched_new;    /* tokens scheduled in the current step */
+    int admitted_once;
+} rq_t;
+
+static uint64_t block_key(const rq_t *r, int id, int i)
+{
+    if (r->group >= 0 && i < r->prefix_blocks)
+        return (1ULL << 63) | ((uint64_t)(uint32_t)r->group << 24) | (uint64_t)i;
+    return (1ULL << 62) | ((uint64_t)(uint32_t)(id + 1) << 24) | (uint64_t)i;
+}
+
+/* }====== */
+
+typedef struct {
+    const sim_cfg_t *cfg;
+    const sim_req_t *in;
+    sim_out_t *out;
+    rq_t *rq;
+    int n;
+    pool_t pool;
+    int *blockmem;
+    int max_blocks;
+    int *running, nrun;       /* admission order */
+    int *wq, wcap, whead, wlen; /* waiting ring buffer */
+    int inflight;
+    double gate;              /* a client slot has been free since this time */
+    int next;                 /* next request the client has not sent */
+} sim_t;
+
+static int ceil_div(int a, int b)
+{
+    return (a + b - 1) / b;
+}
+
+static void wq_push_back(sim_t *s, int id)
+{
+    TAM_ASSERT(s->wlen < s->wcap);
+    s->wq[(s->whead + s->wlen) % s->wcap] = id;
+    s->wlen++;
+}
+
+static void wq_push_front(sim_t *s, int id)
+{
+    TAM_ASSERT(s->wlen < s->wcap);
+    s->whead = (s->whead + s->wcap - 1) % s->wcap;
+    s->wq[s->whead] = id;
+    s->wlen++;
+}
+
+static int wq_front(const sim_t *s)
+{
+    return s->wq[s->whead];
+}
+
+static void wq_pop(sim_t *s)
+{
+    s->whead = (s->whead + 1) % s->wcap;
+    s->wlen--;
+}
+
+/* Blocks a request gets from the prefix cache: leading full blocks of its
+** first num_tokens - 1 tokens (the last token is always computed). */
+static int cache_hits(sim_t *s, int id)
+{
+    rq_t *r = &s->rq[id];
+    if (!s->cfg->prefix_caching)
+        return 0;
+    int maxb = (r->num_tokens - 1) / s->cfg->block_size;
+    int h = 0;
+    while (h < maxb && map_get(&s->pool, block_key(r, id, h)) >= 0)
+        h++;
+    return h;
+}
+
+/* Make r hold blocks for `tokens` tokens, first taking `hits` cached blocks
+** (only when it holds none).  Returns 0, or -1 if the pool is short. */
+static int allocate(sim_t *s, int id, int tokens, int hits)
+{
+    rq_t *r = &s->rq[id];
+    pool_t *p = &s->pool;
+    int need = ceil_div(tokens, s->cfg->block_size);
+    int evictable_hits = 0;
+    for (int i = 0; i < hits; i++) {
+        int b = map_get(p, block_key(r, id, i));
+        if (p->ref[b] == 0)
+            evictable_hits++;
+    }
+    int fresh = need - r->nb - hits;
+    if (fresh < 0)
+        fresh = 0;
+    if (fresh + evictable_hits > p->nfree)
+        return -1;
+    for (int i = 0; i < hits; i++) {
+        int b = map_get(p, block_key(r, id, i));
+        pool_touch(p, b);
+        r->blocks[r->nb++] = b;
+    }
+    if (hits > r->hashed)
+        r->hashed = hits;
+    for (int i = 0; i < fresh; i++)
+        r->blocks[r->nb++] = pool_take(p);
+    TAM_ASSERT(r->nb <= s->max_blocks);
+    return 0;
+}
+
+/* Free a request's blocks, tail first, so its last blocks are evicted first. */
+static void release_all(sim_t *s, rq_t *r)
+{
+    for (int i = r->nb - 1; i >= 0; i--)
+        pool_release(&s->pool, r->blocks[i]);
+    r->nb = 0;
+    r->hashed = 0;
+}
+
+/* Register newly completed full blocks as cached content. */
+static void hash_full_blocks(sim_t *s, int id)
+{
+    rq_t *r = &s->rq[id];
+    if (!s->cfg->prefix_caching)
+        return;
+    int full = r->computed / s->cfg->block_size;
+    for (int i = r->hashed; i < full && i < r->nb; i++) {
+        uint64_t k = block_key(r, id, i);
+        int b = r->blocks[i];
+        if (s->pool.key[b] == 0 && map_get(&s->pool, k) < 0) {
+            s->pool.key[b] = k;
+            map_put(&s->pool, k, b);
+        }
+    }
+    if (full > r->hashed)
+        r->hashed = full;
+}
+
+static double client_arrival(const sim_t *s, int i)
+{
+    double t = s->in[i].t_send;
+    if (s->cfg->max_inflight > 0 && s->gate > t)
+        t = s->gate;
+    return t;
+}
+
+static int can_send(const sim_t *s)
+{
+    return s->next < s->n && (s->cfg->max_inflight <= 0 || s->inflight < s->cfg->max_inflight);
+}
+
+static void on_client_done(sim_t *s, double t)
+{
+    if (s->cfg->max_inflight > 0 && s->inflight == s->cfg->max_inflight)
+        s->gate = t;
+    s->inflight--;
+}
+
+static const char *never_fits(const sim_t *s, const sim_req_t *q)
+{
+    const sim_cfg_t *c = s->cfg;
+    if (q->prompt < 1 || q->output < 1)
+        return "prompt and output must each be at least one token";
+    if (c->max_model_len > 0 && q->prompt + q->output > c->max_model_len)
+        return "prompt + output exceeds max_model_len";
+    if (ceil_div(q->prompt + q->output, c->block_size) > c->kv_blocks)
+        return "needs more KV blocks than the whole cache holds";
+    return NULL;
+}
+
+/* Send every request whose client-side send time is <= t. */
+static void admit_arrivals(sim_t *s, double t)
+{
+    while (can_send(s)) {
+        int i = s->next;
+        double a = client_arrival(s, i);
+        if (a > t)
+            break;
+        s->next++;
+        s->inflight++;
+        sim_out_t *o = &s->out[i];
+        o->arrival = a;
+        const char *why = never_fits(s, &s->in[i]);
+        if (why) {
+            o->rejected = 1;
+            o->reason = why;
+            o->scheduled = o->first_token = o->last_token = NAN;
+            s->rq[i].state = RS_REJECTED;
+            on_client_done(s, a);
+            continue;
+        }
+        s->rq[i].state = RS_WAITING;
+        wq_push_back(s, i);
+    }
+}
+
+static void preempt(sim_t *s, int id, sim_stats_t *st)
+{
+    rq_t *r = &s->rq[id];
+    release_all(s, r);
+    r->computed = 0;
+    r->state = RS_WAITING;
+    s->out[id].preemptions++;
+    st->preemptions++;
+    wq_push_front(s, id);
+}
+
+int sim_run(const step_model_t *sm, const sim_cfg_t *cfg, const sim_req_t *req, int n,
+            sim_out_t *out, sim_stats_t *st, char *err)
+{
+    memset(st, 0, sizeof *st);
+    if (cfg->max_num_batched_tokens < 1 || cfg->max_num_seqs < 1 || cfg->block_size < 1 ||
+        cfg->kv_blocks < 1)
+        return tam_fail(err, TAM_EFIELD, "simulator limits must be positive (mnbt %d, max_num_seqs "
+                        "%d, block_size %d, kv_blocks %d)", cfg->max_num_batched_tokens,
+                        cfg->max_num_seqs, cfg->block_size, cfg->kv_blocks);
+    for (int i = 1; i < n; i++)
+        if (req[i].t_send < req[i - 1].t_send)
+            return tam_fail(err, TAM_EFIELD, "requests not sorted by send time at %d", i);
+    sim_t s;
+    memset(&s, 0, sizeof s);
+    s.cfg = cfg;
+    s.in = req;
+    s.out = out;
+    s.n = n;
+    int maxlen = cfg->max_model_len > 0 ? cfg->max_model_len : 1;
+    for (int i = 0; i < n; i++)
+        if (req[i].prompt + req[i].output > maxlen)
+            maxlen = req[i].prompt + req[i].output;
+    s.max_blocks = ceil_div(maxlen, cfg->block_size) + 1;
+    int slots = cfg->max_num_seqs;
+    s.rq = calloc((size_t)(n ? n : 1), sizeof *s.rq);
+    s.blockmem = malloc((size_t)slots * (size_t)s.max_blocks * sizeof(int));
+    int *slotfree = malloc((size_t)slots * sizeof(int));
+    s.running = malloc((size_t)slots * sizeof(int));
+    s.wcap = n + 1;
+    s.wq = malloc((size_t)s.wcap * sizeof(int));
+    int *pf_new = malloc((size_t)slots * sizeof(int));
+    int *pf_ctx = malloc((size_t)slots * sizeof(int));
+    unsigned char *pf_emit = malloc((size_t)slots);
+    int *dec_ctx = malloc((size_t)slots * sizeof(int));
+    int *sched = malloc((size_t)slots * sizeof(int));
+    int rc = TAM_OK;
+    if (!s.rq || !s.blockmem || !slotfree || !s.running || !s.wq || !pf_new || !pf_ctx ||
+        !pf_emit || !dec_ctx || !sched || pool_init(&s.pool, cfg->kv_blocks) != 0) {
+        rc = tam_fail(err, TAM_ENOMEM, "out of memory for %d requests, %d blocks", n,
+                      cfg->kv_blocks);
+        goto out;
+    }
+    /* Block tables live in per-slot rows: only running requests hold blocks. */
+    int nslotfree = slots;
+    for (int i = 0; i < slots; i++)
+        slotfree[i] = slots - 1 - i;
+    for (int i = 0; i < n; i++) {
+        rq_t *r = &s.rq[i];
+        r->state = RS_PENDING;
+        r->prompt = req[i].prompt;
+        r->output = req[i].output;
+        r->num_tokens = req[i].prompt;
+        r->group = req[i].prefix_group;
+        r->prefix_blocks = req[i].prefix_group >= 0 ? req[i].prefix_tokens / cfg->block_size : 0;
+        memset(&out[i], 0, sizeof out[i]);
+        out[i].arrival = out[i].scheduled = out[i].first_token = out[i].last_token = NAN;
+    }
+    /* Warm prefix cache: the groups' prefix blocks are cached and evictable. */
+    for (int g = 0; g < cfg->n_warm && cfg->prefix_caching; g++) {
+        rq_t tmp = {0};
+        tmp.group = cfg->warm_groups[g];
+        tmp.prefix_blocks = cfg->warm_prefix_tokens / cfg->block_size;
+        for (int i = 0; i < tmp.prefix_blocks && s.pool.nfree > 0; i++) {
+            uint64_t k = block_key(&tmp, -1, i);
+            if (map_get(&s.pool, k) >= 0)
+                continue;
+            int b = pool_take(&s.pool);
+            s.pool.key[b] = k;
+            map_put(&s.pool, k, b);
+            pool_release(&s.pool, b);
+        }
+    }
+
+    double t = 0;
+    int mnbt = cfg->max_num_batched_tokens;
+    for (;;) {
+        admit_arrivals(&s, t);
+        if (s.nrun == 0 && s.wlen == 0) {
+            if (!can_send(&s))
+                break; /* everything sent and finished */
+            double a = client_arrival(&s, s.next);
+            TAM_ASSERT(a > t);
+            t = a;
+            continue;
+        }
+        /* ---- schedule one step ---- */
+        int budget = mnbt, nsched = 0, preempted = 0;
+        for (int ri = 0; ri < s.nrun && budget > 0;) {
+            int id = s.running[ri];
+            rq_t *r = &s.rq[id];
+            int want = r->num_tokens - r->computed;
+            if (want > budget)
+                want = budget;
+            TAM_ASSERT(want >= 1);
+            int ok = 1;
+            while (allocate(&s, id, r->computed + want, 0) != 0) {
+                int victim = s.running[--s.nrun];
+                /* its slot row returns to the pool */
+                slotfree[nslotfree++] = (int)((s.rq[victim].blocks - s.blockmem) / s.max_blocks);
+                preempt(&s, victim, st);
+                preempted = 1;
+                if (victim == id) {
+                    ok = 0;
+                    break;
+                }
+            }
+            if (!ok)
+                break;
+            r->sched_new = want;
+            budget -= want;
+            sched[nsched++] = id;
+            ri++;
+        }
+        if (!preempted) {
+            while (s.wlen > 0 && budget > 0 && s.nrun < cfg->max_num_seqs) {
+                int id = wq_front(&s);
+                rq_t *r = &s.rq[id];
+                TAM_ASSERT(r->nb == 0 && r->computed == 0);
+                int hits = cache_hits(&s, id);
+                int comp = hits * cfg->block_size;
+                int want = r->num_tokens - comp;
+                if (want > budget)
+                    want = budget;
+                TAM_ASSERT(nslotfree > 0);
+                r->blocks = s.blockmem + (size_t)slotfree[nslotfree - 1] * (size_t)s.max_blocks;
+                if (allocate(&s, id, comp + want, hits) != 0)
+                    break; /* FCFS: no skipping ahead */
+                nslotfree--;
+                wq_pop(&s);
+                r->computed = comp;
+                r->state = RS_RUNNING;
+                r->sched_new = want;
+                if (!r->admitted_once) {
+                    r->admitted_once = 1;
+                    out[id].scheduled = t;
+                    out[id].prefix_hit_tokens = comp;
+                    st->prefix_hit_tokens += comp;
+                }
+                s.running[s.nrun++] = id;
+                budget -= want;
+                sched[nsched++] = id;
+            }
+        }
+        TAM_ASSERT(budget >= 0 && s.nrun <= cfg->max_num_seqs);
+        if (nsched == 0) {
+            /* Nothing could run: only possible when every running request was
+            ** preempted in favour of nothing, which the pool size rules out. */
+            TAM_ASSERT(s.nrun == 0 && s.wlen > 0);
+            rc = tam_fail(err, TAM_EFIT, "scheduler stalled at t=%.6f s with %d waiting", t,
+                          s.wlen);
+            goto out;
+        }
+        /* ---- price the step ---- */
+        int npf = 0, ndec = 0, tokens = 0;
+        for (int k = 0; k < nsched; k++) {
+            rq_t *r = &s.rq[sched[k]];
+            tokens += r->sched_new;
+            if (r->generated > 0 && r->computed == r->num_tokens - 1 && r->sched_new == 1) {
+                dec_ctx[ndec++] = r->computed;
+            } else {
+                pf_new[npf] = r->sched_new;
+                pf_ctx[npf] = r->computed;
+                pf_emit[npf] = (unsigned char)(r->computed + r->sched_new == r->num_tokens);
+                npf++;
+            }
+        }
+        TAM_ASSERT(tokens <= mnbt);
+        batch_t b = {npf, pf_new, pf_ctx, pf_emit, ndec, dec_ctx};
+        double dt = step_time(sm, &b, NULL);
+        TAM_ASSERT(dt > 0 && isfinite(dt));
+        double t_end = t + dt;
+        st->steps++;
+        st->prefill_steps += npf > 0;
+        st->busy += dt;
+        st->sum_running += nsched;
+        if (s.nrun > st->max_running)
+            st->max_running = s.nrun;
+        if (cfg->on_step) {
+            sim_step_info_t info = {t, dt, npf, ndec, tokens, s.nrun, s.wlen, s.pool.nfree};
+            cfg->on_step(cfg->on_step_ctx, &info);
+        }
+        /* ---- apply the step's results ---- */
+        for (int k = 0; k < nsched; k++) {
+            int id = sched[k];
+            rq_t *r = &s.rq[id];
+            r->computed += r->sched_new;
+            r->sched_new = 0;
+            hash_full_blocks(&s, id);
+            if (r->computed == r->num_tokens) {
+                r->generated++;
+                r->num_tokens++;
+                if (r->generated == 1)
+                    out[id].first_token = t_end + cfg->client_ttft_s;
+                if (r->generated == r->output) {
+                    out[id].last_token =
+                        t_end + cfg->client_ttft_s + (r->output - 1) * cfg->client_token_s;
+                    r->state = RS_DONE;
+                    release_all(&s, r);
+                    slotfree[nslotfree++] = (int)((r->blocks - s.blockmem) / s.max_blocks);
+                    r->blocks = NULL;
+                    on_client_done(&s, out[id].last_token);
+                }
+            }
+        }
+        /* compact the running list, keeping admission order */
+        int w = 0;
+        for (int k = 0; k < s.nrun; k++)
+            if (s.rq[s.running[k]].state == RS_RUNNING)
+                s.running[w++] = s.running[k];
+        s.nrun = w;
+        TAM_ASSERT(t_end > t);
+        t = t_end;
+    }
+    st->t_end = t;
+    for (int i = 0; i < n; i++) {
+        if (s.rq[i].state == RS_REJECTED)
+            st->rejected++;
+        else
+            TAM_ASSERT(s.rq[i].state == RS_DONE && s.rq[i].generated == req[i].output);
+    }
+    /* conservation: everything is back in the free queue */
+    TAM_ASSERT(s.pool.nfree == s.pool.nblocks);
+out:
+    pool_free(&s.pool);
+    free(s.rq);
+    free(s.blockmem);
+    free(slotfree);
+    free(s.running);
+    free(s.wq);
+    free(pf_new);
+    free(pf_ctx);
+    free(pf_emit);
+    free(dec_ctx);
+    free(sched);
+    return rc;
+}

@@ -1,0 +1,384 @@
+/* engine/step.c - step-time model: the roofline-v2 baseline and its switches.
+**
+** Invariant: step_time is a pure function of (model, hw, MFU tables, config,
+** batch); it allocates nothing and keeps no state between calls, so the
+** scheduler may call it millions of times and two simulations can share one
+** step model.  The per-component accounting below feeds both rooflines: the
+** aggregate one (max of total compute and total bytes / bandwidth, per phase)
+** and H4's per-component one (sum of max(compute_c, bytes_c / bw_c)).
+*/
+#include "step.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct step_model {
+    model_t m;
+    hw_t hw;
+    econf_t c;
+    const mfu_db_t *db;
+    mfu_attn_t attn;
+    mfu_mode_t mode;
+    int tp;
+    double P;       /* FLOP/s */
+    double bw_w;    /* bytes/s for weights */
+    double bw_kv;   /* bytes/s for KV cache */
+    double b;       /* bytes per weight / KV element */
+    double d;       /* hidden size */
+    double L;       /* layers */
+    double Ht, Kt;  /* query and KV heads per GPU (Kt >= 1) */
+    double hd;
+    double q_n, kv_n, qkv_n, o_k; /* per-GPU projection widths */
+    double f_n;     /* per-GPU intermediate width (per expert for MoE) */
+    double v_n;     /* per-GPU vocabulary slice */
+    double kv_tok;  /* bytes of K and V for one token in one layer, this GPU */
+    double ar_bw;   /* all-reduce bandwidth, bytes/s per direction */
+    struct memo *memo; /* decode-attention MFU cache (see memo_decode) */
+};
+
+/* A direct-mapped cache of decode-attention MFU by integer (batch, context).
+** The simulator asks for the same pairs over and over (a batch of ~100
+** requests whose contexts grow by one per step), and the lookup is the
+** hottest function of a run.  The cache returns exactly what mfu_decode
+** returns for that key, so results do not depend on it; it is the only
+** mutable state behind a const step model, so one step model must not be
+** used by two threads at once. */
+#define MEMO_BITS 16
+struct memo {
+    uint64_t key[1u << MEMO_BITS]; /* (bs << 32 | kv) + 1; 0 = empty */
+    double val[1u << MEMO_BITS];
+};
+
+int step_model_new(const model_t *m, const hw_t *hw, const mfu_db_t *db, int tp,
+                   const econf_t *c, step_model_t **out, char *err)
+{
+    *out = NULL;
+    if (tp < 1 || tp > 64)
+        return tam_fail(err, TAM_EFIELD, "tensor-parallel degree %d out of range [1,64]", tp);
+    if (m->H % tp != 0)
+        return tam_fail(err, TAM_EFIELD, "%s: %d attention heads do not split over tp=%d",
+                        m->name, m->H, tp);
+    if (m->F % tp != 0)
+        return tam_fail(err, TAM_EFIELD, "%s: intermediate_size %d does not split over tp=%d",
+                        m->name, m->F, tp);
+    if (c->measured_bw && (hw->bw_seq <= 0 || hw->bw_kv <= 0))
+        return tam_fail(err, TAM_EFIELD, "configuration asks for measured_bw but hardware "
+                        "profile '%s' has no bw_sequential/bw_paged_kv", hw->name);
+    step_model_t *sm = calloc(1, sizeof *sm);
+    if (!sm)
+        return tam_fail(err, TAM_ENOMEM, "out of memory");
+    sm->m = *m;
+    sm->hw = *hw;
+    sm->c = *c;
+    sm->db = db;
+    sm->tp = tp;
+    sm->mode = c->mfu_interp ? MFU_INTERP : MFU_NEAREST;
+    int rc = mfu_select_attn(db, m->H, m->K, m->hd, tp, &sm->attn, err);
+    if (rc) {
+        free(sm);
+        return rc;
+    }
+    sm->P = hw->peak_flops;
+    if (c->measured_bw) {
+        sm->bw_w = hw->bw_seq;
+        sm->bw_kv = hw->bw_kv;
+    } else {
+        sm->bw_w = sm->bw_kv = c->bw_eta * hw->hbm_bw;
+    }
+    sm->b = m->wbytes;
+    sm->d = m->d;
+    sm->L = m->L;
+    sm->Ht = (double)m->H / tp;
+    sm->Kt = m->K / tp >= 1 ? (double)(m->K / tp) : 1.0; /* KV heads replicate below 1/GPU */
+    sm->hd = m->hd;
+    sm->q_n = sm->Ht * m->hd;
+    sm->kv_n = sm->Kt * m->hd;
+    sm->qkv_n = (double)(m->H + 2 * m->K) * m->hd / tp;
+    sm->o_k = sm->q_n;
+    sm->f_n = (double)m->F / tp;
+    sm->v_n = ceil((double)m->V / tp);
+    sm->kv_tok = 2.0 * sm->Kt * m->hd * sm->b;
+    sm->ar_bw = c->allreduce_bw > 0 ? c->allreduce_bw : hw->nvlink_bw / 2.0;
+    sm->memo = calloc(1, sizeof *sm->memo);
+    if (!sm->memo) {
+        free(sm);
+        return tam_fail(err, TAM_ENOMEM, "out of memory");
+    }
+    *out = sm;
+    return TAM_OK;
+}
+
+void step_model_free(step_model_t *sm)
+{
+    if (sm)
+        free(sm->memo);
+    free(sm);
+}
+
+static double memo_decode(const step_model_t *sm, double bs, double kv)
+{
+    if (bs >= 4294967295.0 || kv >= 4294967295.0)
+        return mfu_decode(&sm->attn, sm->mode, bs, kv, NULL);
+    uint64_t k = ((uint64_t)bs << 32 | (uint64_t)kv) + 1;
+    uint64_t h = (k * 0x9e3779b97f4a7c15ULL) >> (64 - MEMO_BITS);
+    struct memo *m = sm->memo;
+    if (m->key[h] != k) {
+        m->key[h] = k;
+        m->val[h] = mfu_decode(&sm->attn, sm->mode, bs, kv, NULL);
+    }
+    return m->val[h];
+}
+
+const mfu_attn_t *step_model_attn(const step_model_t *sm)
+{
+    return &sm->attn;
+}
+
+const econf_t *step_model_conf(const step_model_t *sm)
+{
+    return &sm->c;
+}
+
+/* {====== accumulation of priced components ====== */
+
+typedef struct {
+    double compute;   /* s */
+    double mem;       /* s: bytes / their bandwidth */
+    double wbytes;    /* bytes */
+    double kvbytes;   /* bytes */
+    double percomp;   /* s: sum of max(compute_c, mem_c) */
+    double mem_bound; /* s: per-component time of memory-bound components */
+    double allreduce; /* s */
+} acc_t;
+
+static void add(acc_t *a, step_bd_t *bd, const char *name, char phase, double m, double k,
+                double n, double mfu, double flops, double compute, double wbytes,
+                double kvbytes, double mem, const mfu_src_t *src)
+{
+    a->compute += compute;
+    a->mem += mem;
+    a->wbytes += wbytes;
+    a->kvbytes += kvbytes;
+    a->percomp += compute > mem ? compute : mem;
+    if (mem > compute)
+        a->mem_bound += mem;
+    if (bd && bd->want_comps && bd->n_comps < STEP_MAX_COMPS) {
+        step_comp_t *c = &bd->comps[bd->n_comps++];
+        snprintf(c->name, sizeof c->name, "%s", name);
+        c->phase = phase;
+        c->m = m;
+        c->k = k;
+        c->n = n;
+        c->mfu = mfu;
+        c->flops = flops;
+        c->compute = compute;
+        c->bytes = wbytes + kvbytes;
+        if (src)
+            c->src = *src;
+        else
+            memset(&c->src, 0, sizeof c->src);
+    }
+}
+
+/* `count` GEMMs of shape (m,k,n) per layer over `layers` layers, reading
+** `copies` distinct weight matrices per layer. */
+static void gemm(const step_model_t *sm, acc_t *a, step_bd_t *bd, const char *name, char phase,
+                 double m, double k, double n, double count, double copies, double layers)
+{
+    mfu_src_t src, *sp = (bd && bd->want_comps) ? &src : NULL;
+    double mfu = mfu_gemm(sm->db, sm->mode, m, k, n, sp);
+    TAM_ASSERT(mfu > 0 && mfu <= 1.0);
+    double flops = 2.0 * m * k * n * count * layers;
+    double compute = flops / (sm->P * mfu);
+    double wbytes = k * n * sm->b * copies * layers;
+    add(a, bd, name, phase, m, k, n, mfu, flops, compute, wbytes, 0, wbytes / sm->bw_w, sp);
+}
+
+static void layer_gemms(const step_model_t *sm, acc_t *a, step_bd_t *bd, char ph, double m)
+{
+    const model_t *md = &sm->m;
+    double d = sm->d, L = sm->L;
+    if (sm->c.fused_qkv) {
+        gemm(sm, a, bd, "qkv", ph, m, d, sm->qkv_n, 1, 1, L);
+    } else {
+        gemm(sm, a, bd, "q", ph, m, d, sm->q_n, 1, 1, L);
+        gemm(sm, a, bd, "k", ph, m, d, sm->kv_n, 1, 1, L);
+        gemm(sm, a, bd, "v", ph, m, d, sm->kv_n, 1, 1, L);
+    }
+    gemm(sm, a, bd, "o", ph, m, sm->o_k, d, 1, 1, L);
+    if (md->E == 0) {
+        gemm(sm, a, bd, "gate", ph, m, d, sm->f_n, 1, 1, L);
+        gemm(sm, a, bd, "up", ph, m, d, sm->f_n, 1, 1, L);
+        gemm(sm, a, bd, "down", ph, m, sm->f_n, d, 1, 1, L);
+        return;
+    }
+    /* MoE: balanced routing of m*topk assignments over E experts. */
+    double E = md->E, topk = md->topk;
+    double assign = m * topk;
+    double active = assign < E ? assign : E;
+    double unique = E * (1.0 - pow(1.0 - topk / E, m)); /* expected experts touched */
+    gemm(sm, a, bd, "router", ph, m, d, E, 1, 1, L);
+    if (sm->c.moe_fused) {
+        /* One grouped kernel: the FLOPs of all assignments at the efficiency of
+        ** one GEMM over every routed token; weights of touched experts. */
+        gemm(sm, a, bd, "moe.gate", ph, assign, d, sm->f_n, 1, unique, L);
+        gemm(sm, a, bd, "moe.up", ph, assign, d, sm->f_n, 1, unique, L);
+        gemm(sm, a, bd, "moe.down", ph, assign, sm->f_n, d, 1, unique, L);
+    } else {
+        double me = ceil(assign / E);
+        gemm(sm, a, bd, "expert.gate", ph, me, d, sm->f_n, active, unique, L);
+        gemm(sm, a, bd, "expert.up", ph, me, d, sm->f_n, active, unique, L);
+        gemm(sm, a, bd, "expert.down", ph, me, sm->f_n, d, active, unique, L);
+    }
+}
+
+static void attn_decode(const step_model_t *sm, acc_t *a, step_bd_t *bd, char ph, int n,
+                        const int *ctx)
+{
+    double P = sm->P, flops = 0, time = 0, kv = 0, D = n;
+    mfu_src_t src, *sp = (bd && bd->want_comps) ? &src : NULL;
+    for (int i = 0; i < n; i++) {
+        double c = ctx[i];
+        double f = 4.0 * sm->Ht * sm->hd * c;
+        double mfu = sp ? mfu_decode(&sm->attn, sm->mode, D, c > 1 ? c : 1, sp)
+                        : memo_decode(sm, D, c > 1 ? c : 1);
+        TAM_ASSERT(mfu > 0 && mfu <= 1.0);
+        flops += f;
+        time += f / (P * mfu);
+        kv += sm->kv_tok * (c + 1.0); /* read the context, write one token */
+    }
+    flops *= sm->L;
+    time *= sm->L;
+    kv *= sm->L;
+    add(a, bd, "attn.decode", ph, 0, 0, 0, time > 0 ? flops / (P * time) : 0, flops, time, 0, kv,
+        kv / sm->bw_kv, sp);
+}
+
+static void attn_prefill(const step_model_t *sm, acc_t *a, step_bd_t *bd, char ph, int n,
+                         const int *nw, const int *ctx)
+{
+    double P = sm->P, flops = 0, time = 0, kv = 0;
+    mfu_src_t src, *sp = (bd && bd->want_comps) ? &src : NULL;
+    for (int i = 0; i < n; i++) {
+        double r = nw[i], c = ctx[i];
+        double f = 4.0 * sm->Ht * sm->hd * r * (c + (r + 1.0) / 2.0); /* exact causal count */
+        double mfu = mfu_prefill(&sm->attn, sm->mode, c + r, sp);
+        TAM_ASSERT(mfu > 0 && mfu <= 1.0);
+        flops += f;
+        time += f / (P * mfu);
+        kv += sm->kv_tok * (c + r); /* read cached context, write the chunk */
+    }
+    flops *= sm->L;
+    time *= sm->L;
+    kv *= sm->L;
+    add(a, bd, "attn.prefill", ph, 0, 0, 0, time > 0 ? flops / (P * time) : 0, flops, time, 0,
+        kv, kv / sm->bw_kv, sp);
+}
+
+/* One phase (or H5's single mixed pass) priced with the configured roofline. */
+static double phase_time(const step_model_t *sm, acc_t *a, step_bd_t *bd, char ph, double m,
+                         double lm_rows, int npf, const int *pnew, const int *pctx, int ndec,
+                         const int *dctx)
+{
+    memset(a, 0, sizeof *a);
+    if (m <= 0)
+        return 0;
+    layer_gemms(sm, a, bd, ph, m);
+    if (npf)
+        attn_prefill(sm, a, bd, ph, npf, pnew, pctx);
+    if (ndec)
+        attn_decode(sm, a, bd, ph, ndec, dctx);
+    if (sm->c.lm_head && lm_rows > 0)
+        gemm(sm, a, bd, "lm_head", ph, lm_rows, sm->d, sm->v_n, 1, 1, 1);
+    if (sm->c.allreduce && sm->tp > 1) {
+        /* Ring all-reduce of the m x d activations after attention and after
+        ** the MLP: each GPU sends and receives 2 (tp-1)/tp of the buffer. */
+        double bytes = m * sm->d * sm->b;
+        double one = 2.0 * (sm->tp - 1) / sm->tp * bytes / sm->ar_bw + sm->c.allreduce_lat_s;
+        a->allreduce = 2.0 * sm->L * one;
+    }
+    double rl = sm->c.per_component ? a->percomp : (a->compute > a->mem ? a->compute : a->mem);
+    return rl + a->allreduce;
+}
+
+/* }====== */
+
+static void fold(step_bd_t *bd, const acc_t *a)
+{
+    bd->compute += a->compute;
+    bd->mem_time += a->mem;
+    bd->weight_bytes += a->wbytes;
+    bd->kv_bytes += a->kvbytes;
+    bd->allreduce += a->allreduce;
+}
+
+double step_time(const step_model_t *sm, const batch_t *b, step_bd_t *bd)
+{
+    double Tp = 0, emits = 0, D = b->n_dec;
+    for (int i = 0; i < b->n_pf; i++) {
+        Tp += b->pf_new[i];
+        emits += b->pf_emits ? b->pf_emits[i] : 0;
+    }
+    if (bd) {
+        int want = bd->want_comps;
+        memset(bd, 0, sizeof *bd);
+        bd->want_comps = want;
+    }
+    acc_t ap, ad;
+    double t, tp = 0, td = 0;
+    const char *blend;
+    if (Tp > 0 && D > 0 && sm->c.additive_mixed) {
+        /* H5: one GEMM pass over all tokens (weights read once) plus both attentions. */
+        t = phase_time(sm, &ap, bd, 'm', Tp + D, emits + D, b->n_pf, b->pf_new, b->pf_ctx,
+                       b->n_dec, b->dec_ctx);
+        memset(&ad, 0, sizeof ad);
+        blend = "additive";
+        if (bd)
+            bd->mem_bound = sm->c.per_component ? ap.mem_bound : (ap.mem > ap.compute ? t : 0);
+    } else {
+        tp = phase_time(sm, &ap, bd, 'p', Tp, emits, b->n_pf, b->pf_new, b->pf_ctx, 0, NULL);
+        td = phase_time(sm, &ad, bd, 'd', D, D, 0, NULL, NULL, b->n_dec, b->dec_ctx);
+        if (Tp > 0 && D == 0) {
+            t = tp;
+            blend = "prefill-only";
+        } else if (D > 0 && Tp == 0) {
+            t = td;
+            blend = "decode-only";
+        } else if (Tp > 4 * D && Tp > 100) {
+            t = 0.75 * tp + 0.25 * td;
+            blend = "0.75/0.25";
+        } else if (D > 2 * Tp && D > 50) {
+            t = 0.35 * tp + 0.65 * td;
+            blend = "0.35/0.65";
+        } else if (Tp + D > 0) {
+            t = (Tp * tp + D * td) / (Tp + D);
+            blend = "token-weighted";
+        } else {
+            t = 0;
+            blend = "empty";
+        }
+        if (bd) {
+            double mp = sm->c.per_component ? ap.mem_bound : (ap.mem > ap.compute ? tp : 0);
+            double mdd = sm->c.per_component ? ad.mem_bound : (ad.mem > ad.compute ? td : 0);
+            bd->mem_bound = (tp + td) > 0 ? t * (mp + mdd) / (tp + td) : 0;
+        }
+    }
+    double oh = 0;
+    if (Tp > 0 || D > 0) {
+        oh = Tp > 0 ? sm->c.overhead_prefill_s : sm->c.overhead_decode_s;
+        oh += sm->c.overhead_layer_s * sm->L / sm->tp;
+    }
+    if (bd) {
+        fold(bd, &ap);
+        fold(bd, &ad);
+        bd->t_prefill = tp;
+        bd->t_decode = td;
+        bd->overhead = oh;
+        bd->blend = blend;
+        bd->total = t + oh;
+    }
+    return t + oh;
+}

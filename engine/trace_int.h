@@ -1,0 +1,70 @@
+/* engine/trace_int.h - helpers shared by the trace readers (trace*.c only).
+**
+** Not part of the engine's public interface: other modules use trace.h.
+** Invariants: cJSON trees never leave a reader (tj_parse_file's result is
+** deleted by the reader that asked for it); a trace under construction is
+** owned by its trace_build_t until tb_finish hands it out whole, so every
+** error path ends in tb_abort and the caller sees *out == NULL.
+*/
+#ifndef TAM_TRACE_INT_H
+#define TAM_TRACE_INT_H
+
+#include <cJSON.h>
+
+#include "trace.h"
+
+/* ---- JSON: parse a file; typed, path-named field access ---------------- */
+
+/* Parse path; a syntax error (or trailing garbage) names line:column. */
+int tj_parse_file(const char *path, cJSON **out, char *err);
+/* Object member (case-sensitive); NULL if obj is not an object or lacks it. */
+cJSON *tj_get(const cJSON *obj, const char *key);
+/* Required typed values.  item is what tj_get returned (NULL = missing);
+** file and "prefix.key" name the place in errors, with the bad value. */
+int tj_num(const char *file, const char *prefix, const char *key, const cJSON *item,
+           double *out, char *err);
+int tj_int(const char *file, const char *prefix, const char *key, const cJSON *item,
+           long lo, long hi, int *out, char *err);
+int tj_bool(const char *file, const char *prefix, const char *key, const cJSON *item,
+            int *out, char *err);
+/* Required array (*n = its size) / required object. */
+int tj_array(const char *file, const char *prefix, const char *key, const cJSON *item,
+             int *n, char *err);
+int tj_object(const char *file, const char *prefix, const char *key, const cJSON *item,
+              char *err);
+
+/* ---- building a trace -------------------------------------------------- */
+
+typedef struct {
+    trace_t *t;
+    int cap_req, cap_pts;
+} trace_build_t;
+
+int tb_init(trace_build_t *b, const char *dir, const char *format, char *err);
+/* Append a zeroed point / request; NULL when out of memory (err is set). */
+trace_point_t *tb_point(trace_build_t *b, char *err);
+trace_req_t *tb_req(trace_build_t *b, char *err);
+/* Sort requests by (unit, t_send, index), count units, check invariants
+** (point indices valid, units 0..n-1, index unique per unit).  On success
+** *out owns the trace; on failure it is freed and *out is NULL. */
+int tb_finish(trace_build_t *b, trace_t **out, char *err);
+void tb_abort(trace_build_t *b);
+
+/* A string label -> small integer id, in order of first appearance (for
+** recorded prefix-group names).  Returns -1 for "" and -2 on no memory. */
+typedef struct {
+    char **names;
+    int n, cap;
+} trace_names_t;
+int tn_id(trace_names_t *m, const char *name);
+void tn_free(trace_names_t *m);
+
+/* Relative deviation |a-b|/|b| (|a-b| when b == 0). */
+double trace_rel(double a, double b);
+
+/* dir/name into buf (error when it does not fit). */
+int trace_join(char *buf, size_t cap, const char *dir, const char *name, char *err);
+int trace_is_file(const char *path);
+int trace_is_dir(const char *path);
+
+#endif

@@ -1,0 +1,631 @@
+/* engine/trace_v2.c - BLIS TraceV2 folders (`blis observe` output).
+**
+** Files: trace.yaml (header: trace_version, time_unit, server.model),
+** trace.csv (one row per request; columns found by header name),
+** server_config.json (server limits), and, when present, requests.csv
+** (per-request ttft_ms / e2e_ms) and summary.json (aggregates): both are used
+** only as self-checks.  trace.itl.csv (per-chunk times) is not read.
+**
+** Invariants: all or nothing (every error path ends in tb_abort, *out NULL);
+** columns are found by header name only; every CSV error names file:line.
+**
+** Decisions:
+**   - trace_version 2 or 3 (the corpus example says 3) with time_unit "us";
+**     anything else is refused rather than guessed.
+**   - arrival_time_us is the scheduled arrival, in us from the start of the
+**     run; send_time_us, first_chunk_time_us and last_chunk_time_us are wall
+**     clock (epoch us) at the client.  t_send = (arrival_time_us - the
+**     smallest arrival_time_us) / 1e6; t_recorded = the send time on the same
+**     origin (the earliest-arriving request's send time = its t_send).
+**   - ttft = (first_chunk_time_us - send_time_us) / 1e6 and e2e =
+**     (last_chunk_time_us - send_time_us) / 1e6: latency from the actual send.
+**   - in_tokens = server_input_tokens when > 0 (what the server tokenised),
+**     else input_tokens; out_tokens = output_tokens; out_client = -1.
+**   - status != "ok" -> ok = 0, NaN latencies, timing columns not required.
+**   - index = request_id (must be an integer, unique).  Rows are reordered by
+**     (t_send, index): the file is written in completion-ish order.
+**   - prefix: prefix_length > 0 gives prefix_tokens; a non-empty prefix_group
+**     name is a recorded group (ids in order of first appearance).
+**   - one simulation unit, one load point "replay" (ARR_REPLAY, lowest and
+**     highest), rate = (n-1) / (last t_send) measured, window [0, last t_send].
+**   - server_config.json: tensor_parallel_size, max_num_batched_tokens,
+**     num_gpu_blocks, block_size, max_seq_len (-> max_model_len) required;
+**     max_num_seqs when present, else vLLM's default 256.
+**   - self-checks: requests.csv request_idx numbers trace.csv's data rows in
+**     file order (it is NOT request_id: the two differ where rows were written
+**     out of id order); its start_time (s, ms resolution) must match
+**     send_time_us within 1 ms, which confirms the join.  ttft_ms/e2e_ms are
+**     rounded to 0.01 ms, so each must be within 0.005 ms (+1e-6) of ours,
+**     and every ok request must be listed; summary.json overall.{num_requests, num_successful} exactly and
+**     overall.{ttft_ms,e2e_ms}.mean within 0.005 ms (also rounded).
+**
+** The CSV reader follows RFC 4180: comma separated, fields optionally in
+** double quotes ("" is a quote; quoted fields may hold commas and newlines),
+** LF or CRLF line ends, a UTF-8 BOM and blank lines are skipped.  A bare quote
+** inside an unquoted field, text after a closing quote, an unterminated quote
+** and a row whose field count differs from the header are errors naming
+** file:line.
+*/
+#include "trace_int.h"
+#include "yamlutil.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define V2_ROUND_MS 0.005
+#define V2_DEFAULT_MAX_NUM_SEQS 256
+#define V2_START_US 1000.5 /* requests.csv start_time has ms resolution */
+
+/* ---- CSV --------------------------------------------------------------- */
+
+typedef struct {
+    const char *file;
+    char *buf, *p, *end;
+    unsigned long line; /* physical line at p */
+    char **f;
+    int nf, cap;
+} csv_t;
+
+static int csv_open(csv_t *c, const char *file, char *err)
+{
+    memset(c, 0, sizeof *c);
+    c->file = file;
+    size_t len;
+    int rc = tam_read_file(file, &c->buf, &len, err);
+    if (rc)
+        return rc;
+    c->p = c->buf;
+    c->end = c->buf + len;
+    c->line = 1;
+    if (len >= 3 && memcmp(c->p, "\xEF\xBB\xBF", 3) == 0)
+        c->p += 3;
+    return TAM_OK;
+}
+
+static void csv_close(csv_t *c)
+{
+    free(c->buf);
+    free(c->f);
+    c->buf = NULL;
+    c->f = NULL;
+}
+
+static int csv_push(csv_t *c, char *field, char *err)
+{
+    if (c->nf == c->cap) {
+        int cap = c->cap ? 2 * c->cap : 32;
+        char **nf = realloc(c->f, (size_t)cap * sizeof *nf);
+        if (!nf)
+            return tam_fail(err, TAM_ENOMEM, "%s: out of memory", c->file);
+        c->f = nf;
+        c->cap = cap;
+    }
+    c->f[c->nf++] = field;
+    return TAM_OK;
+}
+
+/* Next record into c->f[0..nf).  1 = a row, 0 = end of file, < 0 = error.
+** *row_line = the line the record starts on.  Fields are unescaped in place. */
+static int csv_row(csv_t *c, unsigned long *row_line, char *err)
+{
+    /* skip blank lines */
+    for (;;) {
+        if (c->p >= c->end)
+            return 0;
+        if (*c->p == '\n') {
+            c->p++;
+            c->line++;
+        } else if (*c->p == '\r' && c->p + 1 < c->end && c->p[1] == '\n') {
+            c->p += 2;
+            c->line++;
+        } else {
+            break;
+        }
+    }
+    *row_line = c->line;
+    c->nf = 0;
+    for (;;) {
+        char *w = c->p, *start = c->p;
+        int rc;
+        if (c->p < c->end && *c->p == '"') {
+            c->p++;
+            for (;;) {
+                if (c->p >= c->end)
+                    return tam_fail(err, TAM_EPARSE, "%s:%lu: unterminated quoted field (field %d)",
+                                    c->file, *row_line, c->nf + 1);
+                if (*c->p == '"') {
+                    if (c->p + 1 < c->end && c->p[1] == '"') {
+                        *w++ = '"';
+                        c->p += 2;
+                        continue;
+                    }
+                    c->p++;
+                    break;
+                }
+                if (*c->p == '\n')
+                    c->line++;
+                *w++ = *c->p++;
+            }
+            if (c->p < c->end && *c->p != ',' && *c->p != '\n' &&
+                !(*c->p == '\r' && c->p + 1 < c->end && c->p[1] == '\n'))
+                return tam_fail(err, TAM_EPARSE, "%s:%lu: text after the closing quote of field %d",
+                                c->file, c->line, c->nf + 1);
+        } else {
+            while (c->p < c->end && *c->p != ',' && *c->p != '\n' &&
+                   !(*c->p == '\r' && c->p + 1 < c->end && c->p[1] == '\n')) {
+                if (*c->p == '"')
+                    return tam_fail(err, TAM_EPARSE, "%s:%lu: bare quote inside unquoted field %d",
+                                    c->file, c->line, c->nf + 1);
+                c->p++;
+            }
+            w = c->p;
+        }
+        /* w <= c->p: the terminator goes where the separator was or before */
+        char sep = c->p < c->end ? *c->p : '\0';
+        *w = '\0';
+        if ((rc = csv_push(c, start, err)))
+            return rc;
+        if (sep == ',') {
+            c->p++;
+            continue;
+        }
+        if (sep == '\r')
+            c->p += 2;
+        else if (sep == '\n')
+            c->p++;
+        if (sep)
+            c->line++;
+        return 1;
+    }
+}
+
+static int col_of(const csv_t *c, const char *name)
+{
+    for (int i = 0; i < c->nf; i++)
+        if (strcmp(c->f[i], name) == 0)
+            return i;
+    return -1;
+}
+
+static int csv_ll(const char *file, unsigned long line, const char *col, const char *s, long long lo,
+                  long long hi, long long *out, char *err)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (!*s || *end || errno)
+        return tam_fail(err, TAM_EFIELD, "%s:%lu: column %s: expected an integer, got '%.40s'", file, line,
+                        col, s);
+    if (v < lo || v > hi)
+        return tam_fail(err, TAM_EFIELD, "%s:%lu: column %s: %lld is out of range [%lld, %lld]", file, line,
+                        col, v, lo, hi);
+    *out = v;
+    return TAM_OK;
+}
+
+static int csv_num(const char *file, unsigned long line, const char *col, const char *s, double *out,
+                   char *err)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (!*s || *end || errno || !isfinite(v))
+        return tam_fail(err, TAM_EFIELD, "%s:%lu: column %s: expected a number, got '%.40s'", file, line, col,
+                        s);
+    *out = v;
+    return TAM_OK;
+}
+
+/* ---- reader ------------------------------------------------------------ */
+
+typedef struct {
+    int index;
+    long long arr, send;
+    unsigned long line;
+    int pos; /* in trace->req */
+} v2row_t;
+
+static int cmp_row_index(const void *a, const void *b)
+{
+    const v2row_t *x = a, *y = b;
+    return (x->index > y->index) - (x->index < y->index);
+}
+
+static int cmp_row_pos(const void *a, const void *b)
+{
+    const v2row_t *x = a, *y = b;
+    return (x->pos > y->pos) - (x->pos < y->pos);
+}
+
+enum { C_ID, C_IN, C_OUT, C_ARR, C_SEND, C_FIRST, C_LAST, C_STATUS, C_SIN, C_PG, C_PL, C_N };
+static const char *v2_cols[C_N] = {"request_id", "input_tokens", "output_tokens", "arrival_time_us",
+                                   "send_time_us", "first_chunk_time_us", "last_chunk_time_us", "status",
+                                   "server_input_tokens", "prefix_group", "prefix_length"};
+#define V2_N_REQUIRED 8
+
+static int check_requests_csv(const char *file, trace_t *t, v2row_t *rows, int n, char *err)
+{
+    csv_t c;
+    int rc = csv_open(&c, file, err);
+    if (rc)
+        return rc;
+    unsigned long line;
+    int *seen = calloc((size_t)n, sizeof *seen);
+    if (!seen) {
+        csv_close(&c);
+        return tam_fail(err, TAM_ENOMEM, "%s: out of memory", file);
+    }
+    rc = csv_row(&c, &line, err);
+    if (rc <= 0) {
+        if (rc == 0)
+            rc = tam_fail(err, TAM_EPARSE, "%s: empty file (no header)", file);
+        goto out;
+    }
+    int ci = col_of(&c, "request_idx"), ct = col_of(&c, "ttft_ms"), ce = col_of(&c, "e2e_ms");
+    int cs = col_of(&c, "start_time");
+    int ncol = c.nf;
+    if (ci < 0 || ct < 0 || ce < 0) {
+        rc = tam_fail(err, TAM_EFIELD, "%s:%lu: missing column %s", file, line,
+                      ci < 0 ? "request_idx" : ct < 0 ? "ttft_ms" : "e2e_ms");
+        goto out;
+    }
+    while ((rc = csv_row(&c, &line, err)) == 1) {
+        if (c.nf != ncol) {
+            rc = tam_fail(err, TAM_EPARSE, "%s:%lu: %d fields, the header has %d", file, line, c.nf, ncol);
+            goto out;
+        }
+        long long idx;
+        double tt = 0, ee = 0;
+        if ((rc = csv_ll(file, line, "request_idx", c.f[ci], 0, INT_MAX, &idx, err)))
+            goto out;
+        /* request_idx numbers trace.csv's data rows in file order (it is
+        ** not request_id); start_time, when present, confirms the join. */
+        if (idx >= n) {
+            rc = tam_fail(err, TAM_ECHECK, "%s:%lu: request_idx %lld: trace.csv has only %d rows", file, line,
+                          idx, n);
+            goto out;
+        }
+        v2row_t *r = &rows[idx];
+        if (cs >= 0) {
+            double st;
+            if ((rc = csv_num(file, line, "start_time", c.f[cs], &st, err)))
+                goto out;
+            if (!(fabs(st * 1e6 - (double)r->send) <= V2_START_US)) {
+                rc = tam_fail(err, TAM_ECHECK,
+                              "%s:%lu: column start_time: %.6f s does not match send_time_us %lld of trace.csv line %lu",
+                              file, line, st, r->send, r->line);
+                goto out;
+            }
+        }
+        if (seen[idx]) {
+            rc = tam_fail(err, TAM_ECHECK, "%s:%lu: request_idx %lld listed twice", file, line, idx);
+            goto out;
+        }
+        seen[idx] = 1;
+        const trace_req_t *q = &t->req[r->pos];
+        if (!q->ok)
+            continue; /* a failed request: no latency to compare */
+        if ((rc = csv_num(file, line, "ttft_ms", c.f[ct], &tt, err)) ||
+            (rc = csv_num(file, line, "e2e_ms", c.f[ce], &ee, err)))
+            goto out;
+        double ours[2] = {q->ttft * 1e3, q->e2e * 1e3}, theirs[2] = {tt, ee};
+        static const char *nm[2] = {"ttft_ms", "e2e_ms"};
+        for (int k = 0; k < 2; k++) {
+            double d = fabs(ours[k] - theirs[k]);
+            if (!(d <= V2_ROUND_MS + 1e-6)) {
+                rc = tam_fail(err, TAM_ECHECK,
+                              "%s:%lu: column %s: the file says %.17g ms, trace.csv line %lu gives %.17g ms",
+                              file, line, nm[k], theirs[k], r->line, ours[k]);
+                goto out;
+            }
+            if (d / 1e3 > t->check_max_abs)
+                t->check_max_abs = d / 1e3;
+            t->n_checks++;
+        }
+    }
+    if (rc < 0)
+        goto out;
+    for (int i = 0; i < n; i++)
+        if (!seen[i] && t->req[rows[i].pos].ok) {
+            rc = tam_fail(err, TAM_ECHECK, "%s: trace.csv line %lu (request_id %d) is ok but not listed", file,
+                          rows[i].line, rows[i].index);
+            goto out;
+        }
+    rc = TAM_OK;
+out:
+    free(seen);
+    csv_close(&c);
+    return rc;
+}
+
+static int check_summary(const char *file, trace_t *t, char *err)
+{
+    cJSON *j;
+    int rc = tj_parse_file(file, &j, err);
+    if (rc)
+        return rc;
+    cJSON *o = tj_get(j, "overall");
+    if (!o) { /* not the summary this check knows */
+        cJSON_Delete(j);
+        return TAM_OK;
+    }
+    int n_req, n_ok;
+    if ((rc = tj_int(file, "overall", "num_requests", tj_get(o, "num_requests"), 0, INT_MAX, &n_req, err)) ||
+        (rc = tj_int(file, "overall", "num_successful", tj_get(o, "num_successful"), 0, INT_MAX, &n_ok, err)))
+        goto out;
+    int ok = 0;
+    double s_tt = 0, s_e = 0;
+    for (int i = 0; i < t->n_req; i++)
+        if (t->req[i].ok) {
+            ok++;
+            s_tt += t->req[i].ttft * 1e3;
+            s_e += t->req[i].e2e * 1e3;
+        }
+    if (n_req != t->n_req || n_ok != ok) {
+        rc = tam_fail(err, TAM_ECHECK, "%s: overall.%s: the file says %d, trace.csv gives %d", file,
+                      n_req != t->n_req ? "num_requests" : "num_successful", n_req != t->n_req ? n_req : n_ok,
+                      n_req != t->n_req ? t->n_req : ok);
+        goto out;
+    }
+    t->n_checks += 2;
+    if (ok > 0) {
+        static const char *nm[2] = {"ttft_ms", "e2e_ms"};
+        double ours[2] = {s_tt / ok, s_e / ok};
+        for (int k = 0; k < 2; k++) {
+            char pre[48];
+            snprintf(pre, sizeof pre, "overall.%s", nm[k]);
+            double theirs;
+            if ((rc = tj_num(file, pre, "mean", tj_get(tj_get(o, nm[k]), "mean"), &theirs, err)))
+                goto out;
+            if (!(fabs(ours[k] - theirs) <= V2_ROUND_MS + 1e-9 * fabs(theirs))) {
+                rc = tam_fail(err, TAM_ECHECK, "%s: %s.mean: the file says %.17g ms, trace.csv gives %.17g ms",
+                              file, pre, theirs, ours[k]);
+                goto out;
+            }
+            double rel = trace_rel(ours[k], theirs);
+            if (rel > t->check_max_rel)
+                t->check_max_rel = rel;
+            t->n_checks++;
+        }
+    }
+out:
+    cJSON_Delete(j);
+    return rc;
+}
+
+int trace_load_tracev2(const char *dir, trace_t **out, char *err)
+{
+    *out = NULL;
+    trace_build_t b;
+    int rc = tb_init(&b, dir, "tracev2", err);
+    if (rc)
+        return rc;
+    trace_t *t = b.t;
+    yu_doc_t hy = {0};
+    cJSON *sc = NULL;
+    csv_t c = {0};
+    v2row_t *rows = NULL;
+    int n_rows = 0, cap_rows = 0;
+    trace_names_t names = {0};
+    char path[1024], file[1024];
+
+    /* trace.yaml */
+    int version;
+    char unit[16];
+    if ((rc = trace_join(path, sizeof path, dir, "trace.yaml", err)) || (rc = yu_load(&hy, path, err)) ||
+        (rc = yu_int(&hy, "trace_version", 0, INT_MAX, &version, err)) ||
+        (rc = yu_str(&hy, "time_unit", unit, sizeof unit, err)))
+        goto fail;
+    if (version < 2 || version > 3) {
+        rc = tam_fail(err, TAM_EFIELD, "%s:%lu: trace_version: %d is not supported (2 or 3)", path,
+                      (unsigned long)yu_find(&hy, "trace_version")->start_mark.line + 1, version);
+        goto fail;
+    }
+    if (strcmp(unit, "us") != 0) {
+        rc = tam_fail(err, TAM_EFIELD, "%s:%lu: time_unit: '%s' is not supported (us)", path,
+                      (unsigned long)yu_find(&hy, "time_unit")->start_mark.line + 1, unit);
+        goto fail;
+    }
+    int have_model = yu_find(&hy, "server.model") != NULL;
+    if (have_model && (rc = yu_str(&hy, "server.model", t->model_id, sizeof t->model_id, err)))
+        goto fail;
+
+    /* server_config.json */
+    if ((rc = trace_join(file, sizeof file, dir, "server_config.json", err)) ||
+        (rc = tj_parse_file(file, &sc, err)) ||
+        (rc = tj_int(file, "", "tensor_parallel_size", tj_get(sc, "tensor_parallel_size"), 1, 4096, &t->tp, err)) ||
+        (rc = tj_int(file, "", "max_num_batched_tokens", tj_get(sc, "max_num_batched_tokens"), 1, INT_MAX, &t->max_num_batched_tokens, err)) ||
+        (rc = tj_int(file, "", "num_gpu_blocks", tj_get(sc, "num_gpu_blocks"), 1, INT_MAX, &t->kv_blocks, err)) ||
+        (rc = tj_int(file, "", "block_size", tj_get(sc, "block_size"), 1, 1 << 20, &t->block_size, err)) ||
+        (rc = tj_int(file, "", "max_seq_len", tj_get(sc, "max_seq_len"), 1, INT_MAX, &t->max_model_len, err)))
+        goto fail;
+    cJSON *ms = tj_get(sc, "max_num_seqs");
+    t->max_num_seqs = V2_DEFAULT_MAX_NUM_SEQS;
+    if (ms && !cJSON_IsNull(ms) && (rc = tj_int(file, "", "max_num_seqs", ms, 1, INT_MAX, &t->max_num_seqs, err)))
+        goto fail;
+    if (!have_model) {
+        cJSON *m = tj_get(sc, "model");
+        if (!cJSON_IsString(m) || !m->valuestring[0]) {
+            rc = tam_fail(err, TAM_EFIELD, "%s: server.model missing and %s has no \"model\" string", path, file);
+            goto fail;
+        }
+        snprintf(t->model_id, sizeof t->model_id, "%s", m->valuestring);
+    }
+    cJSON_Delete(sc);
+    sc = NULL;
+
+    /* the single load point */
+    trace_point_t *p = tb_point(&b, err);
+    if (!p) {
+        rc = TAM_ENOMEM;
+        goto fail;
+    }
+    snprintf(p->name, sizeof p->name, "replay");
+    p->kind = ARR_REPLAY;
+    p->is_lowest = p->is_highest = 1;
+
+    /* trace.csv */
+    unsigned long line;
+    if ((rc = trace_join(file, sizeof file, dir, "trace.csv", err)) || (rc = csv_open(&c, file, err)))
+        goto fail;
+    rc = csv_row(&c, &line, err);
+    if (rc <= 0) {
+        if (rc == 0)
+            rc = tam_fail(err, TAM_EPARSE, "%s: empty file (no header)", file);
+        goto fail;
+    }
+    int col[C_N], ncol = c.nf;
+    for (int k = 0; k < C_N; k++) {
+        col[k] = col_of(&c, v2_cols[k]);
+        if (col[k] < 0 && k < V2_N_REQUIRED) {
+            rc = tam_fail(err, TAM_EFIELD, "%s:%lu: missing column %s", file, line, v2_cols[k]);
+            goto fail;
+        }
+    }
+    for (int i = 0; i < ncol; i++)
+        for (int k = i + 1; k < ncol; k++)
+            if (strcmp(c.f[i], c.f[k]) == 0 && c.f[i][0]) {
+                rc = tam_fail(err, TAM_EPARSE, "%s:%lu: column %s appears twice", file, line, c.f[i]);
+                goto fail;
+            }
+    int max_prefix = 0;
+    while ((rc = csv_row(&c, &line, err)) == 1) {
+        if (c.nf != ncol) {
+            rc = tam_fail(err, TAM_EPARSE, "%s:%lu: %d fields, the header has %d", file, line, c.nf, ncol);
+            goto fail;
+        }
+        long long id, in, out_t, sin = 0, arr, send, first = 0, last = 0, plen = 0;
+        if ((rc = csv_ll(file, line, "request_id", c.f[col[C_ID]], 0, INT_MAX, &id, err)) ||
+            (rc = csv_ll(file, line, "input_tokens", c.f[col[C_IN]], 0, INT_MAX, &in, err)) ||
+            (rc = csv_ll(file, line, "output_tokens", c.f[col[C_OUT]], 0, INT_MAX, &out_t, err)) ||
+            (rc = csv_ll(file, line, "arrival_time_us", c.f[col[C_ARR]], 0, LLONG_MAX, &arr, err)) ||
+            (rc = csv_ll(file, line, "send_time_us", c.f[col[C_SEND]], 0, LLONG_MAX, &send, err)))
+            goto fail;
+        if (col[C_SIN] >= 0 && c.f[col[C_SIN]][0] &&
+            (rc = csv_ll(file, line, "server_input_tokens", c.f[col[C_SIN]], 0, INT_MAX, &sin, err)))
+            goto fail;
+        if (col[C_PL] >= 0 && c.f[col[C_PL]][0] &&
+            (rc = csv_ll(file, line, "prefix_length", c.f[col[C_PL]], 0, INT_MAX, &plen, err)))
+            goto fail;
+        int ok = strcmp(c.f[col[C_STATUS]], "ok") == 0;
+        if (ok && ((rc = csv_ll(file, line, "first_chunk_time_us", c.f[col[C_FIRST]], 0, LLONG_MAX, &first, err)) ||
+                   (rc = csv_ll(file, line, "last_chunk_time_us", c.f[col[C_LAST]], 0, LLONG_MAX, &last, err))))
+            goto fail;
+        if (ok && (first < send || last < first)) {
+            rc = tam_fail(err, TAM_EFIELD,
+                          "%s:%lu: need send_time_us <= first_chunk_time_us <= last_chunk_time_us, got %lld, %lld, %lld",
+                          file, line, send, first, last);
+            goto fail;
+        }
+        int eff_in = sin > 0 ? (int)sin : (int)in;
+        if (eff_in < 1) {
+            rc = tam_fail(err, TAM_EFIELD, "%s:%lu: column input_tokens: no input tokens (input_tokens %lld, server_input_tokens %lld)",
+                          file, line, in, sin);
+            goto fail;
+        }
+        trace_req_t *r = tb_req(&b, err);
+        if (!r) {
+            rc = TAM_ENOMEM;
+            goto fail;
+        }
+        r->index = (int)id;
+        r->point = 0;
+        r->in_tokens = eff_in;
+        r->out_tokens = (int)out_t;
+        r->prefix_tokens = (int)plen;
+        if (plen > max_prefix)
+            max_prefix = (int)plen;
+        if (col[C_PG] >= 0 && c.f[col[C_PG]][0]) {
+            int gid = tn_id(&names, c.f[col[C_PG]]);
+            if (gid < 0) {
+                rc = tam_fail(err, TAM_ENOMEM, "%s: out of memory", file);
+                goto fail;
+            }
+            r->prefix_group = gid;
+            r->group_recorded = 1;
+        }
+        r->ok = ok;
+        if (ok) {
+            r->ttft = (double)(first - send) / 1e6;
+            r->e2e = (double)(last - send) / 1e6;
+        }
+        if (n_rows == cap_rows) {
+            int cap = cap_rows ? 2 * cap_rows : 256;
+            v2row_t *nr = realloc(rows, (size_t)cap * sizeof *nr);
+            if (!nr) {
+                rc = tam_fail(err, TAM_ENOMEM, "%s: out of memory", file);
+                goto fail;
+            }
+            rows = nr;
+            cap_rows = cap;
+        }
+        rows[n_rows] = (v2row_t){(int)id, arr, send, line, t->n_req - 1};
+        n_rows++;
+    }
+    if (rc < 0)
+        goto fail;
+    csv_close(&c);
+    if (n_rows == 0) {
+        rc = tam_fail(err, TAM_EFIELD, "%s: no requests", file);
+        goto fail;
+    }
+    t->n_prefix_groups = names.n;
+    t->prefix_len = max_prefix;
+
+    /* times on the earliest arrival's origin */
+    {
+        int f = 0;
+        for (int i = 1; i < n_rows; i++)
+            if (rows[i].arr < rows[f].arr)
+                f = i;
+        double last_t = 0;
+        for (int i = 0; i < n_rows; i++) {
+            trace_req_t *r = &t->req[rows[i].pos];
+            r->t_send = (double)(rows[i].arr - rows[f].arr) / 1e6;
+            r->t_recorded = (double)(rows[i].send - rows[f].send) / 1e6;
+            if (r->t_send > last_t)
+                last_t = r->t_send;
+        }
+        t->points[0].t_end = last_t;
+        t->points[0].rate = last_t > 0 ? (n_rows - 1) / last_t : 0;
+    }
+    qsort(rows, (size_t)n_rows, sizeof *rows, cmp_row_index);
+    for (int i = 1; i < n_rows; i++)
+        if (rows[i].index == rows[i - 1].index) {
+            rc = tam_fail(err, TAM_EFIELD, "%s:%lu: column request_id: %d already used on line %lu", file,
+                          rows[i].line > rows[i - 1].line ? rows[i].line : rows[i - 1].line, rows[i].index,
+                          rows[i].line > rows[i - 1].line ? rows[i - 1].line : rows[i].line);
+            goto fail;
+        }
+    qsort(rows, (size_t)n_rows, sizeof *rows, cmp_row_pos); /* back to file order */
+
+    /* self-check against requests.csv */
+    if ((rc = trace_join(file, sizeof file, dir, "requests.csv", err)))
+        goto fail;
+    if (trace_is_file(file) && (rc = check_requests_csv(file, t, rows, n_rows, err)))
+        goto fail;
+
+    /* self-check against summary.json */
+    if ((rc = trace_join(file, sizeof file, dir, "summary.json", err)))
+        goto fail;
+    if (trace_is_file(file) && (rc = check_summary(file, t, err)))
+        goto fail;
+
+    yu_free(&hy);
+    free(rows);
+    tn_free(&names);
+    return tb_finish(&b, out, err);
+
+fail:
+    yu_free(&hy);
+    cJSON_Delete(sc);
+    csv_close(&c);
+    free(rows);
+    tn_free(&names);
+    tb_abort(&b);
+    return rc ? rc : TAM_EFIELD;
+}

@@ -1,0 +1,68 @@
+#!/bin/sh
+# tests/cli.sh - the tam command as a user meets it: help, real runs,
+# determinism of whole outputs, and bad input (clear error, non-zero exit,
+# nothing written).  Env: TAM (binary), DATA.  Ends with "cli: N passed, N failed".
+set -u
+TAM=${TAM:-bin/tam}
+DATA=${DATA:-../shared/data}
+export DATA
+pass=0 fail=0
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "not ok - $*"; }
+
+# expect_fail NAME PATTERN CMD...: non-zero exit and stderr matching PATTERN
+expect_fail() {
+    name=$1 pat=$2; shift 2
+    if "$@" >"$T/out" 2>"$T/err"; then bad "$name: exited 0"; return; fi
+    if grep -qE "$pat" "$T/err"; then ok; else bad "$name: stderr lacks /$pat/: $(cat "$T/err")"; fi
+}
+
+# --help tells the truth and exits 0 for every command
+for c in step simulate mfu config ingest run report bench; do
+    if "$TAM" $c --help >"$T/h" 2>&1 && grep -q "usage: tam $c" "$T/h"; then ok; else bad "help $c"; fi
+done
+"$TAM" >/dev/null 2>&1 && bad "no command exits 0" || ok
+expect_fail unknown-command "unknown command" "$TAM" frobnicate
+
+# config: canonical form and stable hash; key order does not matter
+h1=$("$TAM" config --config tests/fixtures/config-ok.json)
+printf '{"name":"other","fused_qkv":true,"bw_eta":0.8}' > "$T/c2.json"
+h2=$("$TAM" config --config "$T/c2.json")
+[ "$(echo "$h1" | sed 's/.*"hash":"\([0-9a-f]*\)".*/\1/')" = "$(echo "$h2" | sed 's/.*"hash":"\([0-9a-f]*\)".*/\1/')" ] && ok || bad "hash depends on key order or name"
+expect_fail config-typo "unknown field 'fused_qvk'" "$TAM" config --config tests/fixtures/config-typo.json
+expect_fail config-negative "bw_eta.*-1" "$TAM" config --config tests/fixtures/config-negative.json
+
+if [ -d "$DATA/models" ]; then
+    # step: a decode batch prints JSON with a positive total
+    "$TAM" step --model llama-2-7b-hf --decode 1000x8 > "$T/step.json" && grep -q '"total_s"' "$T/step.json" && ok || bad "step json"
+    expect_fail step-bad-dtype "torch_dtype.*bfloat17" "$TAM" step --model tests/fixtures/model-bad-dtype.json --decode 10
+    expect_fail step-truncated "malformed JSON" "$TAM" step --model tests/fixtures/model-truncated.json --decode 10
+    expect_fail step-missing "intermediate_size" "$TAM" step --model tests/fixtures/model-missing.json --decode 10
+    expect_fail step-no-batch "describe a batch" "$TAM" step --model llama-2-7b-hf
+
+    # simulate a CSV workload twice: byte-identical output
+    "$TAM" simulate --workload tests/fixtures/workload.csv --model llama-2-7b-hf --kv-blocks 2000 -o "$T/a.csv" 2>/dev/null || bad "simulate csv"
+    "$TAM" simulate --workload tests/fixtures/workload.csv --model llama-2-7b-hf --kv-blocks 2000 -o "$T/b.csv" 2>/dev/null
+    cmp -s "$T/a.csv" "$T/b.csv" && ok || bad "simulate is not deterministic"
+    [ "$(wc -l < "$T/a.csv")" -eq 6 ] && ok || bad "one row per request plus header"
+    expect_fail ragged "ragged.csv:3: ragged row" "$TAM" simulate --workload tests/fixtures/ragged.csv --model llama-2-7b-hf --kv-blocks 100 -o "$T/r.csv"
+    [ ! -e "$T/r.csv" ] && ok || bad "partial output left behind"
+    expect_fail badnum "badnum.csv:2: column 'prompt_tokens': 'abc'" "$TAM" simulate --workload tests/fixtures/badnum.csv --model llama-2-7b-hf --kv-blocks 100
+    # a KV cache too small for a request: the request is rejected with a reason
+    "$TAM" simulate --workload tests/fixtures/workload.csv --model llama-2-7b-hf --kv-blocks 40 --format json 2>/dev/null > "$T/rej.json"
+    grep -q '"reason":"needs more KV blocks' "$T/rej.json" && ok || bad "too-small KV cache not reported"
+    # a whole corpus experiment, twice, identical
+    exp="$DATA/corpus/guidellm/jan20-codellama-prefill-1"
+    "$TAM" simulate --trace "$exp" -o "$T/g1.csv" 2>/dev/null && "$TAM" simulate --trace "$exp" -o "$T/g2.csv" 2>/dev/null
+    cmp -s "$T/g1.csv" "$T/g2.csv" && ok || bad "trace simulation not deterministic"
+    [ "$(wc -l < "$T/g1.csv")" -eq 201 ] && ok || bad "GuideLLM experiment: 200 requests expected"
+    expect_fail no-trace "cannot open|no such|not a" "$TAM" simulate --trace "$T/nowhere"
+    # mfu: a grid point comes back exactly
+    "$TAM" mfu gemm --m 8 --k 2048 --n 6144 --mode nearest | grep -q "nearest 0.011 " && ok || bad "mfu grid point"
+else
+    echo "# skip: $DATA/models not found"
+fi
+echo "cli: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

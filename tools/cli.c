@@ -1,0 +1,103 @@
+/* tools/cli.c - shared plumbing for the tam subcommands (see cli.h). */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+void cli_env_init(cli_env_t *e)
+{
+    memset(e, 0, sizeof *e);
+    const char *d = getenv("DATA");
+    e->data = d && *d ? d : "../shared/data";
+    e->tp = 1;
+}
+
+int cli_model_path(const cli_env_t *e, const char *name, char *out, size_t cap)
+{
+    struct stat st;
+    if (strchr(name, '/') || stat(name, &st) == 0)
+        return snprintf(out, cap, "%s", name) >= (int)cap ? -1 : 0;
+    return snprintf(out, cap, "%s/models/%s", e->data, name) >= (int)cap ? -1 : 0;
+}
+
+int cli_build(const cli_env_t *e, model_t *m, hw_t *hw, mfu_db_t **db, econf_t *c,
+              step_model_t **sm, char *err)
+{
+    char path[1024];
+    int rc;
+    *db = NULL;
+    *sm = NULL;
+    if (!e->model)
+        return tam_fail(err, TAM_EFIELD, "--model is required (a folder under %s/models, or a "
+                        "path to config.json)", e->data);
+    if (cli_model_path(e, e->model, path, sizeof path))
+        return tam_fail(err, TAM_EFIELD, "model path too long");
+    if ((rc = model_load(path, m, err)))
+        return rc;
+    if (e->hardware) {
+        if ((rc = hw_load(e->hardware, hw, err)))
+            return rc;
+    } else {
+        hw_h100_sxm(hw);
+    }
+    if (e->config) {
+        if ((rc = econf_load(e->config, c, err)))
+            return rc;
+    } else {
+        econf_baseline(c);
+    }
+    if (e->mfu)
+        snprintf(path, sizeof path, "%s", e->mfu);
+    else
+        snprintf(path, sizeof path, "%s/mfu/h100", e->data);
+    if ((rc = mfu_load(path, db, err)))
+        return rc;
+    if ((rc = step_model_new(m, hw, *db, e->tp, c, sm, err))) {
+        mfu_free(*db);
+        *db = NULL;
+        return rc;
+    }
+    return TAM_OK;
+}
+
+/* Output files are written to a temporary name and renamed into place only
+** when complete, so a failed command never leaves a partial result file. */
+static char out_tmp[1100];
+
+FILE *cli_open_out(const char *path, char *err)
+{
+    if (!path || strcmp(path, "-") == 0)
+        return stdout;
+    snprintf(out_tmp, sizeof out_tmp, "%s.tmp%ld", path, (long)getpid());
+    FILE *f = fopen(out_tmp, "w");
+    if (!f)
+        tam_fail(err, TAM_EIO, "%s: cannot write: %s", path, strerror(errno));
+    return f;
+}
+
+int cli_close_out(FILE *f, const char *path, char *err)
+{
+    if (f == stdout)
+        return fflush(f) ? tam_fail(err, TAM_EIO, "stdout: write error") : TAM_OK;
+    int bad = ferror(f);
+    if (fclose(f) || bad) {
+        unlink(out_tmp);
+        return tam_fail(err, TAM_EIO, "%s: write error", path);
+    }
+    if (rename(out_tmp, path)) {
+        unlink(out_tmp);
+        return tam_fail(err, TAM_EIO, "%s: cannot rename into place: %s", path, strerror(errno));
+    }
+    return TAM_OK;
+}
+
+void cli_abort_out(FILE *f)
+{
+    if (f && f != stdout) {
+        fclose(f);
+        unlink(out_tmp);
+    }
+}

@@ -1,0 +1,38 @@
+/* tools/cli.h - shared plumbing of the tam subcommands: option defaults,
+** resolving model/hardware/MFU inputs, and output files. */
+#ifndef TAM_CLI_H
+#define TAM_CLI_H
+
+#include "econf.h"
+#include "hw.h"
+#include "mfu.h"
+#include "model.h"
+#include "step.h"
+
+#include <stdio.h>
+
+typedef struct {
+    const char *data;      /* data directory (DATA env or ../shared/data) */
+    const char *model;     /* folder name under DATA/models, or a path */
+    const char *hardware;  /* profile JSON, NULL = built-in H100 SXM */
+    const char *mfu;       /* MFU dir, NULL = DATA/mfu/h100 */
+    const char *config;    /* engine configuration JSON, NULL = baseline */
+    int tp;
+} cli_env_t;
+
+void cli_env_init(cli_env_t *e);
+/* Load model, hardware, MFU db, configuration; build a step model. */
+int cli_build(const cli_env_t *e, model_t *m, hw_t *hw, mfu_db_t **db, econf_t *c,
+              step_model_t **sm, char *err);
+int cli_model_path(const cli_env_t *e, const char *name, char *out, size_t cap);
+FILE *cli_open_out(const char *path, char *err);
+int cli_close_out(FILE *f, const char *path, char *err);
+void cli_abort_out(FILE *f); /* discard a partial output */
+
+int cmd_step(int argc, char **argv);
+int cmd_simulate(int argc, char **argv);
+int cmd_mfu(int argc, char **argv);
+int cmd_config(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
+
+#endif

@@ -1,0 +1,243 @@
+/* tools/cmd_simulate.c - `tam simulate`: a workload in, per-request results out. */
+#include "cli.h"
+#include "runner.h"
+#include "workload.h"
+
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char sim_usage[] =
+    "usage: tam simulate (--trace DIR | --workload CSV) [options]\n"
+    "Run requests through the vLLM V1 scheduler model and the step-time model.\n"
+    "  --trace DIR        a measured run: inference-perf, GuideLLM or BLIS TraceV2\n"
+    "                     folder; limits, model and TP default to the run's own;\n"
+    "                     output carries the measured TTFT/E2E beside each prediction\n"
+    "  --workload CSV     columns t_send_s,prompt_tokens,output_tokens\n"
+    "                     [,prefix_group,prefix_tokens]; needs --model, --kv-blocks\n"
+    "  --model M --tp N --config F --hardware F --mfu DIR   (see tam step --help)\n"
+    "  --max-num-batched-tokens N (2048)  --max-num-seqs N (128)\n"
+    "  --max-model-len N (4096)  --kv-blocks N  --block-size N (16)\n"
+    "  --max-inflight N   client concurrency limit for --workload (0 = open loop)\n"
+    "  --seed N           seeds what a trace did not record (default 42)\n"
+    "  --format csv|json  (csv)   -o FILE (stdout)\n"
+    "A summary (per load point: mean predicted vs measured) goes to stderr.\n";
+
+static double nz(double x)
+{
+    return isfinite(x) ? x : NAN;
+}
+
+static void summary(const trace_t *t, const pred_t *p, const run_stats_t *st)
+{
+    fprintf(stderr, "steps %lld, simulated %.1f s, wall %.3f s, preemptions %lld, rejected %d\n",
+            st->steps, st->sim_seconds, st->wall_seconds, st->preemptions, st->rejected);
+    fprintf(stderr, "%-20s %6s %10s %10s %10s %10s %10s %10s\n", "load point", "n", "TTFT ms",
+            "meas", "TPOT ms", "meas", "E2E s", "meas");
+    for (int pt = 0; pt < t->n_points; pt++) {
+        double a[6] = {0};
+        int n = 0, nt = 0;
+        for (int i = 0; i < t->n_req; i++) {
+            const trace_req_t *q = &t->req[i];
+            if (q->point != pt || !q->ok || p[i].rejected)
+                continue;
+            n++;
+            a[0] += p[i].ttft;
+            a[1] += q->ttft;
+            a[4] += p[i].e2e;
+            a[5] += q->e2e;
+            if (q->out_tokens > 1) {
+                nt++;
+                a[2] += p[i].tpot;
+                a[3] += (q->e2e - q->ttft) / (q->out_tokens - 1);
+            }
+        }
+        if (!n)
+            continue;
+        fprintf(stderr, "%-20s %6d %10.2f %10.2f %10.3f %10.3f %10.3f %10.3f\n",
+                t->points[pt].name, n, 1e3 * a[0] / n, 1e3 * a[1] / n,
+                nt ? 1e3 * a[2] / nt : NAN, nt ? 1e3 * a[3] / nt : NAN, a[4] / n, a[5] / n);
+    }
+}
+
+int cmd_simulate(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"trace", required_argument, 0, 'T'},   {"workload", required_argument, 0, 'W'},
+        {"model", required_argument, 0, 'm'},   {"tp", required_argument, 0, 't'},
+        {"config", required_argument, 0, 'c'},  {"hardware", required_argument, 0, 'w'},
+        {"mfu", required_argument, 0, 'f'},     {"seed", required_argument, 0, 's'},
+        {"format", required_argument, 0, 'F'},  {"output", required_argument, 0, 'o'},
+        {"max-num-batched-tokens", required_argument, 0, 1},
+        {"max-num-seqs", required_argument, 0, 2},
+        {"max-model-len", required_argument, 0, 3},
+        {"kv-blocks", required_argument, 0, 4}, {"block-size", required_argument, 0, 5},
+        {"max-inflight", required_argument, 0, 6},
+        {"help", no_argument, 0, 'h'},          {0, 0, 0, 0}};
+    cli_env_t e;
+    cli_env_init(&e);
+    e.tp = 0;
+    const char *trace_dir = NULL, *wl_path = NULL, *fmt = "csv", *outp = NULL;
+    unsigned long long seed = 42;
+    int mnbt = 2048, mseqs = 128, mlen = 4096, kvb = 0, bsz = 16, inflight = 0;
+    int o;
+    optind = 1;
+    while ((o = getopt_long(argc, argv, "T:W:m:t:c:w:f:s:F:o:h", opts, NULL)) != -1) {
+        switch (o) {
+        case 'T': trace_dir = optarg; break;
+        case 'W': wl_path = optarg; break;
+        case 'm': e.model = optarg; break;
+        case 't': e.tp = atoi(optarg); break;
+        case 'c': e.config = optarg; break;
+        case 'w': e.hardware = optarg; break;
+        case 'f': e.mfu = optarg; break;
+        case 's': seed = strtoull(optarg, NULL, 10); break;
+        case 'F': fmt = optarg; break;
+        case 'o': outp = optarg; break;
+        case 1: mnbt = atoi(optarg); break;
+        case 2: mseqs = atoi(optarg); break;
+        case 3: mlen = atoi(optarg); break;
+        case 4: kvb = atoi(optarg); break;
+        case 5: bsz = atoi(optarg); break;
+        case 6: inflight = atoi(optarg); break;
+        case 'h': fputs(sim_usage, stdout); return 0;
+        default: fputs(sim_usage, stderr); return 2;
+        }
+    }
+    if (!!trace_dir == !!wl_path || (strcmp(fmt, "csv") && strcmp(fmt, "json"))) {
+        fputs(sim_usage, stderr);
+        return 2;
+    }
+    char err[TAM_ERRLEN], mpath[1024];
+    model_t m;
+    hw_t hw;
+    econf_t c;
+    mfu_db_t *db = NULL;
+    step_model_t *sm = NULL;
+    int rc = 1;
+    FILE *f = NULL;
+    trace_t *t = NULL;
+    pred_t *p = NULL;
+    workload_t w = {0};
+    sim_out_t *so = NULL;
+    if (trace_dir) {
+        if (trace_load(trace_dir, &t, err))
+            goto fail;
+        if (!e.model) {
+            if (runner_model_dir(e.data, t->model_id, mpath, sizeof mpath)) {
+                tam_fail(err, TAM_EFIELD, "%s: no config for model '%s' under %s/models; pass "
+                         "--model", trace_dir, t->model_id, e.data);
+                goto fail;
+            }
+            e.model = mpath;
+        }
+        if (!e.tp)
+            e.tp = t->tp;
+    }
+    if (!e.tp)
+        e.tp = 1;
+    if (cli_build(&e, &m, &hw, &db, &c, &sm, err))
+        goto fail;
+    run_stats_t st;
+    if (!(f = cli_open_out(outp, err)))
+        goto fail;
+    if (t) {
+        if (runner_simulate_trace(sm, t, seed, &p, &st, err))
+            goto fail;
+        int json = strcmp(fmt, "json") == 0;
+        fprintf(f, json ? "[\n" : "point,index,arrival_s,scheduled_s,first_token_s,last_token_s,"
+                                  "ttft_s,tpot_s,e2e_s,prompt,output,preemptions,prefix_hit,"
+                                  "rejected,ok,measured_ttft_s,measured_tpot_s,measured_e2e_s\n");
+        for (int i = 0; i < t->n_req; i++) {
+            const trace_req_t *q = &t->req[i];
+            const pred_t *r = &p[i];
+            double mt = q->ok && q->out_tokens > 1 ? (q->e2e - q->ttft) / (q->out_tokens - 1) : NAN;
+            if (json)
+                fprintf(f, "%s{\"point\":\"%s\",\"index\":%d,\"ttft_s\":%.9g,\"tpot_s\":%.9g,"
+                        "\"e2e_s\":%.9g,\"arrival_s\":%.9g,\"preemptions\":%d,\"rejected\":%d,"
+                        "\"measured_ttft_s\":%.9g,\"measured_e2e_s\":%.9g}", i ? ",\n" : "",
+                        t->points[q->point].name, q->index, nz(r->ttft), nz(r->tpot), nz(r->e2e),
+                        r->arrival, r->preemptions, r->rejected, nz(q->ttft), nz(q->e2e));
+            else
+                fprintf(f, "%s,%d,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%d,%d,%d,%d,%d,%d,%.9g,%.9g,"
+                        "%.9g\n", t->points[q->point].name, q->index, r->arrival, r->scheduled,
+                        r->first_token, r->last_token, r->ttft, r->tpot, r->e2e, q->in_tokens,
+                        q->out_tokens, r->preemptions, r->prefix_hit_tokens, r->rejected, q->ok,
+                        q->ttft, mt, q->e2e);
+        }
+        if (json)
+            fprintf(f, "\n]\n");
+        summary(t, p, &st);
+    } else {
+        if (wl_load_csv(wl_path, &w, err))
+            goto fail;
+        if (kvb <= 0) {
+            tam_fail(err, TAM_EFIELD, "--kv-blocks is required with --workload");
+            goto fail;
+        }
+        so = calloc((size_t)w.n, sizeof *so);
+        sim_cfg_t cfg = {.max_num_batched_tokens = mnbt, .max_num_seqs = mseqs,
+                         .max_model_len = mlen, .kv_blocks = kvb, .block_size = bsz,
+                         .prefix_caching = 1, .max_inflight = inflight,
+                         .client_ttft_s = c.client_ttft_s, .client_token_s = c.client_token_s};
+        sim_stats_t ss;
+        if (sim_run(sm, &cfg, w.req, w.n, so, &ss, err))
+            goto fail;
+        int json = strcmp(fmt, "json") == 0;
+        fprintf(f, json ? "[\n" : "row,t_send_s,arrival_s,scheduled_s,first_token_s,last_token_s,"
+                                  "ttft_s,tpot_s,e2e_s,prompt,output,preemptions,prefix_hit,"
+                                  "rejected\n");
+        double sums[3] = {0};
+        int nok = 0, ntp = 0;
+        for (int i = 0; i < w.n; i++) {
+            const sim_out_t *r = &so[i];
+            double ttft = r->first_token - r->arrival, e2e = r->last_token - r->arrival;
+            double tpot = w.req[i].output > 1 ? (e2e - ttft) / (w.req[i].output - 1) : NAN;
+            if (!r->rejected) {
+                nok++;
+                sums[0] += ttft;
+                sums[2] += e2e;
+                if (isfinite(tpot)) {
+                    sums[1] += tpot;
+                    ntp++;
+                }
+            }
+            if (json)
+                fprintf(f, "%s{\"row\":%d,\"ttft_s\":%.9g,\"tpot_s\":%.9g,\"e2e_s\":%.9g,"
+                        "\"arrival_s\":%.9g,\"preemptions\":%d,\"rejected\":%d%s%s%s}",
+                        i ? ",\n" : "", i, nz(ttft), nz(tpot), nz(e2e), r->arrival,
+                        r->preemptions, r->rejected, r->rejected ? ",\"reason\":\"" : "",
+                        r->rejected ? r->reason : "", r->rejected ? "\"" : "");
+            else
+                fprintf(f, "%d,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%d,%d,%d,%d,%d\n", i,
+                        w.req[i].t_send, r->arrival, r->scheduled, r->first_token, r->last_token,
+                        ttft, tpot, e2e, w.req[i].prompt, w.req[i].output, r->preemptions,
+                        r->prefix_hit_tokens, r->rejected);
+        }
+        if (json)
+            fprintf(f, "\n]\n");
+        fprintf(stderr, "steps %lld, simulated %.3f s, preemptions %lld, rejected %d; mean TTFT "
+                "%.2f ms, TPOT %.3f ms, E2E %.3f s over %d requests\n", ss.steps, ss.t_end,
+                ss.preemptions, ss.rejected, nok ? 1e3 * sums[0] / nok : NAN,
+                ntp ? 1e3 * sums[1] / ntp : NAN, nok ? sums[2] / nok : NAN, nok);
+    }
+    if (cli_close_out(f, outp, err)) {
+        f = NULL;
+        goto fail;
+    }
+    f = NULL;
+    rc = 0;
+fail:
+    if (rc)
+        fprintf(stderr, "tam simulate: %s\n", err);
+    cli_abort_out(f);
+    free(so);
+    free(p);
+    wl_free(&w);
+    trace_free(t);
+    step_model_free(sm);
+    mfu_free(db);
+    return rc;
+}

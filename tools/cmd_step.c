@@ -1,0 +1,192 @@
+/* tools/cmd_step.c - `tam step`: price one described batch, print the breakdown. */
+#include "cli.h"
+
+#include <cJSON.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char step_usage[] =
+    "usage: tam step --model M [--tp N] [--config F] [--hardware F] [--mfu DIR]\n"
+    "                [--prefill NEW:CTX[:EMIT],...] [--decode CTX[xCOUNT],...] [-o FILE]\n"
+    "Price one engine step and print JSON: total seconds, overhead, the prefill and\n"
+    "decode phase times, compute vs memory time, bytes, the mixed-batch rule used and\n"
+    "every priced component with the MFU table rows that served it.\n"
+    "  --prefill  chunks: NEW tokens on top of CTX cached; EMIT=1 (default) when the\n"
+    "             chunk completes its prompt (an LM-head row)\n"
+    "  --decode   decoding requests by context length; 1000x32 = 32 requests at 1000\n"
+    "  --model    folder under $DATA/models (e.g. llama-2-7b-hf) or a config.json path\n";
+
+#define MAXB 4096
+
+static int parse_list(const char *s, int *a, int *b, unsigned char *e, int *n, int pre, char *err)
+{
+    char *dup = strdup(s), *save = NULL;
+    int rc = 0;
+    for (char *tok = strtok_r(dup, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        char *end;
+        long x = strtol(tok, &end, 10), y = 0, z = 1, cnt = 1;
+        if (end == tok || x < (pre ? 1 : 1)) {
+            rc = tam_fail(err, TAM_EFIELD, "'%s': expected a positive integer", tok);
+            break;
+        }
+        if (pre) {
+            if (*end != ':' || (y = strtol(end + 1, &end, 10)) < 0) {
+                rc = tam_fail(err, TAM_EFIELD, "'%s': expected NEW:CTX[:EMIT]", tok);
+                break;
+            }
+            if (*end == ':')
+                z = strtol(end + 1, &end, 10);
+        } else if (*end == 'x') {
+            cnt = strtol(end + 1, &end, 10);
+        }
+        if (*end != '\0' || cnt < 1 || (z != 0 && z != 1)) {
+            rc = tam_fail(err, TAM_EFIELD, "'%s': trailing characters or bad count", tok);
+            break;
+        }
+        for (long k = 0; k < cnt; k++) {
+            if (*n >= MAXB) {
+                rc = tam_fail(err, TAM_EFIELD, "more than %d entries", MAXB);
+                goto out;
+            }
+            a[*n] = (int)x;
+            if (pre) {
+                b[*n] = (int)y;
+                e[*n] = (unsigned char)z;
+            }
+            (*n)++;
+        }
+    }
+out:
+    free(dup);
+    return rc;
+}
+
+int cmd_step(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"model", required_argument, 0, 'm'},    {"tp", required_argument, 0, 't'},
+        {"config", required_argument, 0, 'c'},   {"hardware", required_argument, 0, 'w'},
+        {"mfu", required_argument, 0, 'f'},      {"prefill", required_argument, 0, 'p'},
+        {"decode", required_argument, 0, 'd'},   {"output", required_argument, 0, 'o'},
+        {"help", no_argument, 0, 'h'},           {0, 0, 0, 0}};
+    cli_env_t e;
+    cli_env_init(&e);
+    const char *pre = NULL, *dec = NULL, *outp = NULL;
+    int o;
+    optind = 1;
+    while ((o = getopt_long(argc, argv, "m:t:c:w:f:p:d:o:h", opts, NULL)) != -1) {
+        switch (o) {
+        case 'm': e.model = optarg; break;
+        case 't': e.tp = atoi(optarg); break;
+        case 'c': e.config = optarg; break;
+        case 'w': e.hardware = optarg; break;
+        case 'f': e.mfu = optarg; break;
+        case 'p': pre = optarg; break;
+        case 'd': dec = optarg; break;
+        case 'o': outp = optarg; break;
+        case 'h': fputs(step_usage, stdout); return 0;
+        default: fputs(step_usage, stderr); return 2;
+        }
+    }
+    static int pnew[MAXB], pctx[MAXB], dctx[MAXB];
+    static unsigned char pem[MAXB];
+    int np = 0, nd = 0;
+    char err[TAM_ERRLEN];
+    if ((pre && parse_list(pre, pnew, pctx, pem, &np, 1, err)) ||
+        (dec && parse_list(dec, dctx, NULL, NULL, &nd, 0, err))) {
+        fprintf(stderr, "tam step: %s\n", err);
+        return 2;
+    }
+    if (np + nd == 0) {
+        fprintf(stderr, "tam step: describe a batch with --prefill and/or --decode\n");
+        return 2;
+    }
+    model_t m;
+    hw_t hw;
+    econf_t c;
+    mfu_db_t *db;
+    step_model_t *sm;
+    if (cli_build(&e, &m, &hw, &db, &c, &sm, err)) {
+        fprintf(stderr, "tam step: %s\n", err);
+        return 1;
+    }
+    batch_t b = {np, pnew, pctx, pem, nd, dctx};
+    step_bd_t *bd = calloc(1, sizeof *bd);
+    bd->want_comps = 1;
+    double t = step_time(sm, &b, bd);
+    cJSON *j = cJSON_CreateObject();
+    char hash[17];
+    econf_hash(&c, hash);
+    cJSON_AddStringToObject(j, "model", m.name);
+    cJSON_AddNumberToObject(j, "tp", e.tp);
+    cJSON_AddStringToObject(j, "config", c.name);
+    cJSON_AddStringToObject(j, "config_hash", hash);
+    cJSON_AddStringToObject(j, "decode_table", step_model_attn(sm)->decode_file);
+    cJSON_AddStringToObject(j, "prefill_table", step_model_attn(sm)->prefill_file);
+    cJSON_AddNumberToObject(j, "prefill_tokens", 0);
+    int tpf = 0;
+    for (int i = 0; i < np; i++)
+        tpf += pnew[i];
+    cJSON_ReplaceItemInObject(j, "prefill_tokens", cJSON_CreateNumber(tpf));
+    cJSON_AddNumberToObject(j, "decode_requests", nd);
+    cJSON_AddNumberToObject(j, "total_s", t);
+    cJSON_AddNumberToObject(j, "overhead_s", bd->overhead);
+    cJSON_AddNumberToObject(j, "t_prefill_s", bd->t_prefill);
+    cJSON_AddNumberToObject(j, "t_decode_s", bd->t_decode);
+    cJSON_AddStringToObject(j, "mixed_rule", bd->blend);
+    cJSON_AddNumberToObject(j, "compute_s", bd->compute);
+    cJSON_AddNumberToObject(j, "memory_s", bd->mem_time);
+    cJSON_AddNumberToObject(j, "memory_bound_s", bd->mem_bound);
+    cJSON_AddNumberToObject(j, "allreduce_s", bd->allreduce);
+    cJSON_AddNumberToObject(j, "weight_bytes", bd->weight_bytes);
+    cJSON_AddNumberToObject(j, "kv_bytes", bd->kv_bytes);
+    cJSON *arr = cJSON_AddArrayToObject(j, "components");
+    for (int i = 0; i < bd->n_comps; i++) {
+        const step_comp_t *sc = &bd->comps[i];
+        cJSON *x = cJSON_CreateObject();
+        cJSON_AddStringToObject(x, "name", sc->name);
+        char ph[2] = {sc->phase, 0};
+        cJSON_AddStringToObject(x, "phase", ph);
+        if (sc->k > 0) {
+            cJSON_AddNumberToObject(x, "m", sc->m);
+            cJSON_AddNumberToObject(x, "k", sc->k);
+            cJSON_AddNumberToObject(x, "n", sc->n);
+        }
+        cJSON_AddNumberToObject(x, "mfu", sc->mfu);
+        cJSON_AddNumberToObject(x, "flops", sc->flops);
+        cJSON_AddNumberToObject(x, "compute_s", sc->compute);
+        cJSON_AddNumberToObject(x, "bytes", sc->bytes);
+        if (sc->src.n > 0) {
+            cJSON *rows = cJSON_AddArrayToObject(x, "mfu_rows");
+            for (int r = 0; r < sc->src.n; r++) {
+                cJSON *row = cJSON_CreateObject();
+                cJSON_AddStringToObject(row, "table", sc->src.table ? sc->src.table : "");
+                cJSON_AddNumberToObject(row, "line", sc->src.line[r]);
+                cJSON_AddNumberToObject(row, "weight", sc->src.weight[r]);
+                cJSON_AddItemToArray(rows, row);
+            }
+        }
+        cJSON_AddItemToArray(arr, x);
+    }
+    char *txt = cJSON_Print(j);
+    FILE *f = cli_open_out(outp, err);
+    int rc = 0;
+    if (!f) {
+        fprintf(stderr, "tam step: %s\n", err);
+        rc = 1;
+    } else {
+        fprintf(f, "%s\n", txt);
+        if (cli_close_out(f, outp, err)) {
+            fprintf(stderr, "tam step: %s\n", err);
+            rc = 1;
+        }
+    }
+    free(txt);
+    cJSON_Delete(j);
+    free(bd);
+    step_model_free(sm);
+    mfu_free(db);
+    return rc;
+}

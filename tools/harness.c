@@ -1,0 +1,573 @@
+/* tools/harness.c - `tam ingest`, `tam run`, `tam report`.
+**
+** ingest: every manifest experiment's trace into the store, once; plus the
+**         70/30 split tables for the canonical seed 42 and seeds 1..20.
+** run:    each (arm, experiment, seed) of a grid is one run: simulated whole,
+**         committed in one transaction; runs already 'ok' are skipped, so an
+**         interrupted grid resumes where it stopped.
+** report: each pre-registered criterion is one SQL query returning a number;
+**         the comparison, PASS/FAIL and the value are stored and printed.
+*/
+#include "harness.h"
+
+#include "cli.h"
+#include "econf.h"
+#include "rng.h"
+#include "runner.h"
+#include "store.h"
+#include "trace.h"
+
+#include <cJSON.h>
+#include <sqlite3.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int jstr(const cJSON *o, const char *k, char *out, size_t cap, const char *what, int i,
+                char *err)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    if (!cJSON_IsString(v))
+        return tam_fail(err, TAM_EFIELD, "%s: experiments[%d].%s: missing or not a string", what,
+                        i, k);
+    snprintf(out, cap, "%s", v->valuestring);
+    return TAM_OK;
+}
+
+static int jint(const cJSON *o, const char *k, int *out, const char *what, int i, char *err)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble))
+        return tam_fail(err, TAM_EFIELD, "%s: experiments[%d].%s: missing or not an integer",
+                        what, i, k);
+    *out = (int)v->valuedouble;
+    return TAM_OK;
+}
+
+int manifest_load(const char *path, manifest_t *m, char *err)
+{
+    memset(m, 0, sizeof *m);
+    char *txt;
+    int rc = tam_read_file(path, &txt, NULL, err);
+    if (rc)
+        return rc;
+    cJSON *root = cJSON_Parse(txt);
+    free(txt);
+    const cJSON *arr = root ? cJSON_GetObjectItemCaseSensitive(root, "experiments") : NULL;
+    if (!cJSON_IsArray(arr)) {
+        cJSON_Delete(root);
+        return tam_fail(err, TAM_EPARSE, "%s: malformed JSON or no 'experiments' array", path);
+    }
+    m->n = cJSON_GetArraySize(arr);
+    m->e = calloc((size_t)(m->n ? m->n : 1), sizeof *m->e);
+    int i = 0;
+    for (const cJSON *x = arr->child; x; x = x->next, i++) {
+        manifest_exp_t *e = &m->e[i];
+        if ((rc = jint(x, "number", &e->number, path, i, err)) ||
+            (rc = jstr(x, "id", e->id, sizeof e->id, path, i, err)) ||
+            (rc = jstr(x, "path", e->path, sizeof e->path, path, i, err)) ||
+            (rc = jstr(x, "model", e->model, sizeof e->model, path, i, err)) ||
+            (rc = jstr(x, "family", e->family, sizeof e->family, path, i, err)) ||
+            (rc = jstr(x, "attention", e->attention, sizeof e->attention, path, i, err)) ||
+            (rc = jstr(x, "heavy", e->heavy, sizeof e->heavy, path, i, err)) ||
+            (rc = jstr(x, "workload", e->workload, sizeof e->workload, path, i, err)) ||
+            (rc = jint(x, "tp", &e->tp, path, i, err)))
+            break;
+    }
+    cJSON_Delete(root);
+    if (rc)
+        manifest_free(m);
+    return rc;
+}
+
+void manifest_free(manifest_t *m)
+{
+    free(m->e);
+    memset(m, 0, sizeof *m);
+}
+
+int split_draw(const manifest_t *m, unsigned long long seed, int *held, int *nheld, char *err)
+{
+    /* Families in first-appearance order of the manifest: a fixed order, so
+    ** the draw depends only on the seed and the manifest. */
+    const char *fam[32];
+    int nf = 0;
+    for (int i = 0; i < m->n; i++) {
+        int seen = 0;
+        for (int f = 0; f < nf; f++)
+            seen |= strcmp(fam[f], m->e[i].family) == 0;
+        if (!seen) {
+            if (nf == 32)
+                return tam_fail(err, TAM_EFIELD, "too many families");
+            fam[nf++] = m->e[i].family;
+        }
+    }
+    pcg32_t r;
+    rng_seed(&r, seed, 7);
+    for (int f = 0; f < nf; f++) {
+        int members[64], k = 0;
+        for (int i = 0; i < m->n && k < 64; i++)
+            if (strcmp(m->e[i].family, fam[f]) == 0)
+                members[k++] = i;
+        held[f] = members[rng_bounded(&r, (uint32_t)k)];
+    }
+    *nheld = nf;
+    return TAM_OK;
+}
+
+/* {====== common options ====== */
+
+typedef struct {
+    const char *db, *manifest, *grid, *criteria, *only;
+    cli_env_t env;
+    int quiet;
+} hopts_t;
+
+static const struct option hlong[] = {
+    {"db", required_argument, 0, 'd'},       {"manifest", required_argument, 0, 'M'},
+    {"grid", required_argument, 0, 'g'},     {"criteria", required_argument, 0, 'c'},
+    {"only", required_argument, 0, 'x'},     {"data", required_argument, 0, 'D'},
+    {"quiet", no_argument, 0, 'q'},          {"help", no_argument, 0, 'h'},
+    {0, 0, 0, 0}};
+
+static int hparse(int argc, char **argv, hopts_t *o, const char *usage)
+{
+    memset(o, 0, sizeof *o);
+    cli_env_init(&o->env);
+    o->db = "db/tam.db";
+    o->manifest = "experiments/corpus.json";
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "d:M:g:c:x:D:qh", hlong, NULL)) != -1) {
+        switch (c) {
+        case 'd': o->db = optarg; break;
+        case 'M': o->manifest = optarg; break;
+        case 'g': o->grid = optarg; break;
+        case 'c': o->criteria = optarg; break;
+        case 'x': o->only = optarg; break;
+        case 'D': o->env.data = optarg; break;
+        case 'q': o->quiet = 1; break;
+        case 'h': fputs(usage, stdout); return 0;
+        default: fputs(usage, stderr); return 2;
+        }
+    }
+    return -1;
+}
+
+/* }====== */
+
+#define SPLIT_SEEDS 20 /* plus the canonical 42 */
+
+static int ingest_splits(store_t *s, const manifest_t *m, char *err)
+{
+    char sql[512];
+    int rc = store_exec(s, "BEGIN IMMEDIATE", err);
+    if (rc)
+        return rc;
+    for (int k = 0; k <= SPLIT_SEEDS && rc == TAM_OK; k++) {
+        unsigned long long seed = k == 0 ? 42 : (unsigned long long)k;
+        int held[32], nh;
+        if ((rc = split_draw(m, seed, held, &nh, err)))
+            break;
+        for (int i = 0; i < m->n && rc == TAM_OK; i++) {
+            int h = 0;
+            for (int f = 0; f < nh; f++)
+                h |= held[f] == i;
+            snprintf(sql, sizeof sql, "INSERT OR IGNORE INTO splits(split_seed, experiment_id, role)"
+                     " VALUES (%llu, '%s', '%s')", seed, m->e[i].id, h ? "held" : "train");
+            rc = store_exec(s, sql, err);
+        }
+    }
+    if (rc) {
+        store_exec(s, "ROLLBACK", NULL);
+        return rc;
+    }
+    return store_exec(s, "COMMIT", err);
+}
+
+static const char ingest_usage[] =
+    "usage: tam ingest [--db FILE] [--manifest FILE] [--data DIR] [--only ID]\n"
+    "Load each manifest experiment's measured requests into the store (once: an\n"
+    "experiment already there is checked and skipped) and the 70/30 splits for\n"
+    "split seeds 42 and 1..20.  Defaults: db/tam.db, experiments/corpus.json, $DATA.\n";
+
+int cmd_ingest(int argc, char **argv)
+{
+    hopts_t o;
+    int r = hparse(argc, argv, &o, ingest_usage);
+    if (r >= 0)
+        return r;
+    char err[TAM_ERRLEN], path[1024];
+    manifest_t m;
+    store_t *s = NULL;
+    if (manifest_load(o.manifest, &m, err) || store_open(o.db, &s, err)) {
+        fprintf(stderr, "tam ingest: %s\n", err);
+        return 1;
+    }
+    int rc = 0;
+    for (int i = 0; i < m.n && !rc; i++) {
+        const manifest_exp_t *e = &m.e[i];
+        if (o.only && strcmp(o.only, e->id))
+            continue;
+        int has = 0;
+        if (store_has_experiment(s, e->id, &has, err)) {
+            rc = 1;
+            break;
+        }
+        if (has)
+            continue;
+        snprintf(path, sizeof path, "%s/%s", o.env.data, e->path);
+        trace_t *t;
+        if (trace_load(path, &t, err)) {
+            rc = 1;
+            break;
+        }
+        exp_meta_t meta = {e->id, e->number, e->family, e->attention, e->heavy, e->model, e->tp};
+        if (store_ingest(s, &meta, t, err))
+            rc = 1;
+        else if (!o.quiet)
+            fprintf(stderr, "ingest: %2d %s: %d requests, %d load points\n", e->number, e->id,
+                    t->n_req, t->n_points);
+        trace_free(t);
+    }
+    if (!rc && ingest_splits(s, &m, err))
+        rc = 1;
+    if (rc)
+        fprintf(stderr, "tam ingest: %s\n", err);
+    store_close(s);
+    manifest_free(&m);
+    return rc;
+}
+
+/* {====== run ====== */
+
+static void git_rev(char *out, size_t cap)
+{
+    snprintf(out, cap, "unknown");
+    FILE *p = popen("git describe --always --dirty --abbrev=12 2>/dev/null", "r");
+    if (!p)
+        return;
+    if (fgets(out, (int)cap, p)) {
+        out[strcspn(out, "\n")] = '\0';
+        if (!out[0])
+            snprintf(out, cap, "unknown");
+    }
+    pclose(p);
+}
+
+static const char run_usage[] =
+    "usage: tam run --grid experiments/Hn/grid.json [--db FILE] [--manifest FILE]\n"
+    "               [--data DIR] [--only EXPERIMENT_ID] [--quiet]\n"
+    "Run every (arm, experiment, seed) of the grid; each run is simulated whole and\n"
+    "stored in one transaction (an interrupted run stays 'failed', never partial).\n"
+    "Runs already stored as 'ok' for the same configuration hash are skipped.\n"
+    "Needs `tam ingest` first.  Progress goes to stderr.\n";
+
+int cmd_run(int argc, char **argv)
+{
+    hopts_t o;
+    int r = hparse(argc, argv, &o, run_usage);
+    if (r >= 0)
+        return r;
+    if (!o.grid) {
+        fputs(run_usage, stderr);
+        return 2;
+    }
+    char err[TAM_ERRLEN], path[1024], rev[128];
+    git_rev(rev, sizeof rev);
+    manifest_t m = {0};
+    store_t *s = NULL;
+    mfu_db_t *db = NULL;
+    cJSON *grid = NULL;
+    char *txt = NULL;
+    int rc = 1;
+    if (manifest_load(o.manifest, &m, err) || store_open(o.db, &s, err) ||
+        tam_read_file(o.grid, &txt, NULL, err))
+        goto out;
+    grid = cJSON_Parse(txt);
+    const cJSON *hyp = grid ? cJSON_GetObjectItemCaseSensitive(grid, "hypothesis") : NULL;
+    const cJSON *arms = grid ? cJSON_GetObjectItemCaseSensitive(grid, "arms") : NULL;
+    const cJSON *seeds = grid ? cJSON_GetObjectItemCaseSensitive(grid, "seeds") : NULL;
+    if (!cJSON_IsString(hyp) || !cJSON_IsArray(arms) || !cJSON_IsArray(seeds) ||
+        cJSON_GetArraySize(arms) < 1 || cJSON_GetArraySize(seeds) < 1) {
+        tam_fail(err, TAM_EFIELD, "%s: needs \"hypothesis\" (string), \"arms\" and \"seeds\" "
+                 "(non-empty arrays)", o.grid);
+        goto out;
+    }
+    snprintf(path, sizeof path, "%s/mfu/h100", o.env.data);
+    if (mfu_load(path, &db, err))
+        goto out;
+    int narms = cJSON_GetArraySize(arms), nseeds = cJSON_GetArraySize(seeds);
+    econf_t *conf = calloc((size_t)narms, sizeof *conf);
+    long long *cid = calloc((size_t)narms, sizeof *cid);
+    const char **label = calloc((size_t)narms, sizeof *label);
+    int a = 0;
+    for (const cJSON *x = arms->child; x; x = x->next, a++) {
+        const cJSON *lb = cJSON_GetObjectItemCaseSensitive(x, "label");
+        const cJSON *cf = cJSON_GetObjectItemCaseSensitive(x, "config");
+        if (!cJSON_IsString(lb) || !cJSON_IsObject(cf)) {
+            tam_fail(err, TAM_EFIELD, "%s: arms[%d] needs \"label\" and \"config\" {}", o.grid, a);
+            goto out2;
+        }
+        label[a] = lb->valuestring;
+        char *cj = cJSON_PrintUnformatted(cf), what[256], canon[2048], h[17];
+        snprintf(what, sizeof what, "%s: arms[%d].config", o.grid, a);
+        int prc = econf_parse(cj, what, &conf[a], err);
+        free(cj);
+        if (prc)
+            goto out2;
+        snprintf(conf[a].name, sizeof conf[a].name, "%s", label[a]);
+        econf_canonical(&conf[a], canon, sizeof canon);
+        econf_hash(&conf[a], h);
+        if (store_config(s, label[a], canon, h, rev, &cid[a], err))
+            goto out2;
+    }
+    int total = 0, done = 0;
+    for (int i = 0; i < m.n; i++)
+        if (!o.only || !strcmp(o.only, m.e[i].id))
+            total += narms * nseeds;
+    rc = 0;
+    for (int i = 0; i < m.n && !rc; i++) {
+        const manifest_exp_t *e = &m.e[i];
+        if (o.only && strcmp(o.only, e->id))
+            continue;
+        int has = 0;
+        if (store_has_experiment(s, e->id, &has, err) || !has) {
+            if (!has)
+                tam_fail(err, TAM_EFIELD, "experiment %s is not in %s: run `tam ingest` first",
+                         e->id, o.db);
+            rc = 1;
+            break;
+        }
+        trace_t *t = NULL;
+        char mpath[1024];
+        model_t md;
+        hw_t hw;
+        hw_h100_sxm(&hw);
+        snprintf(path, sizeof path, "%s/%s", o.env.data, e->path);
+        snprintf(mpath, sizeof mpath, "%s/models/%s", o.env.data, e->model);
+        if (model_load(mpath, &md, err) || trace_load(path, &t, err)) {
+            rc = 1;
+            break;
+        }
+        for (a = 0; a < narms && !rc; a++) {
+            step_model_t *sm = NULL;
+            if (step_model_new(&md, &hw, db, e->tp, &conf[a], &sm, err)) {
+                rc = 1;
+                break;
+            }
+            for (const cJSON *sd = seeds->child; sd && !rc; sd = sd->next) {
+                unsigned long long seed = (unsigned long long)sd->valuedouble;
+                long long run_id = 0;
+                done++;
+                if (store_run_find_ok(s, cid[a], e->id, seed, &run_id, err)) {
+                    rc = 1;
+                    break;
+                }
+                if (run_id) {
+                    if (!o.quiet)
+                        fprintf(stderr, "[%d/%d] %s %-10s #%-2d seed %-4llu: stored (run %lld)\n",
+                                done, total, hyp->valuestring, label[a], e->number, seed, run_id);
+                    continue;
+                }
+                if (store_run_begin(s, cid[a], e->id, seed, hyp->valuestring, label[a], &run_id,
+                                    err)) {
+                    rc = 1;
+                    break;
+                }
+                pred_t *p = NULL;
+                run_stats_t st;
+                if (runner_simulate_trace(sm, t, seed, &p, &st, err) ||
+                    store_run_commit(s, run_id, p, t->n_req, &st, err)) {
+                    char why[TAM_ERRLEN];
+                    snprintf(why, sizeof why, "%s", err);
+                    store_run_fail(s, run_id, why, NULL);
+                    rc = 1;
+                } else if (!o.quiet) {
+                    fprintf(stderr, "[%d/%d] %s %-10s #%-2d seed %-4llu: %d req, %lld steps, "
+                            "%.2f s\n", done, total, hyp->valuestring, label[a], e->number, seed,
+                            t->n_req, st.steps, st.wall_seconds);
+                }
+                free(p);
+            }
+            step_model_free(sm);
+        }
+        trace_free(t);
+    }
+out2:
+    free(conf);
+    free(cid);
+    free(label);
+out:
+    if (rc)
+        fprintf(stderr, "tam run: %s\n", err);
+    cJSON_Delete(grid);
+    free(txt);
+    mfu_free(db);
+    store_close(s);
+    manifest_free(&m);
+    return rc;
+}
+
+/* }====== */
+
+/* {====== report ====== */
+
+static const char report_usage[] =
+    "usage: tam report --criteria experiments/Hn/criteria.json [--db FILE]\n"
+    "Evaluate each pre-registered criterion (one SQL query -> one number) against\n"
+    "its threshold; store the result in table `criteria` and print one line each:\n"
+    "  ID  VALUE OP THRESHOLD  PASS|FAIL  text\n"
+    "then the verdict (Confirmed / Partially confirmed / Refuted / Inconclusive)\n"
+    "from the primary criteria.  Exit status 0 whatever the verdict.\n";
+
+static int cmp_op(const char *op, double v, double th, int *ok)
+{
+    if (!strcmp(op, ">="))
+        *ok = v >= th;
+    else if (!strcmp(op, ">"))
+        *ok = v > th;
+    else if (!strcmp(op, "<="))
+        *ok = v <= th;
+    else if (!strcmp(op, "<"))
+        *ok = v < th;
+    else
+        return -1;
+    return 0;
+}
+
+static int put_criterion(store_t *s, const char *hyp, const char *id, double v, double th,
+                         const char *op, int pass, const char *detail, const char *sql, char *err)
+{
+    sqlite3 *h = store_handle(s);
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(h, "INSERT OR REPLACE INTO criteria(hypothesis, criterion, "
+                                "split_seed, value, threshold, op, pass, detail, query) "
+                                "VALUES (?1, ?2, NULL, ?3, ?4, ?5, ?6, ?7, ?8)", -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, hyp, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 2, id, -1, SQLITE_TRANSIENT);
+        if (isnan(v))
+            sqlite3_bind_null(st, 3);
+        else
+            sqlite3_bind_double(st, 3, v);
+        sqlite3_bind_double(st, 4, th);
+        sqlite3_bind_text(st, 5, op, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int(st, 6, pass);
+        sqlite3_bind_text(st, 7, detail, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 8, sql, -1, SQLITE_TRANSIENT);
+        rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+    }
+    if (rc != SQLITE_OK)
+        tam_fail(err, TAM_EDB, "storing criterion %s: %s", id, sqlite3_errmsg(h));
+    sqlite3_finalize(st);
+    return rc == SQLITE_OK ? TAM_OK : TAM_EDB;
+}
+
+int cmd_report(int argc, char **argv)
+{
+    hopts_t o;
+    int r = hparse(argc, argv, &o, report_usage);
+    if (r >= 0)
+        return r;
+    if (!o.criteria) {
+        fputs(report_usage, stderr);
+        return 2;
+    }
+    char err[TAM_ERRLEN], *txt = NULL;
+    store_t *s = NULL;
+    cJSON *root = NULL;
+    int rc = 1;
+    if (tam_read_file(o.criteria, &txt, NULL, err) || store_open(o.db, &s, err))
+        goto out;
+    root = cJSON_Parse(txt);
+    const cJSON *hyp = root ? cJSON_GetObjectItemCaseSensitive(root, "hypothesis") : NULL;
+    const cJSON *arr = root ? cJSON_GetObjectItemCaseSensitive(root, "criteria") : NULL;
+    if (!cJSON_IsString(hyp) || !cJSON_IsArray(arr)) {
+        tam_fail(err, TAM_EFIELD, "%s: needs \"hypothesis\" and a \"criteria\" array", o.criteria);
+        goto out;
+    }
+    if (store_exec(s, "BEGIN IMMEDIATE", err))
+        goto out;
+    int npri = 0, npass = 0, nnan = 0, i = 0;
+    rc = 0;
+    for (const cJSON *c = arr->child; c; c = c->next, i++) {
+        const cJSON *id = cJSON_GetObjectItemCaseSensitive(c, "id");
+        const cJSON *text = cJSON_GetObjectItemCaseSensitive(c, "text");
+        const cJSON *sql = cJSON_GetObjectItemCaseSensitive(c, "sql");
+        const cJSON *op = cJSON_GetObjectItemCaseSensitive(c, "op");
+        const cJSON *th = cJSON_GetObjectItemCaseSensitive(c, "threshold");
+        const cJSON *pri = cJSON_GetObjectItemCaseSensitive(c, "primary");
+        int ok = 0;
+        if (!cJSON_IsString(id) || !cJSON_IsString(text) || !cJSON_IsString(sql) ||
+            !cJSON_IsString(op) || !cJSON_IsNumber(th) ||
+            cmp_op(op->valuestring, 0, 0, &ok) != 0) {
+            tam_fail(err, TAM_EFIELD, "%s: criteria[%d] needs id, text, sql, op (>=,>,<=,<) and "
+                     "a numeric threshold", o.criteria, i);
+            rc = 1;
+            break;
+        }
+        double v;
+        if (store_scalar(s, sql->valuestring, &v, err)) {
+            char e2[TAM_ERRLEN];
+            memcpy(e2, err, sizeof e2);
+            e2[200] = '\0'; /* leave room for the file and criterion names */
+            tam_fail(err, TAM_EDB, "%.200s: criterion %.60s: %s", o.criteria, id->valuestring, e2);
+            rc = 1;
+            break;
+        }
+        int primary = !cJSON_IsFalse(pri);
+        cmp_op(op->valuestring, v, th->valuedouble, &ok);
+        if (isnan(v))
+            ok = 0;
+        npri += primary;
+        npass += primary && ok;
+        nnan += primary && isnan(v);
+        printf("%-14s %10.3f %-2s %-8g %-4s %s%s\n", id->valuestring, v, op->valuestring,
+               th->valuedouble, isnan(v) ? "N/A" : ok ? "PASS" : "FAIL", text->valuestring,
+               primary ? "" : "  [supplementary]");
+        char detail[1024];
+        snprintf(detail, sizeof detail, "%s%s", text->valuestring,
+                 primary ? "" : " [supplementary]");
+        if (put_criterion(s, hyp->valuestring, id->valuestring, v, th->valuedouble,
+                          op->valuestring, ok, detail, sql->valuestring, err))
+            rc = 1;
+        if (rc)
+            break;
+    }
+    if (rc) {
+        store_exec(s, "ROLLBACK", NULL);
+        goto out;
+    }
+    const char *verdict = nnan ? "Inconclusive"
+                          : npass == npri ? "Confirmed"
+                          : npass > 0 ? "Partially confirmed" : "Refuted";
+    if (put_criterion(s, hyp->valuestring, "verdict", npass, npri, ">=", npass == npri, verdict,
+                      "", err) ||
+        store_exec(s, "COMMIT", err)) {
+        rc = 1;
+        goto out;
+    }
+    printf("%s verdict: %s (%d of %d primary criteria pass)\n", hyp->valuestring, verdict, npass,
+           npri);
+out:
+    if (rc)
+        fprintf(stderr, "tam report: %s\n", err);
+    cJSON_Delete(root);
+    free(txt);
+    store_close(s);
+    return rc;
+}
+
+/* }====== */
+
+int cmd_findings(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    fprintf(stderr, "tam findings: use `make findings` (tools/findings.sh renders FINDINGS.md "
+            "from the store with sqlite3)\n");
+    return 2;
+}

@@ -1,0 +1,17 @@
+/* tools/runner.h - simulate every unit of a measured trace and pair each
+** simulated request with its measured twin (pred_t rows, trace order). */
+#ifndef TAM_RUNNER_H
+#define TAM_RUNNER_H
+
+#include "sim.h"
+#include "store.h"
+#include "trace.h"
+
+/* Prefix groups are assigned from `seed` first (what the trace did not record). */
+int runner_simulate_trace(const step_model_t *sm, trace_t *t, unsigned long long seed,
+                          pred_t **out, run_stats_t *st, char *err);
+
+/* Resolve a trace's HF model id to a config folder under data/models. */
+int runner_model_dir(const char *data, const char *model_id, char *out, size_t cap);
+
+#endif

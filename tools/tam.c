@@ -1,0 +1,51 @@
+/* tools/tam.c - the tam command: dispatch to subcommands.  The only place
+** (with the cmd_* functions it calls) that prints to the user or chooses an
+** exit status: 0 success, 1 bad input or failed run, 2 usage error. */
+#include "cli.h"
+#include "harness.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char usage[] =
+    "usage: tam COMMAND [options]   (tam COMMAND --help for each)\n"
+    "\n"
+    "Predict what vLLM serving on an NVIDIA H100 measures (TTFT, TPOT, E2E per\n"
+    "request) from model shapes, hardware peaks and measured kernel efficiencies.\n"
+    "\n"
+    "Engine:\n"
+    "  step       price one engine step (a described batch); JSON breakdown\n"
+    "  simulate   run a workload (trace folder or CSV) through the scheduler;\n"
+    "             per-request results as CSV or JSON\n"
+    "  mfu        MFU table lookups and sweeps (which rows served a lookup)\n"
+    "  config     print an engine configuration's canonical form and hash\n"
+    "  bench      time loading vs simulating the largest corpus workload\n"
+    "Harness (SQLite store, default db/tam.db):\n"
+    "  ingest     load the corpus manifest's measured requests (idempotent)\n"
+    "  run        run a hypothesis grid (experiments/Hn/grid.json) into the store\n"
+    "  report     evaluate a hypothesis's pre-registered criteria: PASS/FAIL lines\n"
+    "  findings   regenerate FINDINGS.md from the store\n"
+    "\n"
+    "Environment: DATA = data directory (default ../shared/data).\n";
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        fputs(usage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    static const struct {
+        const char *name;
+        int (*fn)(int, char **);
+    } cmds[] = {
+        {"step", cmd_step},       {"simulate", cmd_simulate}, {"mfu", cmd_mfu},
+        {"config", cmd_config},   {"ingest", cmd_ingest},     {"run", cmd_run},
+        {"report", cmd_report},   {"findings", cmd_findings}, {"bench", cmd_bench},
+    };
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+        if (strcmp(argv[1], cmds[i].name) == 0)
+            return cmds[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "tam: unknown command '%s'\n%s", argv[1], usage);
+    return 2;
+}
