@@ -51,8 +51,13 @@ if [ -d "$DATA/models" ]; then
     [ ! -e "$T/r.csv" ] && ok || bad "partial output left behind"
     expect_fail badnum "badnum.csv:2: column 'prompt_tokens': 'abc'" "$TAM" simulate --workload tests/fixtures/badnum.csv --model llama-2-7b-hf --kv-blocks 100
     # a KV cache too small for a request: the request is rejected with a reason
-    "$TAM" simulate --workload tests/fixtures/workload.csv --model llama-2-7b-hf --kv-blocks 40 --format json 2>/dev/null > "$T/rej.json"
-    grep -q '"reason":"needs more KV blocks' "$T/rej.json" && ok || bad "too-small KV cache not reported"
+    expect_fail kv-too-small "row 2 .*needs more KV blocks than the whole cache holds" "$TAM" simulate --workload tests/fixtures/workload.csv --model llama-2-7b-hf --kv-blocks 40 -o "$T/k.csv"
+    [ ! -e "$T/k.csv" ] && ok || bad "partial output left behind after rejection"
+    "$TAM" simulate --workload tests/fixtures/workload.csv --model llama-2-7b-hf --kv-blocks 10 --allow-rejected --format json 2>/dev/null > "$T/rej.json"
+    grep -q '"reason":"needs more KV blocks' "$T/rej.json" && ok || bad "--allow-rejected does not report the reason"
+    # the step time series: one row per step, tokens within the budget
+    "$TAM" simulate --workload tests/fixtures/workload.csv --model llama-2-7b-hf --kv-blocks 2000 --max-num-batched-tokens 256 --steps "$T/steps.csv" -o /dev/null 2>/dev/null
+    awk -F, 'NR > 1 && $5 > 256 {bad = 1} END {exit bad || NR < 10}' "$T/steps.csv" && ok || bad "step series missing or over budget"
     # a whole corpus experiment, twice, identical
     exp="$DATA/corpus/guidellm/jan20-codellama-prefill-1"
     "$TAM" simulate --trace "$exp" -o "$T/g1.csv" 2>/dev/null && "$TAM" simulate --trace "$exp" -o "$T/g2.csv" 2>/dev/null

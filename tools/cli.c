@@ -101,3 +101,33 @@ void cli_abort_out(FILE *f)
         unlink(out_tmp);
     }
 }
+
+/* A second output file (e.g. the step time series), same all-or-nothing rule. */
+static char aux_tmp[1100];
+
+FILE *cli_open_aux(const char *path, char *err)
+{
+    snprintf(aux_tmp, sizeof aux_tmp, "%s.tmp%ld", path, (long)getpid());
+    FILE *f = fopen(aux_tmp, "w");
+    if (!f)
+        tam_fail(err, TAM_EIO, "%s: cannot write: %s", path, strerror(errno));
+    return f;
+}
+
+int cli_close_aux(FILE *f, const char *path, char *err)
+{
+    int bad = ferror(f);
+    if (fclose(f) || bad || rename(aux_tmp, path)) {
+        unlink(aux_tmp);
+        return tam_fail(err, TAM_EIO, "%s: write error", path);
+    }
+    return TAM_OK;
+}
+
+void cli_abort_aux(FILE *f)
+{
+    if (f) {
+        fclose(f);
+        unlink(aux_tmp);
+    }
+}

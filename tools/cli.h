@@ -28,6 +28,9 @@ int cli_model_path(const cli_env_t *e, const char *name, char *out, size_t cap);
 FILE *cli_open_out(const char *path, char *err);
 int cli_close_out(FILE *f, const char *path, char *err);
 void cli_abort_out(FILE *f); /* discard a partial output */
+FILE *cli_open_aux(const char *path, char *err);
+int cli_close_aux(FILE *f, const char *path, char *err);
+void cli_abort_aux(FILE *f);
 
 int cmd_step(int argc, char **argv);
 int cmd_simulate(int argc, char **argv);

@@ -22,8 +22,17 @@ static const char sim_usage[] =
     "  --max-model-len N (4096)  --kv-blocks N  --block-size N (16)\n"
     "  --max-inflight N   client concurrency limit for --workload (0 = open loop)\n"
     "  --seed N           seeds what a trace did not record (default 42)\n"
+    "  --steps FILE       also write one CSV row per engine step (time series)\n"
+    "  --allow-rejected   a request that can never fit (KV cache, max_model_len) is\n"
+    "                     reported and skipped; without it, it is an error (exit 1)\n"
     "  --format csv|json  (csv)   -o FILE (stdout)\n"
     "A summary (per load point: mean predicted vs measured) goes to stderr.\n";
+
+static void write_step(void *ctx, const sim_step_info_t *s)
+{
+    fprintf((FILE *)ctx, "%.9g,%.9g,%d,%d,%d,%d,%d,%d\n", s->t, s->dt, s->n_prefill, s->n_decode,
+            s->tokens, s->running, s->waiting, s->free_blocks);
+}
 
 static double nz(double x)
 {
@@ -75,13 +84,15 @@ int cmd_simulate(int argc, char **argv)
         {"max-model-len", required_argument, 0, 3},
         {"kv-blocks", required_argument, 0, 4}, {"block-size", required_argument, 0, 5},
         {"max-inflight", required_argument, 0, 6},
+        {"steps", required_argument, 0, 7},     {"allow-rejected", no_argument, 0, 8},
         {"help", no_argument, 0, 'h'},          {0, 0, 0, 0}};
     cli_env_t e;
     cli_env_init(&e);
     e.tp = 0;
     const char *trace_dir = NULL, *wl_path = NULL, *fmt = "csv", *outp = NULL;
     unsigned long long seed = 42;
-    int mnbt = 2048, mseqs = 128, mlen = 4096, kvb = 0, bsz = 16, inflight = 0;
+    int mnbt = 2048, mseqs = 128, mlen = 4096, kvb = 0, bsz = 16, inflight = 0, allow_rej = 0;
+    const char *steps_path = NULL;
     int o;
     optind = 1;
     while ((o = getopt_long(argc, argv, "T:W:m:t:c:w:f:s:F:o:h", opts, NULL)) != -1) {
@@ -102,6 +113,8 @@ int cmd_simulate(int argc, char **argv)
         case 4: kvb = atoi(optarg); break;
         case 5: bsz = atoi(optarg); break;
         case 6: inflight = atoi(optarg); break;
+        case 7: steps_path = optarg; break;
+        case 8: allow_rej = 1; break;
         case 'h': fputs(sim_usage, stdout); return 0;
         default: fputs(sim_usage, stderr); return 2;
         }
@@ -117,7 +130,7 @@ int cmd_simulate(int argc, char **argv)
     mfu_db_t *db = NULL;
     step_model_t *sm = NULL;
     int rc = 1;
-    FILE *f = NULL;
+    FILE *f = NULL, *sf = NULL;
     trace_t *t = NULL;
     pred_t *p = NULL;
     workload_t w = {0};
@@ -182,9 +195,24 @@ int cmd_simulate(int argc, char **argv)
                          .max_model_len = mlen, .kv_blocks = kvb, .block_size = bsz,
                          .prefix_caching = 1, .max_inflight = inflight,
                          .client_ttft_s = c.client_ttft_s, .client_token_s = c.client_token_s};
+        if (steps_path) {
+            if (!(sf = cli_open_aux(steps_path, err)))
+                goto fail;
+            fprintf(sf, "t_s,dt_s,prefill_chunks,decodes,tokens,running,waiting,free_blocks\n");
+            cfg.on_step = write_step;
+            cfg.on_step_ctx = sf;
+        }
         sim_stats_t ss;
         if (sim_run(sm, &cfg, w.req, w.n, so, &ss, err))
             goto fail;
+        for (int i = 0; i < w.n && !allow_rej; i++)
+            if (so[i].rejected) {
+                tam_fail(err, TAM_EFIT, "%s: row %d (prompt %d + output %d tokens): %s "
+                         "(--kv-blocks %d x --block-size %d, --max-model-len %d); "
+                         "--allow-rejected skips such requests", wl_path, i + 1, w.req[i].prompt,
+                         w.req[i].output, so[i].reason, kvb, bsz, mlen);
+                goto fail;
+            }
         int json = strcmp(fmt, "json") == 0;
         fprintf(f, json ? "[\n" : "row,t_send_s,arrival_s,scheduled_s,first_token_s,last_token_s,"
                                   "ttft_s,tpot_s,e2e_s,prompt,output,preemptions,prefix_hit,"
@@ -223,6 +251,11 @@ int cmd_simulate(int argc, char **argv)
                 ss.preemptions, ss.rejected, nok ? 1e3 * sums[0] / nok : NAN,
                 ntp ? 1e3 * sums[1] / ntp : NAN, nok ? sums[2] / nok : NAN, nok);
     }
+    if (sf && cli_close_aux(sf, steps_path, err)) {
+        sf = NULL;
+        goto fail;
+    }
+    sf = NULL;
     if (cli_close_out(f, outp, err)) {
         f = NULL;
         goto fail;
@@ -233,6 +266,7 @@ fail:
     if (rc)
         fprintf(stderr, "tam simulate: %s\n", err);
     cli_abort_out(f);
+    cli_abort_aux(sf);
     free(so);
     free(p);
     wl_free(&w);
