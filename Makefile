@@ -70,13 +70,13 @@ $(B)/tests/%: tests/%.c $(B)/libtam.a engine/tests/check.h
 test: unit-test asan-test             ## what CI runs: every test, then again under sanitizers
 
 unit-test: bin/tam $(TESTS)           ## unit and CLI tests, normal build
-	@DATA=$(DATA) TAM=bin/tam sh tests/run-unit.sh $(TESTS) tests/cli.sh tests/harness.sh
+	@DATA=$(DATA) TAM=bin/tam sh tests/run-unit.sh $(TESTS) tests/cli.sh tests/sweep.sh tests/harness.sh
 
 asan-test:                            ## the same suite under ASan + UBSan
 	@$(MAKE) --no-print-directory B=build-asan OPT=-O1 XCFLAGS='$(SAN)' unit-test-asan
 
 unit-test-asan: $(TESTS) $(B)/tam
-	@ASAN_OPTIONS=detect_leaks=1 DATA=$(DATA) TAM=$(B)/tam sh tests/run-unit.sh $(TESTS) tests/cli.sh tests/harness.sh
+	@ASAN_OPTIONS=detect_leaks=1 DATA=$(DATA) TAM=$(B)/tam sh tests/run-unit.sh $(TESTS) tests/cli.sh tests/sweep.sh tests/harness.sh
 
 ingest: bin/tam                       ## load the corpus's measured requests into $(DB) (once)
 	@mkdir -p $(dir $(DB))
@@ -86,6 +86,7 @@ ingest: bin/tam                       ## load the corpus's measured requests int
 # evaluate the pre-registered criteria, render figures, update FINDINGS.md.
 $(HYPS): %: ingest                    ## make H1 ... : one hypothesis end to end
 	bin/tam run --grid experiments/$@/grid.json --db $(DB) --data $(DATA)
+	@[ ! -x experiments/$@/post-run.sh ] || experiments/$@/post-run.sh $(DB) $(DATA)
 	bin/tam report --criteria experiments/$@/criteria.json --db $(DB)
 	sh experiments/$@/plots.sh $(DB)
 	@[ -n "$(NO_FINDINGS)" ] || sh tools/findings.sh $(DB) FINDINGS.md

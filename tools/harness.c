@@ -257,12 +257,36 @@ static void git_rev(char *out, size_t cap)
     pclose(p);
 }
 
+/* Record that a configuration is an arm of this grid, even when every one of
+** its runs is already stored (a configuration shared by several grids, such
+** as the baseline, is then an arm of each). */
+static int put_arm(store_t *s, const char *hyp, const char *label, long long config_id, char *err)
+{
+    sqlite3 *h = store_handle(s);
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(h, "INSERT OR IGNORE INTO arms(hypothesis, label, config_id) "
+                                "VALUES (?1, ?2, ?3)", -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, hyp, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 2, label, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, 3, config_id);
+        sqlite3_busy_timeout(h, 60000);
+        rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+    }
+    if (rc != SQLITE_OK)
+        tam_fail(err, TAM_EDB, "recording arm %s/%s: %s", hyp, label, sqlite3_errmsg(h));
+    sqlite3_finalize(st);
+    return rc == SQLITE_OK ? TAM_OK : TAM_EDB;
+}
+
 static const char run_usage[] =
     "usage: tam run --grid experiments/Hn/grid.json [--db FILE] [--manifest FILE]\n"
     "               [--data DIR] [--only EXPERIMENT_ID] [--quiet]\n"
     "Run every (arm, experiment, seed) of the grid; each run is simulated whole and\n"
     "stored in one transaction (an interrupted run stays 'failed', never partial).\n"
     "Runs already stored as 'ok' for the same configuration hash are skipped.\n"
+    "Grid: {\"hypothesis\": \"Hn\", \"seeds\": [...], \"arms\": [{\"label\": ..., \"config\":\n"
+    "{...engine configuration keys...}, \"seeds\": [...] (optional, overrides)}]}\n"
     "Needs `tam ingest` first.  Progress goes to stderr.\n";
 
 int cmd_run(int argc, char **argv)
@@ -299,8 +323,9 @@ int cmd_run(int argc, char **argv)
     snprintf(path, sizeof path, "%s/mfu/h100", o.env.data);
     if (mfu_load(path, &db, err))
         goto out;
-    int narms = cJSON_GetArraySize(arms), nseeds = cJSON_GetArraySize(seeds);
+    int narms = cJSON_GetArraySize(arms);
     econf_t *conf = calloc((size_t)narms, sizeof *conf);
+    const cJSON **aseeds = calloc((size_t)narms, sizeof *aseeds);
     long long *cid = calloc((size_t)narms, sizeof *cid);
     const char **label = calloc((size_t)narms, sizeof *label);
     int a = 0;
@@ -312,6 +337,17 @@ int cmd_run(int argc, char **argv)
             goto out2;
         }
         label[a] = lb->valuestring;
+        const cJSON *as = cJSON_GetObjectItemCaseSensitive(x, "seeds");
+        if (as && (!cJSON_IsArray(as) || cJSON_GetArraySize(as) < 1)) {
+            tam_fail(err, TAM_EFIELD, "%s: arms[%d].seeds must be a non-empty array", o.grid, a);
+            goto out2;
+        }
+        aseeds[a] = as ? as : seeds;
+        for (const cJSON *sd = aseeds[a]->child; sd; sd = sd->next)
+            if (!cJSON_IsNumber(sd) || sd->valuedouble < 0 || sd->valuedouble != floor(sd->valuedouble)) {
+                tam_fail(err, TAM_EFIELD, "%s: seeds must be non-negative integers", o.grid);
+                goto out2;
+            }
         char *cj = cJSON_PrintUnformatted(cf), what[256], canon[2048], h[17];
         snprintf(what, sizeof what, "%s: arms[%d].config", o.grid, a);
         int prc = econf_parse(cj, what, &conf[a], err);
@@ -321,13 +357,15 @@ int cmd_run(int argc, char **argv)
         snprintf(conf[a].name, sizeof conf[a].name, "%s", label[a]);
         econf_canonical(&conf[a], canon, sizeof canon);
         econf_hash(&conf[a], h);
-        if (store_config(s, label[a], canon, h, rev, &cid[a], err))
+        if (store_config(s, label[a], canon, h, rev, &cid[a], err) ||
+            put_arm(s, hyp->valuestring, label[a], cid[a], err))
             goto out2;
     }
     int total = 0, done = 0;
     for (int i = 0; i < m.n; i++)
         if (!o.only || !strcmp(o.only, m.e[i].id))
-            total += narms * nseeds;
+            for (a = 0; a < narms; a++)
+                total += cJSON_GetArraySize(aseeds[a]);
     rc = 0;
     for (int i = 0; i < m.n && !rc; i++) {
         const manifest_exp_t *e = &m.e[i];
@@ -358,7 +396,7 @@ int cmd_run(int argc, char **argv)
                 rc = 1;
                 break;
             }
-            for (const cJSON *sd = seeds->child; sd && !rc; sd = sd->next) {
+            for (const cJSON *sd = aseeds[a]->child; sd && !rc; sd = sd->next) {
                 unsigned long long seed = (unsigned long long)sd->valuedouble;
                 long long run_id = 0;
                 done++;
@@ -397,6 +435,7 @@ int cmd_run(int argc, char **argv)
         trace_free(t);
     }
 out2:
+    free(aseeds);
     free(conf);
     free(cid);
     free(label);

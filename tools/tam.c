@@ -25,6 +25,7 @@ static const char usage[] =
     "  run        run a hypothesis grid (experiments/Hn/grid.json) into the store\n"
     "  report     evaluate a hypothesis's pre-registered criteria: PASS/FAIL lines\n"
     "  findings   regenerate FINDINGS.md from the store\n"
+    "  sweep      Part A studies (H4A, H5A, H6A) into the store\n"
     "\n"
     "Environment: DATA = data directory (default ../shared/data).\n";
 
@@ -42,6 +43,7 @@ int main(int argc, char **argv)
         {"step", cmd_step},       {"simulate", cmd_simulate}, {"mfu", cmd_mfu},
         {"config", cmd_config},   {"ingest", cmd_ingest},     {"run", cmd_run},
         {"report", cmd_report},   {"findings", cmd_findings}, {"bench", cmd_bench},
+        {"sweep", cmd_sweep},
     };
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (strcmp(argv[1], cmds[i].name) == 0)

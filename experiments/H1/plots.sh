@@ -9,24 +9,7 @@ trap 'rm -rf "$TMP"' EXIT
 mkdir -p "$OUT"
 
 # 1. per-experiment TPOT MAPE, baseline vs eta=0.80 vs eta=0.82
-sqlite3 -csv "$DB" "
-SELECT e.number,
-       100 * avg(CASE WHEN a.label = 'baseline' THEN x.mape_tpot END),
-       100 * avg(CASE WHEN a.label = 'eta=0.80' THEN x.mape_tpot END),
-       100 * avg(CASE WHEN a.label = 'eta=0.82' THEN x.mape_tpot END)
-FROM config_exp_metrics_sel x JOIN arms a ON a.config_id = x.config_id AND a.hypothesis = 'H1'
-JOIN experiments e ON e.id = x.experiment_id
-WHERE x.selection = 'all' GROUP BY e.id ORDER BY e.number" > "$TMP/mape.csv"
-gnuplot <<GP
-set terminal pngcairo size 1000,500 font ",10"
-set output "$OUT/H1-tpot-mape-per-experiment.png"
-set datafile separator ","
-set title "H1: TPOT MAPE per experiment (all load points, mean of seeds)"
-set xlabel "experiment # (docs/CORPUS.md)"; set ylabel "TPOT MAPE (%)"
-set style data histograms; set style histogram clustered gap 1; set style fill solid 0.8 border -1
-set key top left; set grid ytics; set yrange [0:*]
-plot "$TMP/mape.csv" using 2:xtic(1) title "baseline (eta 1.0)", "" using 3 title "eta 0.80", "" using 4 title "eta 0.82"
-GP
+sh tools/plot-arms.sh "$DB" H1 tpot "$OUT/H1-tpot-mape-per-experiment.png" baseline eta=0.80 eta=0.82
 
 # 2. predicted vs measured per request (seed 42), TPOT and E2E
 for arm in baseline eta=0.80; do

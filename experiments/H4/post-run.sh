@@ -1,0 +1,4 @@
+#!/bin/sh
+# experiments/H4/post-run.sh - Part A: the simulator-internal sweep, into the store.
+set -eu
+bin/tam sweep --study H4A --db "$1" --data "$2"

@@ -1,0 +1,13 @@
+-- experiments/H5/tables.sql - tables FINDINGS.md shows for H5 (see tools/findings.sh).
+
+-- table: Corpus MAPE (%) per arm, all load points, mean over workload seeds
+SELECT label AS arm, count(*) AS seeds, round(100 * avg(mape_ttft), 2) AS ttft_mape, round(100 * avg(mape_tpot), 2) AS tpot_mape, round(100 * avg(mape_e2e), 2) AS e2e_mape, round(100 * avg(bias_e2e), 2) AS e2e_bias, max(n_runaway) AS runaway_points FROM corpus_metrics WHERE hypothesis = 'H5' GROUP BY label ORDER BY label;
+
+-- table: E2E MAPE (%) per experiment, baseline vs additive
+SELECT e.number AS "#", e.family, e.tp, e.attention, e.workload, round(100 * avg(CASE WHEN a.label = 'baseline' THEN x.mape_e2e END), 2) AS baseline, round(100 * avg(CASE WHEN a.label = 'additive' THEN x.mape_e2e END), 2) AS "additive", round(100 * (avg(CASE WHEN a.label = 'baseline' THEN x.mape_e2e END) - avg(CASE WHEN a.label = 'additive' THEN x.mape_e2e END)), 2) AS gain_pp FROM config_exp_metrics_sel x JOIN arms a ON a.config_id = x.config_id AND a.hypothesis = 'H5' JOIN experiments e ON e.id = x.experiment_id WHERE x.selection = 'all' GROUP BY e.id ORDER BY e.number;
+
+-- table: Part A summary (sweeps table, study H5A_summary)
+SELECT series, round(value, 4) AS value FROM sweeps WHERE study = 'H5A_summary' ORDER BY series;
+
+-- table: Corpus E2E MAPE (%) at the lowest and highest load points
+SELECT l.label AS arm, round(100 * avg(l.mape_e2e), 2) AS e2e_lowest, round(100 * avg(h.mape_e2e), 2) AS e2e_highest FROM corpus_metrics_lowest l JOIN corpus_metrics_highest h ON h.config_id = l.config_id AND h.hypothesis = l.hypothesis AND h.label = l.label AND h.seed = l.seed WHERE l.hypothesis = 'H5' GROUP BY l.label;
