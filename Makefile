@@ -33,7 +33,7 @@ TOOL_OBJ   := $(TOOL_SRC:%.c=$(B)/%.o)
 TESTS      := $(patsubst %.c,$(B)/%,$(TEST_SRC))
 
 .PHONY: all engine deps test unit-test asan-test unit-test-asan clean distclean help \
-        ingest findings plots bench $(HYPS)
+        ingest findings all-hypotheses tier0 tier1 tier2 bench $(HYPS)
 .DEFAULT_GOAL := all
 
 all: bin/tam                          ## build the engine library and the tam CLI
@@ -70,13 +70,13 @@ $(B)/tests/%: tests/%.c $(B)/libtam.a engine/tests/check.h
 test: unit-test asan-test             ## what CI runs: every test, then again under sanitizers
 
 unit-test: bin/tam $(TESTS)           ## unit and CLI tests, normal build
-	@DATA=$(DATA) TAM=bin/tam sh tests/run-unit.sh $(TESTS) tests/cli.sh tests/sweep.sh tests/harness.sh
+	@DATA=$(DATA) TAM=bin/tam sh tests/run-unit.sh $(TESTS) tests/cli.sh tests/sweep.sh tests/calib.sh tests/harness.sh
 
 asan-test:                            ## the same suite under ASan + UBSan
 	@$(MAKE) --no-print-directory B=build-asan OPT=-O1 XCFLAGS='$(SAN)' unit-test-asan
 
 unit-test-asan: $(TESTS) $(B)/tam
-	@ASAN_OPTIONS=detect_leaks=1 DATA=$(DATA) TAM=$(B)/tam sh tests/run-unit.sh $(TESTS) tests/cli.sh tests/sweep.sh tests/harness.sh
+	@ASAN_OPTIONS=detect_leaks=1 DATA=$(DATA) TAM=$(B)/tam sh tests/run-unit.sh $(TESTS) tests/cli.sh tests/sweep.sh tests/calib.sh tests/harness.sh
 
 ingest: bin/tam                       ## load the corpus's measured requests into $(DB) (once)
 	@mkdir -p $(dir $(DB))
@@ -91,8 +91,34 @@ $(HYPS): %: ingest                    ## make H1 ... : one hypothesis end to end
 	sh experiments/$@/plots.sh $(DB)
 	@[ -n "$(NO_FINDINGS)" ] || sh tools/findings.sh $(DB) FINDINGS.md
 
+# Tier 0 needs every hypothesis's verdict first.
+tier0: NO_FINDINGS := 1
+tier0: $(HYPS)                        ## build Tier 0 cumulatively from the confirmed corrections
+	sh tools/tier0.sh $(DB) $(DATA)
+	bin/tam report --criteria experiments/T0/criteria.json --db $(DB)
+	sh experiments/T0/plots.sh $(DB)
+
+# Tier 1: cross-validated one-trace calibration over the Tier 0 configuration.
+tier1: NO_FINDINGS := 1
+tier1: tier0                          ## Tier 1 calibration, cross-validated (table tier1_cv)
+	bin/tam calibrate --cross-validate --config build/tier0.json --data $(DATA) --quiet -o build/tier1-cv.csv
+	sh tools/import-csv.sh $(DB) tier1_cv build/tier1-cv.csv
+	bin/tam report --criteria experiments/T1/criteria.json --db $(DB)
+
+# Tier 2 needs a measured profile from a real GPU run (tools/bench/).
+tier2:                                ## Tier 2: says whether a measured H100 profile exists
+	@if [ -f tools/bench/measured/profile.json ]; then \
+	    echo "tier2: measured profile found, but the Tier 2 comparison is not implemented yet" >&2; exit 1; \
+	else \
+	    echo "tier2: no measured hardware profile (tools/bench/measured/profile.json): Tier 2 needs"; \
+	    echo "tier2: the GPU micro-benchmarks run once on an H100; none has been run, so there is"; \
+	    echo "tier2: nothing to report (no number is ever invented)."; \
+	fi
+
+all-hypotheses: findings              ## everything: H1..Hn, Tier 0, Tier 1, FINDINGS.md
+
 findings: NO_FINDINGS := 1
-findings: $(HYPS)                     ## run every hypothesis (resumes), regenerate FINDINGS.md
+findings: $(HYPS) tier0 tier1 tier2   ## run every hypothesis and tier (resumes), regenerate FINDINGS.md
 	sh tools/findings.sh $(DB) FINDINGS.md
 
 bench: bin/tam                        ## speed and memory on the largest corpus workload

@@ -4,7 +4,10 @@
 -- db/gen-schema-h.sh); every statement is idempotent (IF NOT EXISTS), so
 -- applying it to an existing database changes nothing.  The metric views
 -- live in db/views.sql.  PRAGMA user_version holds the schema version
--- (STORE_SCHEMA_VERSION in db/store.c).
+-- (STORE_SCHEMA_VERSION in db/store.c).  Changing a table means bumping that
+-- version: an older database is then refused with a clear message (there is
+-- no migration; ground truth and runs are rebuilt with `make`).  Views may
+-- change freely: store_open re-applies them and recomputes the cache_* tables.
 --
 -- Conventions, for anyone querying with plain sqlite3:
 --   * times and latencies are seconds (REAL); token counts are integers;
@@ -97,7 +100,6 @@ CREATE TABLE IF NOT EXISTS measured(
     PRIMARY KEY (experiment_id, req_index),
     FOREIGN KEY (experiment_id, point) REFERENCES load_points(experiment_id, point)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS measured_point ON measured(experiment_id, point);
 
 -- Engine configurations.  canonical_json is the full configuration; hash is
 -- its digest (computed by the caller) and identifies it.
@@ -179,6 +181,73 @@ CREATE TABLE IF NOT EXISTS predictions(
     last_token        REAL GENERATED ALWAYS AS (arrival + e2e) VIRTUAL,
     PRIMARY KEY (run_id, req_index)
 ) WITHOUT ROWID;
+
+-- Derived tables (cache_*): per-run aggregates that the metric views of
+-- db/views.sql read, so that corpus-wide queries over ~50 M predictions take
+-- milliseconds.  Each is exactly `SELECT * FROM <live view> WHERE run_id = ?`
+-- (views point_sums_live, point_pctl_live, sel_pctl_live, computed from the
+-- raw rows), written by store_run_commit in the run's own transaction, and
+-- rebuilt by store_open whenever a build brings other view definitions.
+-- Never edit them; to re-derive any number from the raw rows, query the
+-- *_live view with the same run_id.  Deleting a run deletes its rows.
+
+-- Sums per run x load point over pred_ape's pairs: n = paired requests,
+-- n_rejected, and per metric X: n_X = pairs, s_ape_X = sum of APE,
+-- s_signed_X = sum of signed errors, s_abs_X = sum |pred - meas| (s),
+-- s_meas_X / s_pred_X = sums of measured / predicted values (s).
+CREATE TABLE IF NOT EXISTS cache_point_sums(
+    run_id        INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    point         INTEGER NOT NULL,
+    n             INTEGER NOT NULL,
+    n_rejected    INTEGER NOT NULL,
+    n_ttft        INTEGER NOT NULL,
+    s_ape_ttft    REAL, s_signed_ttft REAL, s_abs_ttft REAL, s_meas_ttft REAL, s_pred_ttft REAL,
+    n_tpot        INTEGER NOT NULL,
+    s_ape_tpot    REAL, s_signed_tpot REAL, s_abs_tpot REAL, s_meas_tpot REAL, s_pred_tpot REAL,
+    n_e2e         INTEGER NOT NULL,
+    s_ape_e2e     REAL, s_signed_e2e REAL, s_abs_e2e REAL, s_meas_e2e REAL, s_pred_e2e REAL,
+    PRIMARY KEY (run_id, point)
+) WITHOUT ROWID;
+
+-- Percentiles per run x load point x metric ('ttft' | 'tpot' | 'e2e'):
+-- median and P90 of per-request APE, measured and predicted P90 and P99 (s).
+CREATE TABLE IF NOT EXISTS cache_point_pctl(
+    run_id   INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    point    INTEGER NOT NULL,
+    metric   TEXT NOT NULL,
+    n        INTEGER NOT NULL,
+    ape_p50  REAL, ape_p90 REAL, meas_p90 REAL, pred_p90 REAL, meas_p99 REAL, pred_p99 REAL,
+    PRIMARY KEY (run_id, point, metric)
+) WITHOUT ROWID;
+
+-- The same per run x selection ('all' | 'lowest' | 'highest': which load
+-- points are pooled) x metric.
+CREATE TABLE IF NOT EXISTS cache_sel_pctl(
+    run_id    INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    selection TEXT NOT NULL,
+    metric    TEXT NOT NULL,
+    n         INTEGER NOT NULL,
+    ape_p50   REAL, ape_p90 REAL, meas_p90 REAL, pred_p90 REAL, meas_p99 REAL, pred_p99 REAL,
+    PRIMARY KEY (run_id, selection, metric)
+) WITHOUT ROWID;
+
+-- Ground truth and predictions are written once: an UPDATE would make the
+-- cache_* tables disagree with the rows they summarise.  Remove a run with
+-- DELETE FROM runs WHERE id = ... (its predictions and cache rows follow);
+-- deleting single predictions of an 'ok' run is refused for the same reason.
+CREATE TRIGGER IF NOT EXISTS predictions_no_update BEFORE UPDATE ON predictions
+BEGIN
+    SELECT RAISE(ABORT, 'predictions are immutable: delete the run and run it again');
+END;
+CREATE TRIGGER IF NOT EXISTS predictions_no_partial_delete BEFORE DELETE ON predictions
+WHEN (SELECT status FROM runs WHERE id = OLD.run_id) = 'ok'
+BEGIN
+    SELECT RAISE(ABORT, 'delete the run (DELETE FROM runs WHERE id = ...), not some of its predictions');
+END;
+CREATE TRIGGER IF NOT EXISTS measured_no_update BEFORE UPDATE ON measured
+BEGIN
+    SELECT RAISE(ABORT, 'measured requests are immutable ground truth');
+END;
 
 -- 70/30 splits of the experiments, one set of rows per split seed (filled by
 -- the harness; METHOD.md "Splits and seeds").

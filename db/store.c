@@ -12,7 +12,12 @@
 **   - a function that fails rolls back what it started: the database is as
 **     it was before the call (store_run_commit leaves the run 'running' and
 **     no prediction rows);
-**   - a run's predictions and its status 'ok' are written in one transaction;
+**   - a run's predictions, its status 'ok' and its rows in the cache_*
+**     tables are written in one transaction; the cache rows are what the
+**     *_live views of db/views.sql compute from the run's raw rows, and are
+**     recomputed for every run when a build brings other view definitions;
+**   - every stored prediction has its measured twin at the same load point,
+**     and first_token/last_token = arrival + ttft/e2e (generated columns);
 **   - a NaN double is stored as NULL;
 **   - this file never prints or exits; errors go into err[TAM_ERRLEN] and name
 **     the database path and what failed.
@@ -46,6 +51,8 @@ struct store {
     char host[256];      /* gethostname(), for stale-run detection */
     char git_rev[128];   /* last git_rev given to store_config; "" = none */
 };
+
+static int rebuild_caches(store_t *s, char *err);
 
 /* {====================================================================
 ** Helpers
@@ -284,6 +291,12 @@ static int apply_schema(store_t *s, char *err)
         rc = tam_fail(err, TAM_EDB, "%s: applying the schema: %s", s->path,
                       msg ? msg : sqlite3_errmsg(s->db));
         sqlite3_free(msg);
+        rollback(s);
+        return rc;
+    }
+    /* A database made by another build may hold caches computed by other
+    ** view definitions. */
+    if (version != 0 && (rc = rebuild_caches(s, err)) != TAM_OK) {
         rollback(s);
         return rc;
     }
@@ -901,8 +914,14 @@ int store_run_begin(store_t *s, long long config_id, const char *exp_id, unsigne
     return rc;
 }
 
-/* Order of predictions by req_index (qsort context through a file static is
-** not re-entrant; sort (req_index, position) pairs instead). */
+/* }==================================================================== */
+
+/* {====================================================================
+** Runs: the steps of a commit
+** ===================================================================== */
+
+/* A prediction's place in req_index order (sorting (key, position) pairs
+** keeps the caller's array untouched). */
 typedef struct {
     int req_index;
     int pos;
@@ -913,7 +932,7 @@ static int pred_key_cmp(const void *a, const void *b)
     const pred_key_t *x = a, *y = b;
     if (x->req_index != y->req_index)
         return x->req_index < y->req_index ? -1 : 1;
-    return x->pos < y->pos ? -1 : x->pos > y->pos;
+    return (x->pos > y->pos) - (x->pos < y->pos);
 }
 
 /* predictions.first_token/last_token are generated as arrival + ttft/e2e:
@@ -952,49 +971,142 @@ static int run_running(store_t *s, long long run_id, char **exp_id, char *err)
     return rc;
 }
 
-/* Every prediction must have a measured twin at the same load point.  The
-** experiment's (req_index, point) pairs are read in key order and merged
-** with the sorted predictions: one sequential scan instead of n lookups. */
-static int check_twins(store_t *s, long long run_id, const char *exp_id, const pred_t *p,
-                       const pred_key_t *order, int n, char *err)
+enum { M_TTFT, M_TPOT, M_E2E, N_METRIC };
+static const char *const metric_name[N_METRIC] = {"ttft", "tpot", "e2e"};
+
+/* What a commit needs to know of the run's experiment. */
+typedef struct {
+    int n;            /* measured requests */
+    int *req_index;   /* ascending */
+    int *point;
+    int *ok;
+    double *lat;      /* [i * N_METRIC + m]: measured ttft, tpot (the generated
+                      ** column), e2e in s; NaN = NULL */
+    int n_points;     /* 1 + the largest load point */
+    unsigned char *flags; /* [point]: 1 = is_lowest, 2 = is_highest */
+} exp_truth_t;
+
+static void truth_free(exp_truth_t *t)
+{
+    free(t->req_index);
+    free(t->point);
+    free(t->ok);
+    free(t->lat);
+    free(t->flags);
+    memset(t, 0, sizeof *t);
+}
+
+static double col_real(sqlite3_stmt *st, int i)
+{
+    return sqlite3_column_type(st, i) == SQLITE_NULL ? NAN : sqlite3_column_double(st, i);
+}
+
+static int count_rows(store_t *s, const char *sql, const char *exp_id, int *n, char *err)
 {
     sqlite3_stmt *st;
-    int rc, k = 0, step;
-    if ((rc = prepare(s,
-                      "SELECT req_index, point FROM measured WHERE experiment_id = ?1 "
-                      "ORDER BY req_index",
-                      &st, err)) != TAM_OK)
+    int rc = prepare(s, sql, &st, err);
+    if (rc != TAM_OK)
         return rc;
     bind_text(st, 1, exp_id);
-    while (k < n && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        int idx = sqlite3_column_int(st, 0), point = sqlite3_column_int(st, 1);
-        if (order[k].req_index < idx)
-            break; /* no twin for order[k] */
-        if (order[k].req_index == idx) {
-            const pred_t *q = &p[order[k].pos];
-            if (q->point != point) {
-                rc = tam_fail(err, TAM_EFIELD,
-                              "%s: run %lld: req_index %d predicted at point %d but measured "
-                              "at point %d",
-                              s->path, run_id, idx, q->point, point);
-                break;
-            }
-            k++;
-        }
-    }
-    if (rc == TAM_OK && k < n) {
-        if (step != SQLITE_ROW && step != SQLITE_DONE)
-            rc = db_fail(s, err, "reading the measured requests");
-        else
-            rc = tam_fail(err, TAM_EFIELD, "%s: run %lld: req_index %d has no measured request in %s",
-                          s->path, run_id, order[k].req_index, exp_id);
-    }
+    if (sqlite3_step(st) == SQLITE_ROW)
+        *n = sqlite3_column_int(st, 0);
+    else
+        rc = db_fail(s, err, "counting rows");
     sqlite3_finalize(st);
     return rc;
 }
 
+static int truth_load(store_t *s, const char *exp_id, exp_truth_t *t, char *err)
+{
+    sqlite3_stmt *st;
+    int rc, step, i = 0;
+    memset(t, 0, sizeof *t);
+    if ((rc = count_rows(s, "SELECT count(*) FROM measured WHERE experiment_id = ?1", exp_id,
+                         &t->n, err)) != TAM_OK ||
+        (rc = count_rows(s, "SELECT coalesce(max(point), -1) + 1 FROM load_points "
+                            "WHERE experiment_id = ?1",
+                         exp_id, &t->n_points, err)) != TAM_OK)
+        return rc;
+    size_t n = (size_t)(t->n > 0 ? t->n : 1);
+    t->req_index = malloc(n * sizeof *t->req_index);
+    t->point = malloc(n * sizeof *t->point);
+    t->ok = malloc(n * sizeof *t->ok);
+    t->lat = malloc(n * N_METRIC * sizeof *t->lat);
+    t->flags = calloc((size_t)(t->n_points > 0 ? t->n_points : 1), 1);
+    if (!t->req_index || !t->point || !t->ok || !t->lat || !t->flags) {
+        truth_free(t);
+        return tam_fail(err, TAM_ENOMEM, "%s: out of memory", s->path);
+    }
+    if ((rc = prepare(s,
+                      "SELECT req_index, point, ok, ttft, tpot, e2e FROM measured "
+                      "WHERE experiment_id = ?1 ORDER BY req_index",
+                      &st, err)) != TAM_OK) {
+        truth_free(t);
+        return rc;
+    }
+    bind_text(st, 1, exp_id);
+    while (i < t->n && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        t->req_index[i] = sqlite3_column_int(st, 0);
+        t->point[i] = sqlite3_column_int(st, 1);
+        t->ok[i] = sqlite3_column_int(st, 2);
+        for (int m = 0; m < N_METRIC; m++)
+            t->lat[i * N_METRIC + m] = col_real(st, 3 + m);
+        i++;
+    }
+    sqlite3_finalize(st);
+    if (i != t->n) {
+        truth_free(t);
+        return db_fail(s, err, "reading the measured requests");
+    }
+    if ((rc = prepare(s,
+                      "SELECT point, is_lowest, is_highest FROM load_points "
+                      "WHERE experiment_id = ?1",
+                      &st, err)) != TAM_OK) {
+        truth_free(t);
+        return rc;
+    }
+    bind_text(st, 1, exp_id);
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        int pt = sqlite3_column_int(st, 0);
+        if (pt >= 0 && pt < t->n_points)
+            t->flags[pt] = (unsigned char)((sqlite3_column_int(st, 1) ? 1 : 0) |
+                                           (sqlite3_column_int(st, 2) ? 2 : 0));
+    }
+    sqlite3_finalize(st);
+    if (step != SQLITE_DONE) {
+        truth_free(t);
+        return db_fail(s, err, "reading the load points");
+    }
+    return TAM_OK;
+}
+
+/* Every prediction must have a measured twin at the same load point:
+** twin[k] = the measured row of order[k] (a merge of two sorted lists). */
+static int match_twins(store_t *s, long long run_id, const char *exp_id, const pred_t *p,
+                       const pred_key_t *order, int n, const exp_truth_t *t, int *twin,
+                       char *err)
+{
+    int j = 0;
+    for (int k = 0; k < n; k++) {
+        const pred_t *q = &p[order[k].pos];
+        while (j < t->n && t->req_index[j] < q->req_index)
+            j++;
+        if (j == t->n || t->req_index[j] != q->req_index)
+            return tam_fail(err, TAM_EFIELD,
+                            "%s: run %lld: req_index %d has no measured request in %s", s->path,
+                            run_id, q->req_index, exp_id);
+        if (t->point[j] != q->point)
+            return tam_fail(err, TAM_EFIELD,
+                            "%s: run %lld: req_index %d predicted at point %d but measured at "
+                            "point %d",
+                            s->path, run_id, q->req_index, q->point, t->point[j]);
+        twin[k] = j;
+    }
+    return TAM_OK;
+}
+
 /* Rows per INSERT statement: multi-row VALUES lists cut the per-row cost of
-** the statement machinery (11 parameters a row; SQLite allows 32766). */
+** the statement machinery by about 40% (11 parameters a row). */
 #define PRED_COLS 11
 #define PRED_BATCH 50
 
@@ -1004,8 +1116,7 @@ static int prepare_pred_insert(store_t *s, int rows, sqlite3_stmt **st, char *er
                                "scheduled, ttft, tpot, e2e, preemptions, prefix_hit_tokens, "
                                "rejected) VALUES ";
     static const char row[] = "(?,?,?,?,?,?,?,?,?,?,?)";
-    size_t len = sizeof head + (size_t)rows * sizeof row;
-    char *sql = malloc(len), *w = sql;
+    char *sql = malloc(sizeof head + (size_t)rows * sizeof row), *w = sql;
     if (!sql)
         return tam_fail(err, TAM_ENOMEM, "%s: out of memory", s->path);
     w += sprintf(w, "%s", head);
@@ -1093,55 +1204,456 @@ static int run_mark_ok(store_t *s, long long run_id, int n, const run_stats_t *r
     return rc;
 }
 
+/* }==================================================================== */
+
+/* {====================================================================
+** The cache_* tables
+**
+** For one 'ok' run, the rows the *_live views of db/views.sql give for it:
+** per load point the sums of point_sums_live, and the percentiles of
+** point_pctl_live / sel_pctl_live.  Computed here at commit from the
+** predictions in hand and the measured rows (pred_ape's join would cost as
+** much as the insert itself); build_pairs applies pred_ape's pairing rule.
+** tests/t_store.c checks that cache and *_live views agree, edge cases
+** (one-token outputs, rejected and errored requests) included.
+** ===================================================================== */
+
+typedef struct {
+    int point, lowest, highest, rejected;
+    double meas[N_METRIC], pred[N_METRIC]; /* NaN = not a pair (NULL in pred_ape) */
+} pair_row_t;
+
+typedef struct {
+    long long n, n_rejected, n_m[N_METRIC];
+    double s_ape[N_METRIC], s_signed[N_METRIC], s_abs[N_METRIC], s_meas[N_METRIC],
+        s_pred[N_METRIC];
+    int seen;
+} point_acc_t;
+
+/* pred_ape's rows for the run: predictions whose measured twin is ok; a
+** metric pairs when the measured value is > 0 (not NULL) and the predicted
+** one is not NULL (NaN).  Returns the row count. */
+static int build_pairs(const pred_t *p, const pred_key_t *order, int n, const int *twin,
+                       const exp_truth_t *t, pair_row_t *rows)
+{
+    int n_rows = 0;
+    for (int k = 0; k < n; k++) {
+        int j = twin[k];
+        if (!t->ok[j])
+            continue;
+        const pred_t *q = &p[order[k].pos];
+        pair_row_t *r = &rows[n_rows++];
+        unsigned char f = q->point >= 0 && q->point < t->n_points ? t->flags[q->point] : 0;
+        double pred[N_METRIC] = {q->ttft, q->tpot, q->e2e};
+        r->point = q->point;
+        r->lowest = (f & 1) != 0;
+        r->highest = (f & 2) != 0;
+        r->rejected = q->rejected != 0;
+        for (int m = 0; m < N_METRIC; m++) {
+            double meas = t->lat[j * N_METRIC + m];
+            int pair = meas > 0 && !isnan(pred[m]);
+            r->meas[m] = pair ? meas : NAN;
+            r->pred[m] = pair ? pred[m] : NAN;
+        }
+    }
+    return n_rows;
+}
+
+/* Quickselect with a three-way partition (duplicates are common: APEs of
+** identical requests): afterwards x[k] holds the k-th smallest of
+** x[lo..hi), everything in [lo, k) is <= it and everything in (k, hi) >= it.
+** Exact order statistics, O(n) expected; no NaN in x. */
+static double select_kth(double *x, long long lo, long long hi, long long k)
+{
+    while (hi - lo > 1) {
+        double a = x[lo], b = x[lo + (hi - lo) / 2], c = x[hi - 1];
+        double pivot = a < b ? (b < c ? b : (a < c ? c : a)) : (a < c ? a : (b < c ? c : b));
+        long long lt = lo, i = lo, gt = hi; /* [lo,lt) < p, [lt,i) == p, [gt,hi) > p */
+        while (i < gt) {
+            double v = x[i];
+            if (v < pivot) {
+                x[i++] = x[lt];
+                x[lt++] = v;
+            } else if (v > pivot) {
+                x[i] = x[--gt];
+                x[gt] = v;
+            } else {
+                i++;
+            }
+        }
+        if (k < lt)
+            hi = lt;
+        else if (k >= gt)
+            lo = gt;
+        else
+            return pivot;
+    }
+    return x[k];
+}
+
+/* Quantiles q[0] <= q[1] of x[0..n-1] (n >= 1), numpy "linear" as in
+** views.sql: h = (n-1) q, i = (long)h, x(i) + (h - i) (x(min(i+1, n-1)) -
+** x(i)), x(j) the j-th smallest.  Reorders x. */
+static void quantiles2(double *x, long long n, const double q[2], double out[2])
+{
+    long long from = 0;
+    for (int t = 0; t < 2; t++) {
+        double h = (double)(n - 1) * q[t];
+        long long i = (long long)h;
+        double lo = select_kth(x, from, n, i), hi = lo;
+        if (i + 1 < n) {
+            hi = x[i + 1];
+            for (long long j = i + 2; j < n; j++) /* the (i+1)-th smallest */
+                if (x[j] < hi)
+                    hi = x[j];
+        }
+        out[t] = lo + (h - (double)i) * (hi - lo);
+        from = i;
+    }
+}
+
+/* Which rows a percentile group pools. */
+enum { G_POINT, G_ALL, G_LOWEST, G_HIGHEST };
+
+static int in_group(const pair_row_t *r, int kind, int point)
+{
+    switch (kind) {
+    case G_POINT: return r->point == point;
+    case G_LOWEST: return r->lowest;
+    case G_HIGHEST: return r->highest;
+    default: return 1;
+    }
+}
+
+/* The six percentiles of metric m over one group's pairs; *k = pairs.
+** ape/meas/pred: scratch of n_rows doubles each. */
+static void group_pctl(const pair_row_t *rows, int n_rows, int kind, int point, int m,
+                       double *ape, double *meas, double *pred, long long *k, double out[6])
+{
+    static const double q_ape[2] = {0.50, 0.90}, q_lat[2] = {0.90, 0.99};
+    double a[2], me[2], pr[2];
+    *k = 0;
+    for (int i = 0; i < n_rows; i++) {
+        const pair_row_t *r = &rows[i];
+        if (isnan(r->meas[m]) || !in_group(r, kind, point))
+            continue;
+        ape[*k] = fabs(r->pred[m] - r->meas[m]) / r->meas[m];
+        meas[*k] = r->meas[m];
+        pred[*k] = r->pred[m];
+        ++*k;
+    }
+    if (*k == 0)
+        return;
+    quantiles2(ape, *k, q_ape, a);
+    quantiles2(meas, *k, q_lat, me);
+    quantiles2(pred, *k, q_lat, pr);
+    out[0] = a[0];  /* ape_p50 */
+    out[1] = a[1];  /* ape_p90 */
+    out[2] = me[0]; /* meas_p90 */
+    out[3] = pr[0]; /* pred_p90 */
+    out[4] = me[1]; /* meas_p99 */
+    out[5] = pr[1]; /* pred_p99 */
+}
+
+static int step_done(store_t *s, sqlite3_stmt *st, const char *what, char *err)
+{
+    int rc = sqlite3_step(st) == SQLITE_DONE ? TAM_OK : db_fail(s, err, what);
+    sqlite3_reset(st);
+    return rc;
+}
+
+static int write_point_sums(store_t *s, long long run_id, const pair_row_t *rows, int n_rows,
+                            int n_points, char *err)
+{
+    point_acc_t *acc = calloc((size_t)(n_points > 0 ? n_points : 1), sizeof *acc);
+    sqlite3_stmt *st = NULL;
+    int rc;
+    if (!acc)
+        return tam_fail(err, TAM_ENOMEM, "%s: out of memory", s->path);
+    for (int i = 0; i < n_rows; i++) {
+        const pair_row_t *r = &rows[i];
+        point_acc_t *a = &acc[r->point];
+        a->seen = 1;
+        a->n++;
+        a->n_rejected += r->rejected;
+        for (int m = 0; m < N_METRIC; m++) {
+            if (isnan(r->meas[m]))
+                continue;
+            double d = r->pred[m] - r->meas[m];
+            a->n_m[m]++;
+            a->s_ape[m] += fabs(d) / r->meas[m];
+            a->s_signed[m] += d / r->meas[m];
+            a->s_abs[m] += fabs(d);
+            a->s_meas[m] += r->meas[m];
+            a->s_pred[m] += r->pred[m];
+        }
+    }
+    rc = prepare(s,
+                 "INSERT INTO cache_point_sums VALUES (?1,?2,?3,?4, ?5,?6,?7,?8,?9,?10, "
+                 "?11,?12,?13,?14,?15,?16, ?17,?18,?19,?20,?21,?22)",
+                 &st, err);
+    for (int pt = 0; pt < n_points && rc == TAM_OK; pt++) {
+        const point_acc_t *a = &acc[pt];
+        if (!a->seen)
+            continue;
+        sqlite3_bind_int64(st, 1, run_id);
+        sqlite3_bind_int(st, 2, pt);
+        sqlite3_bind_int64(st, 3, a->n);
+        sqlite3_bind_int64(st, 4, a->n_rejected);
+        for (int m = 0; m < N_METRIC; m++) {
+            int b = 5 + 6 * m, any = a->n_m[m] > 0; /* SQL sum() of nothing is NULL */
+            sqlite3_bind_int64(st, b, a->n_m[m]);
+            bind_real(st, b + 1, any ? a->s_ape[m] : NAN);
+            bind_real(st, b + 2, any ? a->s_signed[m] : NAN);
+            bind_real(st, b + 3, any ? a->s_abs[m] : NAN);
+            bind_real(st, b + 4, any ? a->s_meas[m] : NAN);
+            bind_real(st, b + 5, any ? a->s_pred[m] : NAN);
+        }
+        rc = step_done(s, st, "writing cache_point_sums", err);
+    }
+    sqlite3_finalize(st);
+    free(acc);
+    return rc;
+}
+
+static int write_pctl(store_t *s, long long run_id, const pair_row_t *rows, int n_rows,
+                      int n_points, char *err)
+{
+    static const char *const sel_name[] = {"all", "lowest", "highest"};
+    double *buf = malloc(3 * (size_t)(n_rows > 0 ? n_rows : 1) * sizeof *buf);
+    char *has_point = calloc((size_t)(n_points > 0 ? n_points : 1), 1);
+    sqlite3_stmt *pt_st = NULL, *sel_st = NULL;
+    int rc;
+    if (!buf || !has_point) {
+        free(buf);
+        free(has_point);
+        return tam_fail(err, TAM_ENOMEM, "%s: out of memory", s->path);
+    }
+    for (int i = 0; i < n_rows; i++)
+        has_point[rows[i].point] = 1;
+    if ((rc = prepare(s, "INSERT INTO cache_point_pctl VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
+                      &pt_st, err)) == TAM_OK)
+        rc = prepare(s, "INSERT INTO cache_sel_pctl VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
+                     &sel_st, err);
+    /* Groups: each load point, then the selections all, lowest, highest. */
+    for (int g = 0; g < n_points + 3 && rc == TAM_OK; g++) {
+        int is_sel = g >= n_points, kind = is_sel ? G_ALL + (g - n_points) : G_POINT;
+        if (!is_sel && !has_point[g])
+            continue;
+        sqlite3_stmt *st = is_sel ? sel_st : pt_st;
+        for (int m = 0; m < N_METRIC && rc == TAM_OK; m++) {
+            long long k;
+            double q[6];
+            group_pctl(rows, n_rows, kind, g, m, buf, buf + n_rows, buf + 2 * n_rows, &k, q);
+            if (k == 0)
+                continue;
+            sqlite3_bind_int64(st, 1, run_id);
+            if (is_sel)
+                sqlite3_bind_text(st, 2, sel_name[g - n_points], -1, SQLITE_STATIC);
+            else
+                sqlite3_bind_int(st, 2, g);
+            sqlite3_bind_text(st, 3, metric_name[m], -1, SQLITE_STATIC);
+            sqlite3_bind_int64(st, 4, k);
+            for (int j = 0; j < 6; j++)
+                bind_real(st, 5 + j, q[j]);
+            rc = step_done(s, st, "writing the percentile cache", err);
+        }
+    }
+    sqlite3_finalize(pt_st);
+    sqlite3_finalize(sel_st);
+    free(buf);
+    free(has_point);
+    return rc;
+}
+
+/* Replace the run's cache rows from its predictions p (in req_index order
+** `order`, twins `twin`); inside the caller's transaction. */
+static int write_caches(store_t *s, long long run_id, const pred_t *p, const pred_key_t *order,
+                        int n, const int *twin, const exp_truth_t *t, char *err)
+{
+    static const char *const del[] = {
+        "DELETE FROM cache_point_sums WHERE run_id = ?1",
+        "DELETE FROM cache_point_pctl WHERE run_id = ?1",
+        "DELETE FROM cache_sel_pctl WHERE run_id = ?1",
+    };
+    int rc = TAM_OK;
+    for (size_t i = 0; i < sizeof del / sizeof del[0] && rc == TAM_OK; i++) {
+        sqlite3_stmt *st;
+        if ((rc = prepare(s, del[i], &st, err)) != TAM_OK)
+            return rc;
+        sqlite3_bind_int64(st, 1, run_id);
+        rc = step_done(s, st, "clearing the run's cache rows", err);
+        sqlite3_finalize(st);
+    }
+    if (rc != TAM_OK)
+        return rc;
+    pair_row_t *rows = malloc((size_t)(n > 0 ? n : 1) * sizeof *rows);
+    if (!rows)
+        return tam_fail(err, TAM_ENOMEM, "%s: out of memory", s->path);
+    int n_rows = build_pairs(p, order, n, twin, t, rows);
+    if ((rc = write_point_sums(s, run_id, rows, n_rows, t->n_points, err)) == TAM_OK)
+        rc = write_pctl(s, run_id, rows, n_rows, t->n_points, err);
+    free(rows);
+    return rc;
+}
+
+/* The cache rows of one stored 'ok' run, from its stored predictions. */
+static int cache_stored_run(store_t *s, long long run_id, const char *exp_id,
+                            const exp_truth_t *t, char *err)
+{
+    sqlite3_stmt *st;
+    int rc, n = 0, cap = 0, step;
+    pred_t *p = NULL;
+    if ((rc = prepare(s,
+                      "SELECT req_index, point, ttft, tpot, e2e, rejected FROM predictions "
+                      "WHERE run_id = ?1 ORDER BY req_index",
+                      &st, err)) != TAM_OK)
+        return rc;
+    sqlite3_bind_int64(st, 1, run_id);
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n == cap) {
+            cap = cap ? 2 * cap : 4096;
+            pred_t *grown = realloc(p, (size_t)cap * sizeof *p);
+            if (!grown) {
+                rc = tam_fail(err, TAM_ENOMEM, "%s: out of memory", s->path);
+                break;
+            }
+            p = grown;
+        }
+        pred_t *q = &p[n++];
+        memset(q, 0, sizeof *q);
+        q->req_index = sqlite3_column_int(st, 0);
+        q->point = sqlite3_column_int(st, 1);
+        q->ttft = col_real(st, 2);
+        q->tpot = col_real(st, 3);
+        q->e2e = col_real(st, 4);
+        q->rejected = sqlite3_column_int(st, 5);
+    }
+    if (rc == TAM_OK && step != SQLITE_DONE)
+        rc = db_fail(s, err, "reading the run's predictions");
+    sqlite3_finalize(st);
+    pred_key_t *order = rc == TAM_OK ? malloc((size_t)(n > 0 ? n : 1) * sizeof *order) : NULL;
+    int *twin = order ? malloc((size_t)(n > 0 ? n : 1) * sizeof *twin) : NULL;
+    if (rc == TAM_OK && !twin)
+        rc = tam_fail(err, TAM_ENOMEM, "%s: out of memory", s->path);
+    if (rc == TAM_OK) {
+        for (int i = 0; i < n; i++)
+            order[i] = (pred_key_t){p[i].req_index, i};
+        if ((rc = match_twins(s, run_id, exp_id, p, order, n, t, twin, err)) == TAM_OK)
+            rc = write_caches(s, run_id, p, order, n, twin, t, err);
+    }
+    free(twin);
+    free(order);
+    free(p);
+    return rc;
+}
+
+/* Recompute the cache rows of every 'ok' run (a build with other view
+** definitions opened the database); inside the caller's transaction.
+** About the cost of reading every prediction once. */
+static int rebuild_caches(store_t *s, char *err)
+{
+    sqlite3_stmt *st;
+    exp_truth_t t = {0};
+    char *loaded = NULL; /* experiment whose truth is in t */
+    int rc = TAM_OK, step;
+    if (sqlite3_exec(s->db,
+                     "DELETE FROM cache_point_sums; DELETE FROM cache_point_pctl; "
+                     "DELETE FROM cache_sel_pctl;",
+                     NULL, NULL, NULL) != SQLITE_OK)
+        return db_fail(s, err, "clearing the cache tables");
+    if ((rc = prepare(s,
+                      "SELECT id, experiment_id FROM runs WHERE status = 'ok' "
+                      "ORDER BY experiment_id, id",
+                      &st, err)) != TAM_OK)
+        return rc;
+    while (rc == TAM_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        long long id = sqlite3_column_int64(st, 0);
+        const char *exp = (const char *)sqlite3_column_text(st, 1);
+        if (!loaded || strcmp(loaded, exp) != 0) {
+            truth_free(&t);
+            free(loaded);
+            if (!(loaded = strdup(exp)))
+                rc = tam_fail(err, TAM_ENOMEM, "%s: out of memory", s->path);
+            else
+                rc = truth_load(s, exp, &t, err);
+        }
+        if (rc == TAM_OK)
+            rc = cache_stored_run(s, id, exp, &t, err);
+    }
+    if (rc == TAM_OK && step != SQLITE_DONE)
+        rc = db_fail(s, err, "listing the ok runs");
+    sqlite3_finalize(st);
+    truth_free(&t);
+    free(loaded);
+    return rc;
+}
+
+/* }==================================================================== */
+
+/* {====================================================================
+** Runs: commit, fail
+** ===================================================================== */
+
 int store_run_commit(store_t *s, long long run_id, const pred_t *p, int n, const run_stats_t *st,
                      char *err)
 {
     int rc;
     if (n < 0 || (n > 0 && !p))
         return tam_fail(err, TAM_EFIELD, "store_run_commit: run %lld: %d predictions", run_id, n);
-    /* Sort by req_index: duplicates are found before anything is written,
-    ** and the rows go into the (run_id, req_index) B-tree in key order. */
-    pred_key_t *order = malloc((size_t)(n > 0 ? n : 1) * sizeof *order);
-    if (!order)
-        return tam_fail(err, TAM_ENOMEM, "store_run_commit: run %lld: out of memory", run_id);
-    for (int i = 0; i < n; i++)
-        order[i] = (pred_key_t){p[i].req_index, i};
-    qsort(order, (size_t)n, sizeof *order, pred_key_cmp);
     for (int i = 0; i < n; i++) {
         const pred_t *q = &p[i];
         if (!time_matches(q->first_token, q->arrival, q->ttft) ||
-            !time_matches(q->last_token, q->arrival, q->e2e)) {
-            free(order);
+            !time_matches(q->last_token, q->arrival, q->e2e))
             return tam_fail(err, TAM_EFIELD,
                             "store_run_commit: run %lld: req_index %d: first/last token "
                             "%.17g/%.17g but arrival %.17g + ttft/e2e %.17g/%.17g (METHOD.md: "
                             "TTFT = first token - arrival, E2E = last token - arrival)",
                             run_id, q->req_index, q->first_token, q->last_token, q->arrival,
                             q->ttft, q->e2e);
-        }
     }
+    /* Sort by req_index: duplicates are found before anything is written,
+    ** the twins are found by a merge, and the rows go into the
+    ** (run_id, req_index) B-tree in key order. */
+    pred_key_t *order = malloc((size_t)(n > 0 ? n : 1) * sizeof *order);
+    int *twin = malloc((size_t)(n > 0 ? n : 1) * sizeof *twin);
+    if (!order || !twin) {
+        free(order);
+        free(twin);
+        return tam_fail(err, TAM_ENOMEM, "store_run_commit: run %lld: out of memory", run_id);
+    }
+    for (int i = 0; i < n; i++)
+        order[i] = (pred_key_t){p[i].req_index, i};
+    qsort(order, (size_t)n, sizeof *order, pred_key_cmp);
     for (int i = 1; i < n; i++)
         if (order[i].req_index == order[i - 1].req_index) {
-            int dup = order[i].req_index;
+            rc = tam_fail(err, TAM_EFIELD,
+                          "store_run_commit: run %lld: req_index %d is predicted twice", run_id,
+                          order[i].req_index);
             free(order);
-            return tam_fail(err, TAM_EFIELD,
-                            "store_run_commit: run %lld: req_index %d is predicted twice", run_id,
-                            dup);
+            free(twin);
+            return rc;
         }
     char *exp_id = NULL;
+    exp_truth_t t = {0};
     if ((rc = begin_write(s, err)) != TAM_OK) {
         free(order);
+        free(twin);
         return rc;
     }
     if ((rc = run_running(s, run_id, &exp_id, err)) == TAM_OK &&
-        (rc = check_twins(s, run_id, exp_id, p, order, n, err)) == TAM_OK &&
+        (rc = truth_load(s, exp_id, &t, err)) == TAM_OK &&
+        (rc = match_twins(s, run_id, exp_id, p, order, n, &t, twin, err)) == TAM_OK &&
         (rc = insert_predictions(s, run_id, p, order, n, err)) == TAM_OK &&
-        (rc = run_mark_ok(s, run_id, n, st, err)) == TAM_OK)
+        (rc = run_mark_ok(s, run_id, n, st, err)) == TAM_OK &&
+        (rc = write_caches(s, run_id, p, order, n, twin, &t, err)) == TAM_OK)
         rc = commit(s, err);
     else
         rollback(s);
+    truth_free(&t);
     free(exp_id);
     free(order);
+    free(twin);
     return rc;
 }
 

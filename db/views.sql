@@ -26,13 +26,24 @@
 -- "selection" is which load points an experiment-level row covers: 'all',
 -- 'lowest' (is_lowest points) or 'highest' (is_highest points).
 
+-- Storage: pred_ape and the *_live views compute from the raw rows.  Over
+-- ~50 M predictions an aggregate over everything takes minutes, so the
+-- metric views read per-run aggregates that store_run_commit writes in the
+-- transaction that makes a run 'ok' (tables cache_point_sums,
+-- cache_point_pctl, cache_sel_pctl; store.c computes them from the run's
+-- pred_ape rows, and tests/t_store.c checks them against the *_live views).
+-- To re-derive a cached number from the raw rows, compare e.g.
+--     SELECT * FROM point_sums_live WHERE run_id = 7;
+--     SELECT * FROM cache_point_sums WHERE run_id = 7;
+-- (likewise point_pctl_live / cache_point_pctl, sel_pctl_live /
+-- cache_sel_pctl; a run_id filter on a *_live view reaches the raw rows).
+
 DROP VIEW IF EXISTS criteria_summary;
 DROP VIEW IF EXISTS pctl_metrics_highest;
 DROP VIEW IF EXISTS pctl_metrics_lowest;
 DROP VIEW IF EXISTS pctl_metrics;
 DROP VIEW IF EXISTS pctl_metrics_sel;
 DROP VIEW IF EXISTS pctl_point_metrics;
-DROP VIEW IF EXISTS pred_long;
 DROP VIEW IF EXISTS split_metrics;
 DROP VIEW IF EXISTS split_metrics_sel;
 DROP VIEW IF EXISTS corpus_metrics_highest;
@@ -46,9 +57,17 @@ DROP VIEW IF EXISTS exp_metrics_lowest;
 DROP VIEW IF EXISTS exp_metrics;
 DROP VIEW IF EXISTS exp_metrics_sel;
 DROP VIEW IF EXISTS exp_point_metrics;
-DROP VIEW IF EXISTS exp_point_sums;
+DROP VIEW IF EXISTS point_sums;
+DROP VIEW IF EXISTS sel_pctl_live;
+DROP VIEW IF EXISTS point_pctl_live;
+DROP VIEW IF EXISTS pred_long;
+DROP VIEW IF EXISTS point_sums_live;
 DROP VIEW IF EXISTS pred_ape;
 DROP VIEW IF EXISTS run_info;
+
+-- {===================================================================
+-- Provenance and per-request errors (live)
+-- ====================================================================
 
 -- run_info: one row per run with its provenance: which configuration (name,
 -- hash, the revision that first stored it), which engine revision ran it,
@@ -98,35 +117,180 @@ FROM (
     WHERE r.status = 'ok' AND m.ok = 1
 );
 
--- exp_point_sums: per run x load point, the sums every higher view is built
--- from (s_ape_X = sum of APE, s_signed_X, s_abs_X = sum |pred - meas| (s),
--- s_meas_X, s_pred_X (s), n_X = pairs), plus the runaway flag
--- (mean predicted E2E > 3 x mean measured E2E).  Sums, not means, so that
--- pooling several load points weights each request once.
-CREATE VIEW exp_point_sums AS
-SELECT run_id, config_id, hypothesis, label, seed, experiment_id, point,
-       is_lowest, is_highest,
-       count(*) AS n, sum(rejected) AS n_rejected,
-       count(meas_ttft) AS n_ttft, sum(ape_ttft) AS s_ape_ttft,
-       sum(signed_ttft) AS s_signed_ttft, sum(abs(pred_ttft - meas_ttft)) AS s_abs_ttft,
+-- point_sums_live: per run x load point, the sums every metric is built
+-- from (columns of table cache_point_sums): n = requests with an ok twin,
+-- n_rejected, and per metric n_X = pairs, s_ape_X, s_signed_X, s_abs_X =
+-- sum |pred - meas| (s), s_meas_X, s_pred_X (s).  Sums, not means, so that
+-- pooling load points weights every request once.
+CREATE VIEW point_sums_live AS
+SELECT run_id, point, count(*) AS n, sum(rejected) AS n_rejected,
+       count(meas_ttft) AS n_ttft, sum(ape_ttft) AS s_ape_ttft, sum(signed_ttft) AS s_signed_ttft,
+       sum(abs(pred_ttft - meas_ttft)) AS s_abs_ttft,
        sum(meas_ttft) AS s_meas_ttft, sum(pred_ttft) AS s_pred_ttft,
-       count(meas_tpot) AS n_tpot, sum(ape_tpot) AS s_ape_tpot,
-       sum(signed_tpot) AS s_signed_tpot, sum(abs(pred_tpot - meas_tpot)) AS s_abs_tpot,
+       count(meas_tpot) AS n_tpot, sum(ape_tpot) AS s_ape_tpot, sum(signed_tpot) AS s_signed_tpot,
+       sum(abs(pred_tpot - meas_tpot)) AS s_abs_tpot,
        sum(meas_tpot) AS s_meas_tpot, sum(pred_tpot) AS s_pred_tpot,
-       count(meas_e2e) AS n_e2e, sum(ape_e2e) AS s_ape_e2e,
-       sum(signed_e2e) AS s_signed_e2e, sum(abs(pred_e2e - meas_e2e)) AS s_abs_e2e,
-       sum(meas_e2e) AS s_meas_e2e, sum(pred_e2e) AS s_pred_e2e,
-       coalesce(sum(pred_e2e) > 3 * sum(meas_e2e), 0) AS runaway
+       count(meas_e2e) AS n_e2e, sum(ape_e2e) AS s_ape_e2e, sum(signed_e2e) AS s_signed_e2e,
+       sum(abs(pred_e2e - meas_e2e)) AS s_abs_e2e,
+       sum(meas_e2e) AS s_meas_e2e, sum(pred_e2e) AS s_pred_e2e
 FROM pred_ape
-GROUP BY run_id, point, config_id, hypothesis, label, seed, experiment_id,
-         is_lowest, is_highest;
+GROUP BY run_id, point;
 
--- exp_point_metrics: per run x load point: n (paired requests), n_rejected,
--- per metric n_X, MAPE, mean measured, mean predicted, APE of means, mean
--- signed error (bias), mean absolute error (ms); runaway = 1 when mean
--- predicted E2E > 3 x mean measured E2E.
+-- pred_long: pred_ape in long form, one row per defined pair and metric
+-- ('ttft' | 'tpot' | 'e2e'): meas, pred (s), ape.  Input of the percentiles.
+CREATE VIEW pred_long AS
+SELECT run_id, experiment_id, point, is_lowest, is_highest, req_index,
+       'ttft' AS metric, meas_ttft AS meas, pred_ttft AS pred, ape_ttft AS ape
+FROM pred_ape WHERE ape_ttft IS NOT NULL
+UNION ALL
+SELECT run_id, experiment_id, point, is_lowest, is_highest, req_index,
+       'tpot', meas_tpot, pred_tpot, ape_tpot
+FROM pred_ape WHERE ape_tpot IS NOT NULL
+UNION ALL
+SELECT run_id, experiment_id, point, is_lowest, is_highest, req_index,
+       'e2e', meas_e2e, pred_e2e, ape_e2e
+FROM pred_ape WHERE ape_e2e IS NOT NULL;
+
+-- Percentiles.  Convention (numpy's default "linear", Hyndman-Fan type 7):
+-- for n sorted values x[0..n-1] and quantile q, h = (n - 1) q, i = floor h,
+-- P_q = x[i] + (h - i) (x[min(i + 1, n - 1)] - x[i]).
+-- Measured, predicted and APE percentiles are over the same pairs (pairing
+-- rule above), each sorted on its own.  Written with window functions
+-- only, so that a run_id filter reaches the raw rows (an aggregate would
+-- stop it); about a second for a 20,000-request run.
+-- point_pctl_live: per run x load point x metric (columns of table
+-- cache_point_pctl): n pairs, median and P90 of per-request APE, measured
+-- and predicted P90 and P99 (s).
+CREATE VIEW point_pctl_live AS
+SELECT run_id, point, metric, n,
+       a50_lo + f50 * (a50_hi - a50_lo) AS ape_p50,
+       a90_lo + f90 * (a90_hi - a90_lo) AS ape_p90,
+       m90_lo + f90 * (m90_hi - m90_lo) AS meas_p90,
+       p90_lo + f90 * (p90_hi - p90_lo) AS pred_p90,
+       m99_lo + f99 * (m99_hi - m99_lo) AS meas_p99,
+       p99_lo + f99 * (p99_hi - p99_lo) AS pred_p99
+FROM (
+    SELECT run_id, point, metric, n, f50, f90, f99,
+           row_number() OVER w AS rn,
+           max(CASE ka WHEN i50 THEN ape END) OVER w AS a50_lo,
+           max(CASE ka WHEN min(i50 + 1, n - 1) THEN ape END) OVER w AS a50_hi,
+           max(CASE ka WHEN i90 THEN ape END) OVER w AS a90_lo,
+           max(CASE ka WHEN min(i90 + 1, n - 1) THEN ape END) OVER w AS a90_hi,
+           max(CASE km WHEN i90 THEN meas END) OVER w AS m90_lo,
+           max(CASE km WHEN min(i90 + 1, n - 1) THEN meas END) OVER w AS m90_hi,
+           max(CASE km WHEN i99 THEN meas END) OVER w AS m99_lo,
+           max(CASE km WHEN min(i99 + 1, n - 1) THEN meas END) OVER w AS m99_hi,
+           max(CASE kp WHEN i90 THEN pred END) OVER w AS p90_lo,
+           max(CASE kp WHEN min(i90 + 1, n - 1) THEN pred END) OVER w AS p90_hi,
+           max(CASE kp WHEN i99 THEN pred END) OVER w AS p99_lo,
+           max(CASE kp WHEN min(i99 + 1, n - 1) THEN pred END) OVER w AS p99_hi
+    FROM (
+        SELECT *, row_number() OVER (w ORDER BY ape) - 1 AS ka,
+                  row_number() OVER (w ORDER BY meas) - 1 AS km,
+                  row_number() OVER (w ORDER BY pred) - 1 AS kp
+        FROM (
+            SELECT run_id, point, metric, meas, pred, ape, n,
+                   CAST((n - 1) * 0.50 AS INTEGER) AS i50,
+                   (n - 1) * 0.50 - CAST((n - 1) * 0.50 AS INTEGER) AS f50,
+                   CAST((n - 1) * 0.90 AS INTEGER) AS i90,
+                   (n - 1) * 0.90 - CAST((n - 1) * 0.90 AS INTEGER) AS f90,
+                   CAST((n - 1) * 0.99 AS INTEGER) AS i99,
+                   (n - 1) * 0.99 - CAST((n - 1) * 0.99 AS INTEGER) AS f99
+            FROM (
+                SELECT run_id, point, metric, meas, pred, ape,
+                       count(*) OVER (PARTITION BY run_id, point, metric) AS n
+                FROM pred_long
+            )
+        )
+        WINDOW w AS (PARTITION BY run_id, point, metric)
+    )
+    WINDOW w AS (PARTITION BY run_id, point, metric)
+)
+WHERE rn = 1;
+
+-- sel_pctl_live: the same per run x selection x metric (columns of table
+-- cache_sel_pctl), the selected load points' requests pooled.
+CREATE VIEW sel_pctl_live AS
+SELECT run_id, selection, metric, n,
+       a50_lo + f50 * (a50_hi - a50_lo) AS ape_p50,
+       a90_lo + f90 * (a90_hi - a90_lo) AS ape_p90,
+       m90_lo + f90 * (m90_hi - m90_lo) AS meas_p90,
+       p90_lo + f90 * (p90_hi - p90_lo) AS pred_p90,
+       m99_lo + f99 * (m99_hi - m99_lo) AS meas_p99,
+       p99_lo + f99 * (p99_hi - p99_lo) AS pred_p99
+FROM (
+    SELECT run_id, selection, metric, n, f50, f90, f99,
+           row_number() OVER w AS rn,
+           max(CASE ka WHEN i50 THEN ape END) OVER w AS a50_lo,
+           max(CASE ka WHEN min(i50 + 1, n - 1) THEN ape END) OVER w AS a50_hi,
+           max(CASE ka WHEN i90 THEN ape END) OVER w AS a90_lo,
+           max(CASE ka WHEN min(i90 + 1, n - 1) THEN ape END) OVER w AS a90_hi,
+           max(CASE km WHEN i90 THEN meas END) OVER w AS m90_lo,
+           max(CASE km WHEN min(i90 + 1, n - 1) THEN meas END) OVER w AS m90_hi,
+           max(CASE km WHEN i99 THEN meas END) OVER w AS m99_lo,
+           max(CASE km WHEN min(i99 + 1, n - 1) THEN meas END) OVER w AS m99_hi,
+           max(CASE kp WHEN i90 THEN pred END) OVER w AS p90_lo,
+           max(CASE kp WHEN min(i90 + 1, n - 1) THEN pred END) OVER w AS p90_hi,
+           max(CASE kp WHEN i99 THEN pred END) OVER w AS p99_lo,
+           max(CASE kp WHEN min(i99 + 1, n - 1) THEN pred END) OVER w AS p99_hi
+    FROM (
+        SELECT *, row_number() OVER (w ORDER BY ape) - 1 AS ka,
+                  row_number() OVER (w ORDER BY meas) - 1 AS km,
+                  row_number() OVER (w ORDER BY pred) - 1 AS kp
+        FROM (
+            SELECT run_id, selection, metric, meas, pred, ape, n,
+                   CAST((n - 1) * 0.50 AS INTEGER) AS i50,
+                   (n - 1) * 0.50 - CAST((n - 1) * 0.50 AS INTEGER) AS f50,
+                   CAST((n - 1) * 0.90 AS INTEGER) AS i90,
+                   (n - 1) * 0.90 - CAST((n - 1) * 0.90 AS INTEGER) AS f90,
+                   CAST((n - 1) * 0.99 AS INTEGER) AS i99,
+                   (n - 1) * 0.99 - CAST((n - 1) * 0.99 AS INTEGER) AS f99
+            FROM (
+                SELECT run_id, selection, metric, meas, pred, ape,
+                       count(*) OVER (PARTITION BY run_id, selection, metric) AS n
+                FROM (
+                    SELECT run_id, 'all' AS selection, metric, meas, pred, ape FROM pred_long
+                    UNION ALL
+                    SELECT run_id, 'lowest', metric, meas, pred, ape FROM pred_long
+                    WHERE is_lowest = 1
+                    UNION ALL
+                    SELECT run_id, 'highest', metric, meas, pred, ape FROM pred_long
+                    WHERE is_highest = 1
+                )
+            )
+        )
+        WINDOW w AS (PARTITION BY run_id, selection, metric)
+    )
+    WINDOW w AS (PARTITION BY run_id, selection, metric)
+)
+WHERE rn = 1;
+
+-- }===================================================================
+
+-- {===================================================================
+-- Experiment metrics (from cache_point_sums)
+-- ====================================================================
+
+-- point_sums: cache_point_sums of 'ok' runs with the run's identity and the
+-- load point's flags; runaway = 1 when mean predicted E2E > 3 x mean
+-- measured E2E at that point.
+CREATE VIEW point_sums AS
+SELECT r.id AS run_id, r.config_id, r.hypothesis, r.label, r.seed, r.experiment_id,
+       c.point, lp.name AS point_name, lp.is_lowest, lp.is_highest,
+       coalesce(c.s_pred_e2e > 3 * c.s_meas_e2e, 0) AS runaway,
+       c.n, c.n_rejected,
+       c.n_ttft, c.s_ape_ttft, c.s_signed_ttft, c.s_abs_ttft, c.s_meas_ttft, c.s_pred_ttft,
+       c.n_tpot, c.s_ape_tpot, c.s_signed_tpot, c.s_abs_tpot, c.s_meas_tpot, c.s_pred_tpot,
+       c.n_e2e, c.s_ape_e2e, c.s_signed_e2e, c.s_abs_e2e, c.s_meas_e2e, c.s_pred_e2e
+FROM cache_point_sums c
+JOIN runs r ON r.id = c.run_id AND r.status = 'ok'
+JOIN load_points lp ON lp.experiment_id = r.experiment_id AND lp.point = c.point;
+
+-- exp_point_metrics: per run x load point: n (requests with an ok twin),
+-- n_rejected, runaway, and per metric: n_X pairs, MAPE, mean measured, mean
+-- predicted, APE of means, bias (mean signed error), MAE (ms).
 CREATE VIEW exp_point_metrics AS
-SELECT run_id, config_id, hypothesis, label, seed, experiment_id, point,
+SELECT run_id, config_id, hypothesis, label, seed, experiment_id, point, point_name,
        is_lowest, is_highest, n, n_rejected, runaway,
        n_ttft, s_ape_ttft / n_ttft AS mape_ttft,
        s_meas_ttft / n_ttft AS mean_meas_ttft, s_pred_ttft / n_ttft AS mean_pred_ttft,
@@ -140,13 +304,13 @@ SELECT run_id, config_id, hypothesis, label, seed, experiment_id, point,
        s_meas_e2e / n_e2e AS mean_meas_e2e, s_pred_e2e / n_e2e AS mean_pred_e2e,
        abs(s_pred_e2e - s_meas_e2e) / s_meas_e2e AS ape_of_mean_e2e,
        s_signed_e2e / n_e2e AS bias_e2e, 1000.0 * s_abs_e2e / n_e2e AS mae_e2e_ms
-FROM exp_point_sums;
+FROM point_sums;
 
--- exp_metrics_sel: per selection ('all' | 'lowest' | 'highest') x run: the
--- experiment-level metrics over the selected load points, requests pooled
--- (MAPE = mean APE over all the selected requests; APE of means over the
+-- exp_metrics_sel: per selection ('all' | 'lowest' | 'highest') x run, the
+-- experiment metrics over the selected load points with their requests
+-- pooled (MAPE = mean APE over all selected pairs; APE of means over the
 -- pooled means); n_points = load points covered, n_runaway = how many of
--- them are runaway.  Columns as in exp_point_metrics.
+-- them are runaway.  Other columns as in exp_point_metrics.
 CREATE VIEW exp_metrics_sel AS
 SELECT selection, run_id, config_id, hypothesis, label, seed, experiment_id,
        n_points, n_runaway, n, n_rejected,
@@ -175,16 +339,15 @@ FROM (
            sum(e.n_e2e) AS n_e2e, sum(e.s_ape_e2e) AS s_ape_e2e,
            sum(e.s_signed_e2e) AS s_signed_e2e, sum(e.s_abs_e2e) AS s_abs_e2e,
            sum(e.s_meas_e2e) AS s_meas_e2e, sum(e.s_pred_e2e) AS s_pred_e2e
-    FROM exp_point_sums e
+    FROM point_sums e
     JOIN (SELECT 'all' AS selection UNION ALL SELECT 'lowest' UNION ALL SELECT 'highest') sel
       ON sel.selection = 'all'
       OR (sel.selection = 'lowest' AND e.is_lowest = 1)
       OR (sel.selection = 'highest' AND e.is_highest = 1)
-    GROUP BY sel.selection, e.run_id, e.config_id, e.hypothesis, e.label, e.seed,
-             e.experiment_id
+    GROUP BY sel.selection, e.run_id
 );
 
--- exp_metrics: per run, over ALL its load points (exp_metrics_sel, 'all').
+-- exp_metrics: per run, over ALL its load points.
 CREATE VIEW exp_metrics AS
 SELECT run_id, config_id, hypothesis, label, seed, experiment_id, n_points, n_runaway,
        n, n_rejected,
@@ -193,8 +356,8 @@ SELECT run_id, config_id, hypothesis, label, seed, experiment_id, n_points, n_ru
        n_e2e, mape_e2e, mean_meas_e2e, mean_pred_e2e, ape_of_mean_e2e, bias_e2e, mae_e2e_ms
 FROM exp_metrics_sel WHERE selection = 'all';
 
--- exp_metrics_lowest: per run, over its lowest load point(s) only
--- (synchronous benchmark / first inference-perf stage).
+-- exp_metrics_lowest: per run, over its lowest load point (GuideLLM's
+-- synchronous benchmark, the first inference-perf stage).
 CREATE VIEW exp_metrics_lowest AS
 SELECT run_id, config_id, hypothesis, label, seed, experiment_id, n_points, n_runaway,
        n, n_rejected,
@@ -203,8 +366,8 @@ SELECT run_id, config_id, hypothesis, label, seed, experiment_id, n_points, n_ru
        n_e2e, mape_e2e, mean_meas_e2e, mean_pred_e2e, ape_of_mean_e2e, bias_e2e, mae_e2e_ms
 FROM exp_metrics_sel WHERE selection = 'lowest';
 
--- exp_metrics_highest: per run, over its "high QPS" point(s) only
--- (throughput, highest constant rate, last stage).
+-- exp_metrics_highest: per run, over its "high QPS" point(s) (throughput,
+-- highest constant rate, last stage), requests pooled.
 CREATE VIEW exp_metrics_highest AS
 SELECT run_id, config_id, hypothesis, label, seed, experiment_id, n_points, n_runaway,
        n, n_rejected,
@@ -213,10 +376,16 @@ SELECT run_id, config_id, hypothesis, label, seed, experiment_id, n_points, n_ru
        n_e2e, mape_e2e, mean_meas_e2e, mean_pred_e2e, ape_of_mean_e2e, bias_e2e, mae_e2e_ms
 FROM exp_metrics_sel WHERE selection = 'highest';
 
+-- }===================================================================
+
+-- {===================================================================
+-- Corpus and split metrics
+-- ====================================================================
+
 -- config_exp_metrics_sel: one row per selection x configuration x seed x
--- experiment.  Several 'ok' runs of the same (config, experiment, seed) are
+-- experiment.  Several 'ok' runs of one (config, experiment, seed) are
 -- bit-identical by METHOD.md's determinism rule, so their metrics are
--- averaged (= any one of them) and n_runs says how many there were.
+-- averaged (= any one of them); n_runs says how many there were.
 CREATE VIEW config_exp_metrics_sel AS
 SELECT selection, config_id, seed, experiment_id, count(*) AS n_runs,
        avg(n) AS n, max(n_runaway) AS n_runaway,
@@ -230,23 +399,24 @@ FROM exp_metrics_sel
 GROUP BY selection, config_id, seed, experiment_id;
 
 -- config_metrics_sel: per selection x configuration x seed, the corpus
--- metrics: the UNWEIGHTED mean over experiments of each experiment-level
--- number (corpus MAPE = mean of experiment MAPEs; likewise APE of means,
--- bias, MAE); n_experiments = experiments averaged over (check it is 14).
+-- metrics: the UNWEIGHTED mean over experiments of each experiment number
+-- (corpus MAPE = mean of experiment MAPEs; likewise APE of means, bias,
+-- MAE); n_experiments = experiments averaged over (14 when complete),
+-- n_runaway = runaway load points among them.
 CREATE VIEW config_metrics_sel AS
 SELECT selection, config_id, seed, count(*) AS n_experiments,
        sum(n_runaway) AS n_runaway,
-       avg(mape_ttft) AS mape_ttft, avg(ape_of_mean_ttft) AS ape_of_mean_ttft,
-       avg(bias_ttft) AS bias_ttft, avg(mae_ttft_ms) AS mae_ttft_ms,
-       avg(mape_tpot) AS mape_tpot, avg(ape_of_mean_tpot) AS ape_of_mean_tpot,
-       avg(bias_tpot) AS bias_tpot, avg(mae_tpot_ms) AS mae_tpot_ms,
-       avg(mape_e2e) AS mape_e2e, avg(ape_of_mean_e2e) AS ape_of_mean_e2e,
-       avg(bias_e2e) AS bias_e2e, avg(mae_e2e_ms) AS mae_e2e_ms
+       avg(mape_ttft) AS mape_ttft, avg(mape_tpot) AS mape_tpot, avg(mape_e2e) AS mape_e2e,
+       avg(ape_of_mean_ttft) AS ape_of_mean_ttft, avg(ape_of_mean_tpot) AS ape_of_mean_tpot,
+       avg(ape_of_mean_e2e) AS ape_of_mean_e2e,
+       avg(bias_ttft) AS bias_ttft, avg(bias_tpot) AS bias_tpot, avg(bias_e2e) AS bias_e2e,
+       avg(mae_ttft_ms) AS mae_ttft_ms, avg(mae_tpot_ms) AS mae_tpot_ms,
+       avg(mae_e2e_ms) AS mae_e2e_ms
 FROM config_exp_metrics_sel
 GROUP BY selection, config_id, seed;
 
--- corpus_metrics_sel: config_metrics_sel labelled with the grid arms
--- (arms table) each configuration belongs to: one row per selection x
+-- corpus_metrics_sel: config_metrics_sel labelled with the grid arms (table
+-- arms) each configuration belongs to: one row per selection x
 -- configuration x hypothesis x label x seed.
 CREATE VIEW corpus_metrics_sel AS
 SELECT m.selection, m.config_id, c.name AS config_name, a.hypothesis, a.label, m.seed,
@@ -260,21 +430,22 @@ JOIN arms a ON a.config_id = m.config_id
 JOIN configs c ON c.id = m.config_id;
 
 -- corpus_metrics: per configuration x hypothesis x label x seed, the
--- unweighted mean over experiments of experiment metrics over all load points.
+-- unweighted mean over experiments of the experiment metrics over all
+-- load points.
 CREATE VIEW corpus_metrics AS
 SELECT config_id, config_name, hypothesis, label, seed, n_experiments, n_runaway,
        mape_ttft, mape_tpot, mape_e2e, ape_of_mean_ttft, ape_of_mean_tpot, ape_of_mean_e2e,
        bias_ttft, bias_tpot, bias_e2e, mae_ttft_ms, mae_tpot_ms, mae_e2e_ms
 FROM corpus_metrics_sel WHERE selection = 'all';
 
--- corpus_metrics_lowest: the same over each experiment's lowest load point(s).
+-- corpus_metrics_lowest: the same over each experiment's lowest load point.
 CREATE VIEW corpus_metrics_lowest AS
 SELECT config_id, config_name, hypothesis, label, seed, n_experiments, n_runaway,
        mape_ttft, mape_tpot, mape_e2e, ape_of_mean_ttft, ape_of_mean_tpot, ape_of_mean_e2e,
        bias_ttft, bias_tpot, bias_e2e, mae_ttft_ms, mae_tpot_ms, mae_e2e_ms
 FROM corpus_metrics_sel WHERE selection = 'lowest';
 
--- corpus_metrics_highest: the same over each experiment's "high QPS" point(s).
+-- corpus_metrics_highest: the same over each experiment's "high QPS" points.
 CREATE VIEW corpus_metrics_highest AS
 SELECT config_id, config_name, hypothesis, label, seed, n_experiments, n_runaway,
        mape_ttft, mape_tpot, mape_e2e, ape_of_mean_ttft, ape_of_mean_tpot, ape_of_mean_e2e,
@@ -283,15 +454,17 @@ FROM corpus_metrics_sel WHERE selection = 'highest';
 
 -- split_metrics_sel: per selection x configuration x seed x split seed x
 -- role ('train' | 'held'): the unweighted mean over that role's experiments
--- (splits table) of the experiment metrics; n_experiments = how many of the
--- role's experiments have results (4 held / 10 train when complete).
+-- (table splits) of the experiment metrics; n_experiments = how many of the
+-- role's experiments have results (10 train / 4 held when complete).
 CREATE VIEW split_metrics_sel AS
 SELECT e.selection, e.config_id, e.seed, s.split_seed, s.role,
        count(*) AS n_experiments, sum(e.n_runaway) AS n_runaway,
        avg(e.mape_ttft) AS mape_ttft, avg(e.mape_tpot) AS mape_tpot, avg(e.mape_e2e) AS mape_e2e,
        avg(e.ape_of_mean_ttft) AS ape_of_mean_ttft, avg(e.ape_of_mean_tpot) AS ape_of_mean_tpot,
        avg(e.ape_of_mean_e2e) AS ape_of_mean_e2e,
-       avg(e.bias_ttft) AS bias_ttft, avg(e.bias_tpot) AS bias_tpot, avg(e.bias_e2e) AS bias_e2e
+       avg(e.bias_ttft) AS bias_ttft, avg(e.bias_tpot) AS bias_tpot, avg(e.bias_e2e) AS bias_e2e,
+       avg(e.mae_ttft_ms) AS mae_ttft_ms, avg(e.mae_tpot_ms) AS mae_tpot_ms,
+       avg(e.mae_e2e_ms) AS mae_e2e_ms
 FROM config_exp_metrics_sel e
 JOIN splits s ON s.experiment_id = e.experiment_id
 GROUP BY e.selection, e.config_id, e.seed, s.split_seed, s.role;
@@ -300,144 +473,88 @@ GROUP BY e.selection, e.config_id, e.seed, s.split_seed, s.role;
 CREATE VIEW split_metrics AS
 SELECT config_id, seed, split_seed, role, n_experiments, n_runaway,
        mape_ttft, mape_tpot, mape_e2e, ape_of_mean_ttft, ape_of_mean_tpot, ape_of_mean_e2e,
-       bias_ttft, bias_tpot, bias_e2e
+       bias_ttft, bias_tpot, bias_e2e, mae_ttft_ms, mae_tpot_ms, mae_e2e_ms
 FROM split_metrics_sel WHERE selection = 'all';
 
--- pred_long: pred_ape in long form, one row per defined pair and metric
--- ('ttft' | 'tpot' | 'e2e'): meas, pred (s), ape.  Input of the percentiles.
-CREATE VIEW pred_long AS
-SELECT run_id, experiment_id, point, is_lowest, is_highest, req_index,
-       'ttft' AS metric, meas_ttft AS meas, pred_ttft AS pred, ape_ttft AS ape
-FROM pred_ape WHERE ape_ttft IS NOT NULL
-UNION ALL
-SELECT run_id, experiment_id, point, is_lowest, is_highest, req_index,
-       'tpot', meas_tpot, pred_tpot, ape_tpot
-FROM pred_ape WHERE ape_tpot IS NOT NULL
-UNION ALL
-SELECT run_id, experiment_id, point, is_lowest, is_highest, req_index,
-       'e2e', meas_e2e, pred_e2e, ape_e2e
-FROM pred_ape WHERE ape_e2e IS NOT NULL;
+-- }===================================================================
 
--- Percentiles.  Convention (numpy's default, "linear", Hyndman-Fan type 7):
--- for n sorted values x[0..n-1] and quantile q, h = (n - 1) q,
--- P_q = x[floor h] + (h - floor h) (x[floor h + 1] - x[floor h]),
--- computed with row_number() windows.  Measured, predicted and APE
--- percentiles are over the same pairs (pairing rule above).
--- pctl_point_metrics: per run x load point x metric: n, median and P90 of
--- per-request APE; measured and predicted P90 and P99 latency (s) and
--- their APE (ape_of_p90 = |pred_p90 - meas_p90| / meas_p90, likewise P99).
+-- {===================================================================
+-- Percentile metrics (from cache_point_pctl, cache_sel_pctl)
+-- ====================================================================
+
+-- pctl_point_metrics: per run x load point x metric: n pairs, median and
+-- P90 of per-request APE, measured and predicted P90 and P99 (s) and the
+-- APE of those percentiles (ape_of_p90 = |pred_p90 - meas_p90| / meas_p90).
 CREATE VIEW pctl_point_metrics AS
-WITH ranked AS (
-    SELECT run_id, experiment_id, point, metric, meas, pred, ape,
-           count(*) OVER w AS n,
-           row_number() OVER (w ORDER BY ape) - 1 AS k_ape,
-           row_number() OVER (w ORDER BY meas) - 1 AS k_meas,
-           row_number() OVER (w ORDER BY pred) - 1 AS k_pred
-    FROM pred_long
-    WINDOW w AS (PARTITION BY run_id, point, metric)
-), pos AS (
-    SELECT *, CAST((n - 1) * 0.50 AS INTEGER) AS i50, (n - 1) * 0.50 - CAST((n - 1) * 0.50 AS INTEGER) AS f50,
-              CAST((n - 1) * 0.90 AS INTEGER) AS i90, (n - 1) * 0.90 - CAST((n - 1) * 0.90 AS INTEGER) AS f90,
-              CAST((n - 1) * 0.99 AS INTEGER) AS i99, (n - 1) * 0.99 - CAST((n - 1) * 0.99 AS INTEGER) AS f99
-    FROM ranked
-), q AS (
-    SELECT run_id, experiment_id, point, metric, max(n) AS n,
-           sum(CASE k_ape WHEN i50 THEN (1 - f50) * ape WHEN i50 + 1 THEN f50 * ape END) AS ape_p50,
-           sum(CASE k_ape WHEN i90 THEN (1 - f90) * ape WHEN i90 + 1 THEN f90 * ape END) AS ape_p90,
-           sum(CASE k_meas WHEN i90 THEN (1 - f90) * meas WHEN i90 + 1 THEN f90 * meas END) AS meas_p90,
-           sum(CASE k_pred WHEN i90 THEN (1 - f90) * pred WHEN i90 + 1 THEN f90 * pred END) AS pred_p90,
-           sum(CASE k_meas WHEN i99 THEN (1 - f99) * meas WHEN i99 + 1 THEN f99 * meas END) AS meas_p99,
-           sum(CASE k_pred WHEN i99 THEN (1 - f99) * pred WHEN i99 + 1 THEN f99 * pred END) AS pred_p99
-    FROM pos
-    GROUP BY run_id, experiment_id, point, metric
-)
-SELECT run_id, experiment_id, point, metric, n, ape_p50, ape_p90,
-       meas_p90, pred_p90, abs(pred_p90 - meas_p90) / meas_p90 AS ape_of_p90,
-       meas_p99, pred_p99, abs(pred_p99 - meas_p99) / meas_p99 AS ape_of_p99
-FROM q;
+SELECT r.id AS run_id, r.config_id, r.hypothesis, r.label, r.seed, r.experiment_id,
+       c.point, c.metric, c.n, c.ape_p50, c.ape_p90,
+       c.meas_p90, c.pred_p90, abs(c.pred_p90 - c.meas_p90) / c.meas_p90 AS ape_of_p90,
+       c.meas_p99, c.pred_p99, abs(c.pred_p99 - c.meas_p99) / c.meas_p99 AS ape_of_p99
+FROM cache_point_pctl c
+JOIN runs r ON r.id = c.run_id AND r.status = 'ok';
 
--- pctl_metrics_sel: the same per selection ('all' | 'lowest' | 'highest') x
--- run x metric, requests of the selected load points pooled.
+-- pctl_metrics_sel: the same per selection x run x metric, the selected
+-- load points' requests pooled.
 CREATE VIEW pctl_metrics_sel AS
-WITH sel AS (
-    SELECT 'all' AS selection, * FROM pred_long
-    UNION ALL SELECT 'lowest', * FROM pred_long WHERE is_lowest = 1
-    UNION ALL SELECT 'highest', * FROM pred_long WHERE is_highest = 1
-), ranked AS (
-    SELECT selection, run_id, experiment_id, metric, meas, pred, ape,
-           count(*) OVER w AS n,
-           row_number() OVER (w ORDER BY ape) - 1 AS k_ape,
-           row_number() OVER (w ORDER BY meas) - 1 AS k_meas,
-           row_number() OVER (w ORDER BY pred) - 1 AS k_pred
-    FROM sel
-    WINDOW w AS (PARTITION BY selection, run_id, metric)
-), pos AS (
-    SELECT *, CAST((n - 1) * 0.50 AS INTEGER) AS i50, (n - 1) * 0.50 - CAST((n - 1) * 0.50 AS INTEGER) AS f50,
-              CAST((n - 1) * 0.90 AS INTEGER) AS i90, (n - 1) * 0.90 - CAST((n - 1) * 0.90 AS INTEGER) AS f90,
-              CAST((n - 1) * 0.99 AS INTEGER) AS i99, (n - 1) * 0.99 - CAST((n - 1) * 0.99 AS INTEGER) AS f99
-    FROM ranked
-), q AS (
-    SELECT selection, run_id, experiment_id, metric, max(n) AS n,
-           sum(CASE k_ape WHEN i50 THEN (1 - f50) * ape WHEN i50 + 1 THEN f50 * ape END) AS ape_p50,
-           sum(CASE k_ape WHEN i90 THEN (1 - f90) * ape WHEN i90 + 1 THEN f90 * ape END) AS ape_p90,
-           sum(CASE k_meas WHEN i90 THEN (1 - f90) * meas WHEN i90 + 1 THEN f90 * meas END) AS meas_p90,
-           sum(CASE k_pred WHEN i90 THEN (1 - f90) * pred WHEN i90 + 1 THEN f90 * pred END) AS pred_p90,
-           sum(CASE k_meas WHEN i99 THEN (1 - f99) * meas WHEN i99 + 1 THEN f99 * meas END) AS meas_p99,
-           sum(CASE k_pred WHEN i99 THEN (1 - f99) * pred WHEN i99 + 1 THEN f99 * pred END) AS pred_p99
-    FROM pos
-    GROUP BY selection, run_id, experiment_id, metric
-)
-SELECT selection, run_id, experiment_id, metric, n, ape_p50, ape_p90,
-       meas_p90, pred_p90, abs(pred_p90 - meas_p90) / meas_p90 AS ape_of_p90,
-       meas_p99, pred_p99, abs(pred_p99 - meas_p99) / meas_p99 AS ape_of_p99
-FROM q;
+SELECT c.selection, r.id AS run_id, r.config_id, r.hypothesis, r.label, r.seed,
+       r.experiment_id, c.metric, c.n, c.ape_p50, c.ape_p90,
+       c.meas_p90, c.pred_p90, abs(c.pred_p90 - c.meas_p90) / c.meas_p90 AS ape_of_p90,
+       c.meas_p99, c.pred_p99, abs(c.pred_p99 - c.meas_p99) / c.meas_p99 AS ape_of_p99
+FROM cache_sel_pctl c
+JOIN runs r ON r.id = c.run_id AND r.status = 'ok';
 
--- pctl_metrics / _lowest / _highest: pctl_metrics_sel for one selection.
+-- pctl_metrics, pctl_metrics_lowest, pctl_metrics_highest: pctl_metrics_sel
+-- for one selection.
 CREATE VIEW pctl_metrics AS
-SELECT run_id, experiment_id, metric, n, ape_p50, ape_p90, meas_p90, pred_p90, ape_of_p90,
-       meas_p99, pred_p99, ape_of_p99
+SELECT run_id, config_id, hypothesis, label, seed, experiment_id, metric, n, ape_p50, ape_p90,
+       meas_p90, pred_p90, ape_of_p90, meas_p99, pred_p99, ape_of_p99
 FROM pctl_metrics_sel WHERE selection = 'all';
 CREATE VIEW pctl_metrics_lowest AS
-SELECT run_id, experiment_id, metric, n, ape_p50, ape_p90, meas_p90, pred_p90, ape_of_p90,
-       meas_p99, pred_p99, ape_of_p99
+SELECT run_id, config_id, hypothesis, label, seed, experiment_id, metric, n, ape_p50, ape_p90,
+       meas_p90, pred_p90, ape_of_p90, meas_p99, pred_p99, ape_of_p99
 FROM pctl_metrics_sel WHERE selection = 'lowest';
 CREATE VIEW pctl_metrics_highest AS
-SELECT run_id, experiment_id, metric, n, ape_p50, ape_p90, meas_p90, pred_p90, ape_of_p90,
-       meas_p99, pred_p99, ape_of_p99
+SELECT run_id, config_id, hypothesis, label, seed, experiment_id, metric, n, ape_p50, ape_p90,
+       meas_p90, pred_p90, ape_of_p90, meas_p99, pred_p99, ape_of_p99
 FROM pctl_metrics_sel WHERE selection = 'highest';
+
+-- }===================================================================
 
 -- criteria_summary: per hypothesis x criterion, the verdict inputs of
 -- METHOD.md "Verdicts": n_rows, n_split_seeds (rows with a split seed),
--- value_median (median of value over the rows, same percentile convention;
--- for a criterion without splits it is the value itself), threshold, op,
--- pass_median = value_median op threshold, share_pass = share of rows that
--- passed, robust = share_pass >= 0.9.
+-- value_median (median of value over the rows, percentile convention
+-- above; for a criterion without splits, its value), threshold, op,
+-- pass_median = (value_median op threshold), share_pass = share of rows
+-- that passed, robust = (share_pass >= 0.9).
 CREATE VIEW criteria_summary AS
-WITH ranked AS (
-    SELECT hypothesis, criterion, split_seed, value, threshold, op, pass,
-           count(value) OVER w AS nv,
-           row_number() OVER (w ORDER BY value IS NULL, value) - 1 AS k
-    FROM criteria
-    WINDOW w AS (PARTITION BY hypothesis, criterion)
-), pos AS (
-    SELECT *, CAST((nv - 1) * 0.5 AS INTEGER) AS i50,
-              (nv - 1) * 0.5 - CAST((nv - 1) * 0.5 AS INTEGER) AS f50
-    FROM ranked
-), q AS (
-    SELECT hypothesis, criterion, count(*) AS n_rows, count(split_seed) AS n_split_seeds,
-           sum(CASE WHEN nv > 0 AND k = i50 THEN (1 - f50) * value
-                    WHEN nv > 0 AND k = i50 + 1 THEN f50 * value END) AS value_median,
-           min(threshold) AS threshold, min(op) AS op,
-           avg(pass) AS share_pass
-    FROM pos
-    GROUP BY hypothesis, criterion
-)
-SELECT hypothesis, criterion, n_rows, n_split_seeds, value_median, threshold, op,
-       CASE op WHEN '<' THEN value_median < threshold
-               WHEN '<=' THEN value_median <= threshold
-               WHEN '>' THEN value_median > threshold
-               WHEN '>=' THEN value_median >= threshold
-               WHEN '=' THEN value_median = threshold
-               WHEN '!=' THEN value_median != threshold END AS pass_median,
+SELECT hypothesis, criterion, n_rows, n_split_seeds,
+       v_lo + f * (v_hi - v_lo) AS value_median, threshold, op,
+       CASE op WHEN '<' THEN v_lo + f * (v_hi - v_lo) < threshold
+               WHEN '<=' THEN v_lo + f * (v_hi - v_lo) <= threshold
+               WHEN '>' THEN v_lo + f * (v_hi - v_lo) > threshold
+               WHEN '>=' THEN v_lo + f * (v_hi - v_lo) >= threshold
+               WHEN '=' THEN v_lo + f * (v_hi - v_lo) = threshold
+               WHEN '!=' THEN v_lo + f * (v_hi - v_lo) != threshold END AS pass_median,
        share_pass, share_pass >= 0.9 AS robust
-FROM q;
+FROM (
+    SELECT hypothesis, criterion, threshold, op, f,
+           row_number() OVER w AS rn,
+           count(*) OVER w AS n_rows,
+           count(split_seed) OVER w AS n_split_seeds,
+           avg(pass) OVER w AS share_pass,
+           nth_value(value, i + 1) OVER wv AS v_lo,
+           nth_value(value, max(min(i + 2, nv), 1)) OVER wv AS v_hi
+    FROM (
+        SELECT *, CAST((nv - 1) * 0.5 AS INTEGER) AS i,
+                  (nv - 1) * 0.5 - CAST((nv - 1) * 0.5 AS INTEGER) AS f
+        FROM (
+            SELECT hypothesis, criterion, split_seed, value, threshold, op, pass,
+                   count(value) OVER (PARTITION BY hypothesis, criterion) AS nv
+            FROM criteria
+        )
+    )
+    WINDOW w AS (PARTITION BY hypothesis, criterion),
+           wv AS (w ORDER BY value IS NULL, value
+                  ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+)
+WHERE rn = 1;

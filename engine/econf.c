@@ -1,6 +1,9 @@
 /* engine/econf.c - engine configuration: defaults, strict parsing, canonical
-** form and hash.  The key table below is the single source of truth: parsing,
-** serialisation and the --help text of `tam config` all walk it.
+** form and hash; merging a JSON object or a Tier 1 coefficient file over an
+** existing configuration.  The key table below is the single source of
+** truth: parsing, merging, serialisation and the --help text of `tam config`
+** all walk it.  Invariant: a failed parse or merge leaves no partial update
+** behind for merges (econf_merge_json, econf_load_coeffs).
 */
 #include "econf.h"
 
@@ -41,6 +44,19 @@ static const ckey_t keys[] = {
     NUM(overhead_layer_s, 0, 1),
     NUM(overhead_prefill_s, 0, 10),
     BOOL(per_component),
+    /* Tier 1 residual (milliseconds per token / per request).  Decision: the
+    ** canonical form keeps listing every key, these included, so adding them
+    ** changed every configuration's hash once, now, before any results were
+    ** published; omitting keys at their defaults would have kept old hashes
+    ** but made the canonical form depend on which defaults exist.  Range
+    ** +-1e6 ms: fitted over a base whose queue runs away, d' can be tens of
+    ** seconds (the GuideLLM prefill run over the baseline: -17 s). */
+    NUM(resid_tpot_a_ms, -1e6, 1e6),
+    NUM(resid_tpot_b_ms, -1e6, 1e6),
+    NUM(resid_tpot_d_ms, -1e6, 1e6),
+    NUM(resid_ttft_a_ms, -1e6, 1e6),
+    NUM(resid_ttft_b_ms, -1e6, 1e6),
+    NUM(resid_ttft_d_ms, -1e6, 1e6),
 };
 #define NKEYS (sizeof keys / sizeof keys[0])
 
@@ -57,14 +73,9 @@ void econf_baseline(econf_t *c)
     c->allreduce_lat_s = 8e-6;
 }
 
-int econf_parse(const char *json, const char *what, econf_t *c, char *err)
+/* Apply the keys of one parsed JSON object over *c (strict). */
+static int apply_object(const cJSON *root, const char *what, econf_t *c, char *err)
 {
-    econf_baseline(c);
-    cJSON *root = cJSON_Parse(json);
-    if (!root || !cJSON_IsObject(root)) {
-        cJSON_Delete(root);
-        return tam_fail(err, TAM_EPARSE, "%s: malformed JSON (expected an object)", what);
-    }
     int rc = TAM_OK;
     for (const cJSON *it = root->child; it; it = it->next) {
         if (strcmp(it->string, "name") == 0) {
@@ -102,6 +113,91 @@ int econf_parse(const char *json, const char *what, econf_t *c, char *err)
                 break;
             }
             *(double *)p = it->valuedouble;
+        }
+    }
+    return rc;
+}
+
+int econf_parse(const char *json, const char *what, econf_t *c, char *err)
+{
+    econf_baseline(c);
+    cJSON *root = cJSON_Parse(json);
+    if (!root || !cJSON_IsObject(root)) {
+        cJSON_Delete(root);
+        return tam_fail(err, TAM_EPARSE, "%s: malformed JSON (expected an object)", what);
+    }
+    int rc = apply_object(root, what, c, err);
+    cJSON_Delete(root);
+    return rc;
+}
+
+int econf_merge_json(const char *json, const char *what, econf_t *c, char *err)
+{
+    cJSON *root = cJSON_Parse(json);
+    if (!root || !cJSON_IsObject(root)) {
+        cJSON_Delete(root);
+        return tam_fail(err, TAM_EPARSE, "%s: malformed JSON (expected an object)", what);
+    }
+    econf_t tmp = *c;
+    int rc = apply_object(root, what, &tmp, err);
+    if (rc == TAM_OK)
+        *c = tmp;
+    cJSON_Delete(root);
+    return rc;
+}
+
+/* The fields of a coefficient file (tools/cmd_calibrate.c writes them). */
+static const char *const coeff_fields[] = {
+    "tam_coefficients", "method", "vllm_version", "model", "gpu", "tp", "trace",
+    "trace_format", "trace_hash", "n_requests", "date", "seed", "base_config",
+    "base_config_hash", "config", "config_hash", "fit", "comment",
+};
+
+int econf_load_coeffs(const char *path, econf_t *c, char base_hash[17], char *err)
+{
+    char *txt;
+    int rc = tam_read_file(path, &txt, NULL, err);
+    if (rc)
+        return rc;
+    if (base_hash)
+        base_hash[0] = '\0';
+    cJSON *root = cJSON_Parse(txt);
+    free(txt);
+    if (!root || !cJSON_IsObject(root)) {
+        cJSON_Delete(root);
+        return tam_fail(err, TAM_EPARSE, "%s: malformed JSON (expected a coefficient file "
+                        "object)", path);
+    }
+    for (const cJSON *it = root->child; it && rc == TAM_OK; it = it->next) {
+        int known = 0;
+        for (size_t i = 0; i < sizeof coeff_fields / sizeof coeff_fields[0]; i++)
+            known |= strcmp(it->string, coeff_fields[i]) == 0;
+        if (!known)
+            rc = tam_fail(err, TAM_EFIELD, "%s: unknown field '%s' in a coefficient file", path,
+                          it->string);
+    }
+    const cJSON *ver = cJSON_GetObjectItemCaseSensitive(root, "tam_coefficients");
+    const cJSON *cf = cJSON_GetObjectItemCaseSensitive(root, "config");
+    const cJSON *bh = cJSON_GetObjectItemCaseSensitive(root, "base_config_hash");
+    if (rc == TAM_OK && (!cJSON_IsNumber(ver) || ver->valuedouble != 1))
+        rc = tam_fail(err, TAM_EFIELD, "%s: field 'tam_coefficients' must be 1 (the format "
+                      "version this tam reads)", path);
+    if (rc == TAM_OK && !cJSON_IsObject(cf))
+        rc = tam_fail(err, TAM_EFIELD, "%s: field 'config' missing or not an object", path);
+    if (rc == TAM_OK && bh && !(cJSON_IsString(bh) && strlen(bh->valuestring) == 16))
+        rc = tam_fail(err, TAM_EFIELD, "%s: field 'base_config_hash' must be 16 hex digits",
+                      path);
+    if (rc == TAM_OK) {
+        char what[600];
+        snprintf(what, sizeof what, "%s: config", path);
+        econf_t tmp = *c;
+        rc = apply_object(cf, what, &tmp, err);
+        if (rc == TAM_OK) {
+            /* The label is not part of the meaning; keep the caller's. */
+            snprintf(tmp.name, sizeof tmp.name, "%s", c->name);
+            *c = tmp;
+            if (base_hash && bh)
+                snprintf(base_hash, 17, "%s", bh->valuestring);
         }
     }
     cJSON_Delete(root);

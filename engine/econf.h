@@ -43,12 +43,32 @@ typedef struct {
     /* Client-side time outside the GPU (Tier 1, in-simulator calibration) */
     double client_ttft_s;      /* added to every request's first token */
     double client_token_s;     /* added per streamed output token after the first */
+    /* Tier 1 residual post-correction (engine/calib.h), milliseconds:
+    **   ttft += (resid_ttft_a_ms * out + resid_ttft_b_ms * prompt + resid_ttft_d_ms) / 1000
+    **   tpot += (resid_tpot_a_ms * out + resid_tpot_b_ms * prompt + resid_tpot_d_ms) / 1000
+    ** applied per request after the simulation (tools/runner.c), so it does
+    ** not feed back into queueing; all 0 = off (the simulator's own numbers). */
+    double resid_tpot_a_ms, resid_tpot_b_ms, resid_tpot_d_ms;
+    double resid_ttft_a_ms, resid_ttft_b_ms, resid_ttft_d_ms;
 } econf_t;
 
 void econf_baseline(econf_t *c);
 /* Parse a JSON object over the baseline defaults. */
 int econf_parse(const char *json, const char *what, econf_t *c, char *err);
 int econf_load(const char *path, econf_t *c, char *err);
+/* Apply a JSON object's keys over *c as it is (not over the baseline): the
+** same strict rules as econf_parse (unknown keys and out-of-range values are
+** errors, naming `what`); on error *c is unchanged. */
+int econf_merge_json(const char *json, const char *what, econf_t *c, char *err);
+/* Apply a Tier 1 coefficient file (written by `tam calibrate`) over *c: the
+** file must be an object with "tam_coefficients": 1 and a "config" object of
+** engine configuration keys, which are merged with econf_merge_json; its
+** other fields are metadata (any field not in the format is an error, so a
+** typo is never silently ignored).  base_hash (may be NULL) receives the
+** file's "base_config_hash" ("" when absent), so a caller can say when the
+** coefficients are applied over a different base than they were fitted on.
+** On error *c is unchanged. */
+int econf_load_coeffs(const char *path, econf_t *c, char base_hash[17], char *err);
 /* Canonical serialisation into buf (returns length, or -1 if it does not fit). */
 int econf_canonical(const econf_t *c, char *buf, size_t cap);
 /* 16 lowercase hex digits of FNV-1a 64 over the canonical form. */

@@ -69,7 +69,8 @@ int model_parse(const char *json, const char *what, model_t *m, char *err)
         (rc = get_int(root, "intermediate_size", 1, 0, &m->F, what, err)) ||
         (rc = get_int(root, "vocab_size", 1, 0, &m->V, what, err)))
         goto out;
-    if (m->d % m->H != 0 && !cJSON_GetObjectItemCaseSensitive(root, "head_dim")) {
+    const cJSON *hdj = cJSON_GetObjectItemCaseSensitive(root, "head_dim");
+    if (m->d % m->H != 0 && (!hdj || cJSON_IsNull(hdj))) { /* null = absent, as in get_int */
         rc = tam_fail(err, TAM_EFIELD, "%s: hidden_size %d not divisible by num_attention_heads %d "
                       "and no head_dim given", what, m->d, m->H);
         goto out;

@@ -123,9 +123,16 @@ static int read_vllm_log(const char *path, vlog_t *v, char *err)
             if (end != q && n > 0 && n <= 1 << 20)
                 v->block_size = (int)n;
         }
-        int ctx, in;
+        long ctx, in;
         if ((p = strstr(s, "maximum context length is ")) &&
-            sscanf(p, "maximum context length is %d tokens. However, your request has %d input tokens", &ctx, &in) == 2) {
+            sscanf(p, "maximum context length is %ld tokens. However, your request has %ld input tokens", &ctx, &in) == 2) {
+            /* Out-of-range counts would overflow max_model_len - ctx later. */
+            if (ctx < 1 || ctx > INT_MAX || in < 1 || in > INT_MAX) {
+                free(buf);
+                return tam_fail(err, TAM_EFIELD,
+                                "%s:%lu: rejection: context length %ld / input tokens %ld: not positive integers",
+                                path, line, ctx, in);
+            }
             if (v->n_rej == v->cap_rej) {
                 int cap = v->cap_rej ? 2 * v->cap_rej : 8;
                 int *a = realloc(v->rej_in, (size_t)cap * sizeof *a);
@@ -140,8 +147,8 @@ static int read_vllm_log(const char *path, vlog_t *v, char *err)
                 }
                 v->cap_rej = cap;
             }
-            v->rej_in[v->n_rej] = in;
-            v->rej_ctx[v->n_rej] = ctx;
+            v->rej_in[v->n_rej] = (int)in;
+            v->rej_ctx[v->n_rej] = (int)ctx;
             v->n_rej++;
         }
         if (!nl)
@@ -319,8 +326,12 @@ int trace_load_guidellm(const char *dir, trace_t **out, char *err)
             p->kind = ty->valuestring[0] == 'c' ? ARR_CONSTANT : ARR_POISSON;
             if ((rc = tj_num(file, spre, "rate", tj_get(strat, "rate"), &p->rate, err)))
                 goto fail;
-            if (!(p->rate > 0)) {
-                rc = tam_fail(err, TAM_EFIELD, "%s: %s.rate: must be > 0, got %g", file, spre, p->rate);
+            /* Bounded like inference-perf's stage rates: a rate such as 1e-320
+            ** is > 0 but makes t_send = i / rate infinite (tb_finish asserts
+            ** finite send times) and Poisson gaps overflow too. */
+            if (!(p->rate >= 1e-9 && p->rate <= 1e9)) {
+                rc = tam_fail(err, TAM_EFIELD, "%s: %s.rate: must be in [1e-9, 1e9] requests/s, got %g",
+                              file, spre, p->rate);
                 goto fail;
             }
             snprintf(p->name, sizeof p->name, "%s@%.3f", ty->valuestring, p->rate);
@@ -479,6 +490,14 @@ int trace_load_guidellm(const char *dir, trace_t **out, char *err)
                     r->out_tokens = g->log_out;
                     r->tok_src = TRACE_TOK_SERVER_LOG;
                 } else {
+                    /* both are up to INT_MAX: add in long long */
+                    if ((long long)g->prompt + prefix > INT_MAX) {
+                        rc = tam_fail(err, TAM_EFIELD,
+                                      "%s: benchmarks[%d].requests.%s[%d].prompt_tokens: %d + data.prefix_tokens %d "
+                                      "is more than %d tokens",
+                                      file, bi, cat_name[g->cat], g->pos, g->prompt, prefix, INT_MAX);
+                        goto fail;
+                    }
                     r->in_tokens = g->prompt + prefix;
                     r->out_tokens = 1;
                     r->tok_src = TRACE_TOK_CLIENT_EST;

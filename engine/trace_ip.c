@@ -383,7 +383,8 @@ int trace_load_inference_perf(const char *dir, trace_t **out, char *err)
                 r->group_recorded = 1;
             } else if (cJSON_IsNumber(pg)) {
                 int id;
-                if ((rc = tj_int(rpath, pre, "prefix_group", pg, 0, INT_MAX, &id, err)))
+                /* INT_MAX - 1: n_prefix_groups = id + 1 must not overflow */
+                if ((rc = tj_int(rpath, pre, "prefix_group", pg, 0, INT_MAX - 1, &id, err)))
                     goto fail;
                 r->prefix_group = id;
                 r->group_recorded = 1;

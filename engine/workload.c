@@ -8,6 +8,7 @@
 #include "rng.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -183,8 +184,12 @@ int wl_load_csv(const char *path, workload_t *w, char *err)
     static const char *names[NC] = {"t_send_s", "prompt_tokens", "output_tokens", "prefix_group",
                                     "prefix_tokens"};
     int col[NC] = {-1, -1, -1, -1, -1}, ncol = 0, n = 0, lineno = 0;
-    char *save = NULL;
-    for (char *line = strtok_r(txt, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+    /* Line by line (not strtok, which skips empty lines and so misnumbers
+    ** every line after a blank one in the messages). */
+    for (char *line = txt, *next; line; line = next) {
+        next = strchr(line, '\n');
+        if (next)
+            *next++ = '\0';
         lineno++;
         size_t L = strlen(line);
         if (L && line[L - 1] == '\r')
@@ -212,8 +217,8 @@ int wl_load_csv(const char *path, workload_t *w, char *err)
             continue;
         }
         if (nf != ncol) {
-            rc = tam_fail(err, TAM_EPARSE, "%s:%d: ragged row: %d fields, header has %d", path,
-                          lineno, nf, ncol);
+            rc = tam_fail(err, TAM_EPARSE, "%s:%d: ragged row: %s%d fields, header has %d", path,
+                          lineno, nf < 0 ? "more than " : "", nf < 0 ? 32 : nf, ncol);
             goto fail;
         }
         double v[NC] = {0, 0, 0, -1, 0};
@@ -226,10 +231,18 @@ int wl_load_csv(const char *path, workload_t *w, char *err)
                 goto fail;
             }
         }
-        if (v[C_T] < 0 || v[C_P] < 1 || v[C_O] < 1 || v[C_X] < 0 || v[C_P] != floor(v[C_P]) ||
+        if (v[C_T] < 0 || v[C_P] < 1 || v[C_O] < 1 || v[C_P] != floor(v[C_P]) ||
             v[C_O] != floor(v[C_O]) || v[C_P] > 1e7 || v[C_O] > 1e7) {
             rc = tam_fail(err, TAM_EFIELD, "%s:%d: need t_send_s >= 0 and integer token counts "
                           ">= 1 (got %g, %g, %g)", path, lineno, v[C_T], v[C_P], v[C_O]);
+            goto fail;
+        }
+        /* The optional columns go into ints too: (int)1e300 is undefined. */
+        if (v[C_G] < -1 || v[C_G] > INT_MAX || v[C_G] != floor(v[C_G]) || v[C_X] < 0 ||
+            v[C_X] > v[C_P] || v[C_X] != floor(v[C_X])) {
+            rc = tam_fail(err, TAM_EFIELD, "%s:%d: need prefix_group -1 (none) or an integer >= 0 "
+                          "and integer prefix_tokens in [0, prompt_tokens] (got %g, %g)",
+                          path, lineno, v[C_G], v[C_X]);
             goto fail;
         }
         sim_req_t *s = &w->req[n];

@@ -1,4 +1,5 @@
 /* tools/cmd_simulate.c - `tam simulate`: a workload in, per-request results out. */
+#include "calib.h"
 #include "cli.h"
 #include "runner.h"
 #include "workload.h"
@@ -18,6 +19,8 @@ static const char sim_usage[] =
     "  --workload CSV     columns t_send_s,prompt_tokens,output_tokens\n"
     "                     [,prefix_group,prefix_tokens]; needs --model, --kv-blocks\n"
     "  --model M --tp N --config F --hardware F --mfu DIR   (see tam step --help)\n"
+    "  --coeffs FILE      a Tier 1 coefficient file (tam calibrate): its \"config\"\n"
+    "                     keys are merged over --config (or the baseline)\n"
     "  --max-num-batched-tokens N (2048)  --max-num-seqs N (128)\n"
     "  --max-model-len N (4096)  --kv-blocks N  --block-size N (16)\n"
     "  --max-inflight N   client concurrency limit for --workload (0 = open loop)\n"
@@ -85,6 +88,7 @@ int cmd_simulate(int argc, char **argv)
         {"kv-blocks", required_argument, 0, 4}, {"block-size", required_argument, 0, 5},
         {"max-inflight", required_argument, 0, 6},
         {"steps", required_argument, 0, 7},     {"allow-rejected", no_argument, 0, 8},
+        {"coeffs", required_argument, 0, 9},
         {"help", no_argument, 0, 'h'},          {0, 0, 0, 0}};
     cli_env_t e;
     cli_env_init(&e);
@@ -92,7 +96,7 @@ int cmd_simulate(int argc, char **argv)
     const char *trace_dir = NULL, *wl_path = NULL, *fmt = "csv", *outp = NULL;
     unsigned long long seed = 42;
     int mnbt = 2048, mseqs = 128, mlen = 4096, kvb = 0, bsz = 16, inflight = 0, allow_rej = 0;
-    const char *steps_path = NULL;
+    const char *steps_path = NULL, *coeffs = NULL;
     int o;
     optind = 1;
     while ((o = getopt_long(argc, argv, "T:W:m:t:c:w:f:s:F:o:h", opts, NULL)) != -1) {
@@ -115,6 +119,7 @@ int cmd_simulate(int argc, char **argv)
         case 6: inflight = atoi(optarg); break;
         case 7: steps_path = optarg; break;
         case 8: allow_rej = 1; break;
+        case 9: coeffs = optarg; break;
         case 'h': fputs(sim_usage, stdout); return 0;
         default: fputs(sim_usage, stderr); return 2;
         }
@@ -153,6 +158,19 @@ int cmd_simulate(int argc, char **argv)
         e.tp = 1;
     if (cli_build(&e, &m, &hw, &db, &c, &sm, err))
         goto fail;
+    if (coeffs) { /* Tier 1: merge the fitted keys, rebuild the step model */
+        char bh[17], h[17];
+        econf_hash(&c, h);
+        if (econf_load_coeffs(coeffs, &c, bh, err))
+            goto fail;
+        if (bh[0] && strcmp(bh, h))
+            fprintf(stderr, "tam simulate: note: %s was fitted over base configuration %s; "
+                    "this run's base is %s\n", coeffs, bh, h);
+        step_model_free(sm);
+        sm = NULL;
+        if (step_model_new(&m, &hw, db, e.tp, &c, &sm, err))
+            goto fail;
+    }
     run_stats_t st;
     if (!(f = cli_open_out(outp, err)))
         goto fail;
@@ -223,6 +241,12 @@ int cmd_simulate(int argc, char **argv)
             const sim_out_t *r = &so[i];
             double ttft = r->first_token - r->arrival, e2e = r->last_token - r->arrival;
             double tpot = w.req[i].output > 1 ? (e2e - ttft) / (w.req[i].output - 1) : NAN;
+            double ft = r->first_token, lt = r->last_token;
+            if (!r->rejected && calib_resid_active(&c)) { /* as tools/runner.c does */
+                calib_resid_apply(&c, w.req[i].prompt, w.req[i].output, &ttft, &tpot, &e2e);
+                ft = r->arrival + ttft;
+                lt = r->arrival + e2e;
+            }
             if (!r->rejected) {
                 nok++;
                 sums[0] += ttft;
@@ -240,7 +264,7 @@ int cmd_simulate(int argc, char **argv)
                         r->rejected ? r->reason : "", r->rejected ? "\"" : "");
             else
                 fprintf(f, "%d,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%d,%d,%d,%d,%d\n", i,
-                        w.req[i].t_send, r->arrival, r->scheduled, r->first_token, r->last_token,
+                        w.req[i].t_send, r->arrival, r->scheduled, ft, lt,
                         ttft, tpot, e2e, w.req[i].prompt, w.req[i].output, r->preemptions,
                         r->prefix_hit_tokens, r->rejected);
         }

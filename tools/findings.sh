@@ -32,17 +32,20 @@ PATHQ="SELECT 'baseline (roofline v2)' AS step, round(100 * avg(mape_ttft), 2) A
        round(100 * avg(mape_tpot), 2) AS tpot_mape, round(100 * avg(mape_e2e), 2) AS e2e_mape,
        '-' AS target_e2e
 FROM corpus_metrics WHERE label = 'baseline' AND hypothesis = 'H1'
-UNION ALL SELECT 'Tier 0', NULL, NULL, NULL, '< 20%'
-UNION ALL SELECT 'Tier 1', NULL, NULL, NULL, '< 15%'
+UNION ALL SELECT 'Tier 0', (SELECT round(100 * avg(mape_ttft), 2) FROM corpus_metrics WHERE hypothesis = 'T0' AND label = 'tier0'),
+  (SELECT round(100 * avg(mape_tpot), 2) FROM corpus_metrics WHERE hypothesis = 'T0' AND label = 'tier0'),
+  (SELECT round(100 * avg(mape_e2e), 2) FROM corpus_metrics WHERE hypothesis = 'T0' AND label = 'tier0'), '< 20%'
+UNION ALL SELECT 'Tier 1 (residual; median held-out, single-trace protocol)', NULL, NULL,
+  (SELECT round(value, 2) FROM criteria WHERE hypothesis = 'T1' AND criterion = 'T1.e2e_single'), '< 15%'
 UNION ALL SELECT 'Tier 2', NULL, NULL, NULL, '< 12%';"
 md "$PATHQ"
 echo
-echo "Empty cells: that step has not been run yet (Tier 0 needs H2-H6, issue 4)."
+echo "Empty cells: that step has not been run yet (Tier 1 and Tier 2 are future work)."
 echo
 echo '```sql'
 echo "$PATHQ"
 echo '```'
-for dir in experiments/H*/; do
+for dir in experiments/H*/ experiments/T*/; do
     h=$(basename "$dir")
     [ -f "$dir/grid.json" ] || continue
     echo
@@ -51,14 +54,27 @@ for dir in experiments/H*/; do
     echo
     echo "**Hypothesis.** $stmt"
     echo
-    nruns=$(q "SELECT count(*) FROM runs WHERE hypothesis = '$h';")
+    table=$(q "SELECT json_extract(readfile('$dir/grid.json'), '\$.data_table');")
+    if [ -n "$table" ]; then
+        nruns=$(q "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '$table';")
+    else
+        nruns=$(q "SELECT count(*) FROM arms WHERE hypothesis = '$h';")
+    fi
     if [ "$nruns" = 0 ]; then
-        echo "Not run yet: \`make $h\`."
+        echo "Not run yet: \`make $(echo "$h" | sed 's/^T\([0-9]\)$/tier\1/')\`. $(q "SELECT json_extract(readfile('$dir/grid.json'), '\$.comment');")"
         continue
     fi
+    if [ -n "$table" ]; then
+        echo "**Procedure.** $(q "SELECT json_extract(readfile('$dir/grid.json'), '\$.comment');")"
+    else
     echo "**Grid.** Arms (label: engine configuration, changes from the baseline) x the 14"
     echo "experiments x workload seeds $(q "SELECT group_concat(value, ', ') FROM json_each(json_extract(readfile('$dir/grid.json'), '\$.seeds'));")."
     echo
+    if [ "$(q "SELECT json_array_length(readfile('$dir/grid.json'), '\$.arms')")" = 0 ]; then
+        md "SELECT a.label AS arm, c.canonical_json AS configuration, c.hash AS config_hash,
+                   (SELECT count(*) FROM runs r WHERE r.config_id = a.config_id AND r.status = 'ok') AS ok_runs
+            FROM arms a JOIN configs c ON c.id = a.config_id WHERE a.hypothesis = '$h' ORDER BY a.label;"
+    else
     md "SELECT json_extract(a.value, '\$.label') AS arm, json_extract(a.value, '\$.config') AS changes,
                (SELECT c.hash FROM configs c JOIN arms x ON x.config_id = c.id
                  WHERE x.hypothesis = '$h' AND x.label = json_extract(a.value, '\$.label')) AS config_hash,
@@ -67,6 +83,8 @@ for dir in experiments/H*/; do
                (SELECT count(*) FROM runs r JOIN arms x ON x.config_id = r.config_id AND x.hypothesis = '$h'
                  WHERE x.label = json_extract(a.value, '\$.label') AND r.status <> 'ok') AS failed_runs
         FROM json_each(json_extract(readfile('$dir/grid.json'), '\$.arms')) a;"
+    fi
+    fi
     if [ -f "$dir/tables.sql" ]; then
         rm -f "$TMP"/t.*
         awk -v d="$TMP" '/^-- table: /{n++; sub(/^-- table: /, ""); print > (d "/t." n ".title"); next}

@@ -3,6 +3,7 @@
 ** warm shared prefix where the real run had one); results land in trace order. */
 #include "runner.h"
 
+#include "calib.h"
 #include "workload.h"
 
 #include <ctype.h>
@@ -85,6 +86,15 @@ int runner_simulate_trace(const step_model_t *sm, trace_t *t, unsigned long long
                 r->ttft = o->first_token - o->arrival;
                 r->e2e = o->last_token - o->arrival;
                 r->tpot = q->out_tokens > 1 ? (r->e2e - r->ttft) / (q->out_tokens - 1) : NAN;
+                /* Tier 1 residual post-correction (engine/calib.h): after the
+                ** simulation, so it does not feed back into queueing; only when
+                ** a resid_* key is set, so other runs stay bit for bit as they were. */
+                if (!o->rejected && calib_resid_active(c)) {
+                    calib_resid_apply(c, q->in_tokens, q->out_tokens, &r->ttft, &r->tpot,
+                                      &r->e2e);
+                    r->first_token = r->arrival + r->ttft;
+                    r->last_token = r->arrival + r->e2e;
+                }
             }
             st->steps += ss.steps;
             st->sim_seconds += ss.t_end;

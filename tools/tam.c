@@ -26,6 +26,7 @@ static const char usage[] =
     "  report     evaluate a hypothesis's pre-registered criteria: PASS/FAIL lines\n"
     "  findings   regenerate FINDINGS.md from the store\n"
     "  sweep      Part A studies (H4A, H5A, H6A) into the store\n"
+    "  calibrate  Tier 1: fit a coefficient file on one trace; --cross-validate\n"
     "\n"
     "Environment: DATA = data directory (default ../shared/data).\n";
 
@@ -43,7 +44,7 @@ int main(int argc, char **argv)
         {"step", cmd_step},       {"simulate", cmd_simulate}, {"mfu", cmd_mfu},
         {"config", cmd_config},   {"ingest", cmd_ingest},     {"run", cmd_run},
         {"report", cmd_report},   {"findings", cmd_findings}, {"bench", cmd_bench},
-        {"sweep", cmd_sweep},
+        {"sweep", cmd_sweep},     {"calibrate", cmd_calibrate},
     };
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (strcmp(argv[1], cmds[i].name) == 0)

@@ -1,0 +1,1417 @@
+/* tools/cmd_calibrate.c - `tam calibrate`: Tier 1, one-trace calibration.
+**
+** Two methods, side by side, fitted on one trace (>= 100 successful requests)
+** over a base (Tier 0) engine configuration:
+**
+**   residual  the proposal's protocol.  Simulate the trace with the base;
+**             per request, residual = measured - predicted (ms) for TPOT and
+**             for TTFT; least squares
+**               residual_tpot_ms = a  out + b  prompt + d
+**               residual_ttft_ms = a' out + b' prompt + d'
+**             (engine/calib.c; a constant output length, as in every
+**             inference-perf run, drops a and the note says so).  The
+**             proposal's "network-adjusted" residual needs a network RTT; no
+**             corpus trace records one, so the raw client-side residual is
+**             fitted.  Applied after the simulation (engine configuration
+**             keys resid_*; tools/runner.c): it does not feed back into
+**             queueing.
+**   insim     parameters inside the simulator, so that queueing reacts to
+**             them: o = overhead_decode_s = overhead_prefill_s (per engine
+**             step) and c = client_ttft_s (per request, outside the GPU; in
+**             closed-loop load it delays the client's next request).
+**             Objective J = (TTFT MAPE + TPOT MAPE) / 2 over the trace's
+**             successful requests (E2E is their consequence; TTFT and TPOT
+**             give each parameter its own signal, E2E alone cannot tell them
+**             apart).  Search, deterministic: o on the lattice 0..32 ms in
+**             0.25 ms steps by grid refinement (9 coarse points, then +-2,
+**             +-1, +-0.5, +-0.25 ms around the best: at most 17 candidates,
+**             each one re-simulated).  For each o the best c is profiled out
+**             in closed form: TPOT does not depend on c and, for open-loop
+**             and synchronous load, c shifts every TTFT by exactly c without
+**             changing the schedule, so the c minimising TTFT MAPE is the
+**             weighted median of (measured - predicted TTFT) with weights
+**             1/measured, clamped to [0, 0.5 s] and rounded to 10 us.  For the
+**             one load shape where c feeds back (a concurrency-limited
+**             closed loop: GuideLLM's throughput benchmark) that is exact
+**             only to first order, so the chosen (o, c) is re-simulated and c
+**             re-centred on the genuine residuals until it stops moving (at
+**             most 2 more simulations).  Every number reported comes from a
+**             genuine simulation of the final configuration.
+**   both      insim, then the residual fitted on what insim leaves (stacked).
+**
+** Output: a small version-tagged coefficient file whose "config" object is
+** merged over the base by `tam simulate --coeffs FILE` (econf_load_coeffs).
+**
+** --cross-validate is the headline study (results in arrays, cv_row_t, then
+** printed; a CSV with -o):
+**   single-trace: each of the 14 manifest experiments in turn is the one
+**     calibration trace; every method is evaluated on the 13 others;
+**   10/4 splits: split seeds 42 and 1..20 (split_draw: one held-out
+**     experiment per family); fit on the 10 training experiments pooled
+**     (each experiment weighs the same: weights 1/n per request), evaluate
+**     on the 4 held out.
+**   In both: the overfitting guard (validation J > 2 x training J -> reject,
+**   fall back to the base) and the staleness flag (calibrated E2E MAPE on a
+**   held-out experiment > 30%).  Corpus MAPE = unweighted mean over the
+**   held-out experiments of each experiment's MAPE (docs/METHOD.md).
+**
+** Invariants: deterministic (same inputs, same bytes; the date is the only
+** field that moves, --date pins it); simulations are memoised by (experiment,
+** o, c), which cannot change a result because a simulation is a pure
+** function of its configuration and seed.
+*/
+#include "calib.h"
+#include "cli.h"
+#include "harness.h"
+#include "runner.h"
+#include "trace.h"
+
+#include <cJSON.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define MIN_REQUESTS 100  /* successful requests a calibration trace needs */
+#define O_MAX 0.032       /* s: per-step overhead search range [0, O_MAX] */
+#define O_COARSE 9
+#define O_LEVELS 4        /* lattice step O_MAX / ((O_COARSE - 1) 2^O_LEVELS) = 0.25 ms */
+#define C_MAX 0.5         /* s: client_ttft_s range [0, C_MAX] */
+#define C_QUANT 1e-5      /* s: c is rounded to 10 us */
+#define C_FIXPOINT 2      /* extra genuine simulations to re-centre c */
+#define MAXE 64           /* experiments in a cross-validation */
+
+enum { M_BASE, M_RESID, M_INSIM, M_BOTH, N_METHODS };
+static const char *const method_name[N_METHODS] = {"base", "residual", "insim", "both"};
+
+/* {====== experiments, predictions, metrics ====== */
+
+typedef struct {
+    char label[160];       /* manifest id, or the trace folder */
+    int number;            /* manifest number (0: a lone trace) */
+    char family[64];
+    trace_t *t;
+    model_t m;
+    int tp;
+    double *m_ttft, *m_tpot, *m_e2e; /* measured, trace order; NaN when no pair */
+    int n_ok;
+} cexp_t;
+
+typedef struct {           /* one simulation's predictions, trace order */
+    double *ttft, *tpot, *e2e; /* s; NaN when rejected / undefined */
+    int rejected;
+} cpred_t;
+
+typedef struct {
+    double ttft, tpot, e2e; /* MAPE (fractions) */
+    double j;              /* objective: mean of the defined ones of ttft, tpot */
+} cmet_t;
+
+typedef struct {
+    int e;                 /* experiment index */
+    int base;              /* 1: the base configuration as it is */
+    double o, c;           /* otherwise: overheads = o, client_ttft_s = c */
+    cpred_t p;
+} centry_t;
+
+typedef struct {
+    hw_t hw;
+    mfu_db_t *db;
+    econf_t base;
+    unsigned long long seed;
+    int quiet;
+    int n;
+    cexp_t *x;
+    centry_t **cache;      /* entries never move: handed-out pointers stay valid */
+    int n_cache, cap_cache;
+    long long n_sims;
+    double sim_wall;
+} cctx_t;
+
+static void cpred_free(cpred_t *p)
+{
+    free(p->ttft);
+    free(p->tpot);
+    free(p->e2e);
+    memset(p, 0, sizeof *p);
+}
+
+static int cpred_alloc(cpred_t *p, int n)
+{
+    memset(p, 0, sizeof *p);
+    size_t k = (size_t)(n > 0 ? n : 1);
+    p->ttft = malloc(k * sizeof *p->ttft);
+    p->tpot = malloc(k * sizeof *p->tpot);
+    p->e2e = malloc(k * sizeof *p->e2e);
+    if (!p->ttft || !p->tpot || !p->e2e) {
+        cpred_free(p);
+        return TAM_ENOMEM;
+    }
+    return TAM_OK;
+}
+
+static int cpred_copy(cpred_t *dst, const cpred_t *src, int n)
+{
+    if (cpred_alloc(dst, n))
+        return TAM_ENOMEM;
+    memcpy(dst->ttft, src->ttft, (size_t)n * sizeof *dst->ttft);
+    memcpy(dst->tpot, src->tpot, (size_t)n * sizeof *dst->tpot);
+    memcpy(dst->e2e, src->e2e, (size_t)n * sizeof *dst->e2e);
+    dst->rejected = src->rejected;
+    return TAM_OK;
+}
+
+/* Measured side of the docs/METHOD.md pairing rule. */
+static int cexp_measured(cexp_t *x, char *err)
+{
+    const trace_t *t = x->t;
+    size_t k = (size_t)(t->n_req > 0 ? t->n_req : 1);
+    x->m_ttft = malloc(k * sizeof *x->m_ttft);
+    x->m_tpot = malloc(k * sizeof *x->m_tpot);
+    x->m_e2e = malloc(k * sizeof *x->m_e2e);
+    if (!x->m_ttft || !x->m_tpot || !x->m_e2e)
+        return tam_fail(err, TAM_ENOMEM, "out of memory");
+    x->n_ok = 0;
+    for (int i = 0; i < t->n_req; i++) {
+        const trace_req_t *q = &t->req[i];
+        x->n_ok += q->ok;
+        x->m_ttft[i] = q->ok ? q->ttft : NAN;
+        x->m_e2e[i] = q->ok ? q->e2e : NAN;
+        x->m_tpot[i] = q->ok && q->out_tokens > 1 ? (q->e2e - q->ttft) / (q->out_tokens - 1) : NAN;
+    }
+    return TAM_OK;
+}
+
+static void cexp_free(cexp_t *x)
+{
+    trace_free(x->t);
+    free(x->m_ttft);
+    free(x->m_tpot);
+    free(x->m_e2e);
+    memset(x, 0, sizeof *x);
+}
+
+static double nanmean2(double a, double b)
+{
+    if (isfinite(a) && isfinite(b))
+        return 0.5 * (a + b);
+    return isfinite(a) ? a : b;
+}
+
+static cmet_t metrics(const cexp_t *x, const cpred_t *p)
+{
+    int n = x->t->n_req;
+    cmet_t m;
+    m.ttft = calib_mape(p->ttft, x->m_ttft, n, NULL);
+    m.tpot = calib_mape(p->tpot, x->m_tpot, n, NULL);
+    m.e2e = calib_mape(p->e2e, x->m_e2e, n, NULL);
+    m.j = nanmean2(m.ttft, m.tpot);
+    return m;
+}
+
+/* Unweighted mean over experiments, skipping undefined values. */
+static cmet_t metrics_mean(const cmet_t *v, int n)
+{
+    double s[4] = {0};
+    int k[4] = {0};
+    for (int i = 0; i < n; i++) {
+        const double a[4] = {v[i].ttft, v[i].tpot, v[i].e2e, v[i].j};
+        for (int q = 0; q < 4; q++)
+            if (isfinite(a[q])) {
+                s[q] += a[q];
+                k[q]++;
+            }
+    }
+    cmet_t m = {k[0] ? s[0] / k[0] : NAN, k[1] ? s[1] / k[1] : NAN, k[2] ? s[2] / k[2] : NAN,
+                k[3] ? s[3] / k[3] : NAN};
+    return m;
+}
+
+/* }====== */
+
+/* {====== simulation with memoisation ====== */
+
+static void conf_for(const cctx_t *cx, int base, double o, double c, econf_t *conf)
+{
+    *conf = cx->base;
+    if (!base) {
+        conf->overhead_decode_s = o;
+        conf->overhead_prefill_s = o;
+        conf->client_ttft_s = c;
+    }
+}
+
+/* Predictions of experiment e under the base (base = 1) or under the base
+** with overheads o and client_ttft_s c.  The pointer stays valid until the
+** context is freed. */
+static int sim_get(cctx_t *cx, int e, int base, double o, double c, const cpred_t **out, char *err)
+{
+    for (int i = 0; i < cx->n_cache; i++) {
+        const centry_t *z = cx->cache[i];
+        if (z->e == e && z->base == base && (base || (z->o == o && z->c == c))) {
+            *out = &z->p;
+            return TAM_OK;
+        }
+    }
+    if (cx->n_cache == cx->cap_cache) {
+        int cap = cx->cap_cache ? 2 * cx->cap_cache : 64;
+        centry_t **nc = realloc(cx->cache, (size_t)cap * sizeof *nc);
+        if (!nc)
+            return tam_fail(err, TAM_ENOMEM, "out of memory");
+        cx->cache = nc;
+        cx->cap_cache = cap;
+    }
+    cexp_t *x = &cx->x[e];
+    econf_t conf;
+    conf_for(cx, base, o, c, &conf);
+    step_model_t *sm = NULL;
+    int rc = step_model_new(&x->m, &cx->hw, cx->db, x->tp, &conf, &sm, err);
+    if (rc)
+        return rc;
+    pred_t *p = NULL;
+    run_stats_t st;
+    rc = runner_simulate_trace(sm, x->t, cx->seed, &p, &st, err);
+    step_model_free(sm);
+    if (rc)
+        return rc;
+    centry_t *z = calloc(1, sizeof *z);
+    if (!z || cpred_alloc(&z->p, x->t->n_req)) {
+        free(z);
+        free(p);
+        return tam_fail(err, TAM_ENOMEM, "out of memory");
+    }
+    cx->cache[cx->n_cache] = z;
+    for (int i = 0; i < x->t->n_req; i++) {
+        int rej = p[i].rejected;
+        z->p.ttft[i] = rej ? NAN : p[i].ttft;
+        z->p.tpot[i] = rej ? NAN : p[i].tpot;
+        z->p.e2e[i] = rej ? NAN : p[i].e2e;
+        z->p.rejected += rej;
+    }
+    free(p);
+    z->e = e;
+    z->base = base;
+    z->o = base ? 0 : o;
+    z->c = base ? 0 : c;
+    cx->n_cache++;
+    cx->n_sims++;
+    cx->sim_wall += st.wall_seconds;
+    *out = &z->p;
+    return TAM_OK;
+}
+
+/* }====== */
+
+/* {====== fitting ====== */
+
+typedef struct {
+    int has_insim, has_resid;
+    double o, c;           /* insim: overheads and client_ttft_s (s) */
+    calib_fit_t fp, ft;    /* residual fits (ms): TPOT, TTFT */
+    int n_eval, n_sims;    /* insim search: candidates, simulations */
+} cparams_t;
+
+/* The engine configuration a fitted model stands for (over the base). */
+static void params_conf(const cctx_t *cx, const cparams_t *par, econf_t *c)
+{
+    *c = cx->base;
+    if (par->has_insim) {
+        c->overhead_decode_s = c->overhead_prefill_s = par->o;
+        c->client_ttft_s = par->c;
+    }
+    if (par->has_resid) {
+        c->resid_tpot_a_ms = par->fp.a;
+        c->resid_tpot_b_ms = par->fp.b;
+        c->resid_tpot_d_ms = par->fp.d;
+        c->resid_ttft_a_ms = par->ft.a;
+        c->resid_ttft_b_ms = par->ft.b;
+        c->resid_ttft_d_ms = par->ft.d;
+    }
+}
+
+/* Predictions of experiment e under a fitted model: the simulation (base or
+** insim parameters) then, in memory, the residual post-correction through
+** calib_resid_apply - the very function tools/runner.c applies, so this is
+** what `tam simulate --coeffs` prints. */
+static int params_pred(cctx_t *cx, const cparams_t *par, int e, cpred_t *out, char *err)
+{
+    const cpred_t *p;
+    int rc = sim_get(cx, e, !par->has_insim, par->o, par->c, &p, err);
+    if (rc)
+        return rc;
+    const trace_t *t = cx->x[e].t;
+    if (cpred_copy(out, p, t->n_req))
+        return tam_fail(err, TAM_ENOMEM, "out of memory");
+    if (par->has_resid) {
+        econf_t c;
+        params_conf(cx, par, &c);
+        for (int i = 0; i < t->n_req; i++)
+            if (isfinite(out->ttft[i]))
+                calib_resid_apply(&c, t->req[i].in_tokens, t->req[i].out_tokens, &out->ttft[i],
+                                  &out->tpot[i], &out->e2e[i]);
+    }
+    return TAM_OK;
+}
+
+static int params_metrics(cctx_t *cx, const cparams_t *par, int e, cmet_t *m, char *err)
+{
+    cpred_t p;
+    int rc = params_pred(cx, par, e, &p, err);
+    if (rc)
+        return rc;
+    *m = metrics(&cx->x[e], &p);
+    cpred_free(&p);
+    return TAM_OK;
+}
+
+/* Residual least squares pooled over experiments set[0..ns-1], predicted by
+** the simulation of (base | insim o, c); each experiment weighs the same
+** (weight 1/n_e per request, n_e its number of pairs of that metric). */
+static int fit_residual(cctx_t *cx, const int *set, int ns, cparams_t *par, char *err)
+{
+    size_t tot = 0;
+    for (int k = 0; k < ns; k++)
+        tot += (size_t)cx->x[set[k]].t->n_req;
+    double *x1 = malloc((tot ? tot : 1) * sizeof *x1), *x2 = malloc((tot ? tot : 1) * sizeof *x2);
+    double *yp = malloc((tot ? tot : 1) * sizeof *yp), *yt = malloc((tot ? tot : 1) * sizeof *yt);
+    double *wp = malloc((tot ? tot : 1) * sizeof *wp), *wt = malloc((tot ? tot : 1) * sizeof *wt);
+    int rc = TAM_OK;
+    if (!x1 || !x2 || !yp || !yt || !wp || !wt) {
+        rc = tam_fail(err, TAM_ENOMEM, "out of memory");
+        goto out;
+    }
+    size_t j = 0;
+    for (int k = 0; k < ns && rc == TAM_OK; k++) {
+        const cexp_t *x = &cx->x[set[k]];
+        const cpred_t *p;
+        if ((rc = sim_get(cx, set[k], !par->has_insim, par->o, par->c, &p, err)))
+            break;
+        int np = 0, nt = 0;
+        size_t j0 = j;
+        for (int i = 0; i < x->t->n_req; i++, j++) {
+            x1[j] = x->t->req[i].out_tokens;
+            x2[j] = x->t->req[i].in_tokens;
+            yp[j] = isfinite(p->tpot[i]) && x->m_tpot[i] > 0 ? 1e3 * (x->m_tpot[i] - p->tpot[i]) : NAN;
+            yt[j] = isfinite(p->ttft[i]) && x->m_ttft[i] > 0 ? 1e3 * (x->m_ttft[i] - p->ttft[i]) : NAN;
+            np += isfinite(yp[j]);
+            nt += isfinite(yt[j]);
+        }
+        for (size_t q = j0; q < j; q++) {
+            wp[q] = np ? 1.0 / np : 0;
+            wt[q] = nt ? 1.0 / nt : 0;
+        }
+    }
+    if (rc == TAM_OK)
+        rc = calib_lsq_auto(x1, x2, yp, wp, (int)tot, "output_tokens", "prompt_tokens", &par->fp,
+                            err);
+    if (rc == TAM_OK)
+        rc = calib_lsq_auto(x1, x2, yt, wt, (int)tot, "output_tokens", "prompt_tokens", &par->ft,
+                            err);
+    if (rc == TAM_OK)
+        par->has_resid = 1;
+out:
+    free(x1);
+    free(x2);
+    free(yp);
+    free(yt);
+    free(wp);
+    free(wt);
+    return rc;
+}
+
+/* TTFT residuals (measured - predicted, s) and weights 1/(measured n_e)
+** pooled over a set, from the simulation at (o, c). */
+typedef struct {
+    double *r, *w, *im; /* residual, pooled weight, 1/measured */
+    int *ex;            /* experiment slot (0..ns-1) of each pair */
+    int n;
+} pool_t;
+
+static void pool_free(pool_t *pl)
+{
+    free(pl->r);
+    free(pl->w);
+    free(pl->im);
+    free(pl->ex);
+    memset(pl, 0, sizeof *pl);
+}
+
+static int pool_ttft(cctx_t *cx, const int *set, int ns, double o, double c, pool_t *pl,
+                     double *tpot_mean, char *err)
+{
+    memset(pl, 0, sizeof *pl);
+    size_t tot = 0;
+    for (int k = 0; k < ns; k++)
+        tot += (size_t)cx->x[set[k]].t->n_req;
+    if (!tot)
+        tot = 1;
+    pl->r = malloc(tot * sizeof *pl->r);
+    pl->w = malloc(tot * sizeof *pl->w);
+    pl->im = malloc(tot * sizeof *pl->im);
+    pl->ex = malloc(tot * sizeof *pl->ex);
+    if (!pl->r || !pl->w || !pl->im || !pl->ex) {
+        pool_free(pl);
+        return tam_fail(err, TAM_ENOMEM, "out of memory");
+    }
+    double tpot_sum = 0;
+    int ntp = 0;
+    for (int k = 0; k < ns; k++) {
+        const cexp_t *x = &cx->x[set[k]];
+        const cpred_t *p;
+        int rc = sim_get(cx, set[k], 0, o, c, &p, err);
+        if (rc) {
+            pool_free(pl);
+            return rc;
+        }
+        int n0 = pl->n;
+        for (int i = 0; i < x->t->n_req; i++)
+            if (isfinite(p->ttft[i]) && isfinite(x->m_ttft[i]) && x->m_ttft[i] > 0) {
+                pl->r[pl->n] = x->m_ttft[i] - p->ttft[i];
+                pl->im[pl->n] = 1.0 / x->m_ttft[i];
+                pl->ex[pl->n] = k;
+                pl->n++;
+            }
+        for (int q = n0; q < pl->n; q++)
+            pl->w[q] = pl->im[q] / (pl->n - n0);
+        double tp = calib_mape(p->tpot, x->m_tpot, x->t->n_req, NULL);
+        if (isfinite(tp)) {
+            tpot_sum += tp;
+            ntp++;
+        }
+    }
+    *tpot_mean = ntp ? tpot_sum / ntp : NAN;
+    return TAM_OK;
+}
+
+static double cquant(double c)
+{
+    c = c < 0 ? 0 : c > C_MAX ? C_MAX : c;
+    return round(c / C_QUANT) * C_QUANT;
+}
+
+/* J of a set at (o, c + shift) from a simulation at (o, c), when the shift
+** moves every TTFT by exactly `shift` (see the header). */
+static double pool_j(const pool_t *pl, int ns, double shift, double tpot_mean)
+{
+    double s[MAXE] = {0};
+    int k[MAXE] = {0};
+    for (int i = 0; i < pl->n; i++) {
+        s[pl->ex[i]] += fabs(pl->r[i] - shift) * pl->im[i];
+        k[pl->ex[i]]++;
+    }
+    double jt = 0;
+    int nt = 0;
+    for (int e = 0; e < ns; e++)
+        if (k[e]) {
+            jt += s[e] / k[e];
+            nt++;
+        }
+    return nanmean2(nt ? jt / nt : NAN, tpot_mean);
+}
+
+typedef struct {
+    cctx_t *cx;
+    const int *set;
+    int ns;
+    int n;                 /* candidates evaluated */
+    double o[64], c[64];   /* each candidate's profiled c */
+} sctx_t;
+
+static int insim_objective(void *vctx, double o, double *f, char *err)
+{
+    sctx_t *s = vctx;
+    pool_t pl;
+    double tpot_mean;
+    int rc = pool_ttft(s->cx, s->set, s->ns, o, 0, &pl, &tpot_mean, err);
+    if (rc)
+        return rc;
+    double c = 0;
+    rc = calib_wmedian(pl.r, pl.w, pl.n, 0, C_MAX, &c, err);
+    if (rc == TAM_OK) {
+        c = cquant(c);
+        *f = pool_j(&pl, s->ns, c, tpot_mean);
+        if (s->n < 64) {
+            s->o[s->n] = o;
+            s->c[s->n] = c;
+            s->n++;
+        }
+    }
+    pool_free(&pl);
+    return rc;
+}
+
+/* In-simulator calibration of (o, c) on a set (header: the search). */
+static int fit_insim(cctx_t *cx, const int *set, int ns, cparams_t *par, char *err)
+{
+    sctx_t s = {.cx = cx, .set = set, .ns = ns};
+    long long sims0 = cx->n_sims;
+    double o = 0, j = 0;
+    int ne = 0;
+    int rc = calib_search1d(0, O_MAX, O_COARSE, O_LEVELS, insim_objective, &s, &o, &j, &ne, err);
+    if (rc)
+        return rc;
+    double c = 0;
+    for (int i = 0; i < s.n; i++)
+        if (s.o[i] == o)
+            c = s.c[i];
+    /* Re-centre c on genuine simulations at (o, c) (exact already for
+    ** open-loop and synchronous load; first-order for closed loops). */
+    for (int it = 0; it < C_FIXPOINT; it++) {
+        pool_t pl;
+        double tpot_mean, d = 0;
+        if ((rc = pool_ttft(cx, set, ns, o, c, &pl, &tpot_mean, err)))
+            return rc;
+        rc = calib_wmedian(pl.r, pl.w, pl.n, -C_MAX, C_MAX, &d, err);
+        pool_free(&pl);
+        if (rc)
+            return rc;
+        double cn = cquant(c + d);
+        if (cn == c)
+            break;
+        c = cn;
+    }
+    par->has_insim = 1;
+    par->o = o;
+    par->c = c;
+    par->n_eval = ne;
+    par->n_sims = (int)(cx->n_sims - sims0);
+    return TAM_OK;
+}
+
+/* Fit `method` on set; for M_BOTH, `insim` (may be NULL) is an M_INSIM fit
+** of the same set to start from. */
+static int fit_method(cctx_t *cx, int method, const int *set, int ns, const cparams_t *insim,
+                      cparams_t *par, char *err)
+{
+    memset(par, 0, sizeof *par);
+    int rc = TAM_OK;
+    if (method == M_INSIM || method == M_BOTH) {
+        if (insim && insim->has_insim)
+            *par = *insim;
+        else
+            rc = fit_insim(cx, set, ns, par, err);
+        par->has_resid = 0;
+    }
+    if (rc == TAM_OK && (method == M_RESID || method == M_BOTH))
+        rc = fit_residual(cx, set, ns, par, err);
+    return rc;
+}
+
+/* }====== */
+
+/* {====== cross-validation ====== */
+
+enum { P_SINGLE, P_SPLIT };
+
+typedef struct {
+    int protocol;          /* P_SINGLE | P_SPLIT */
+    int choice;            /* P_SINGLE: manifest number; P_SPLIT: split seed */
+    int method;
+    int ntrain, train[MAXE];
+    int nheld, held[MAXE];
+    cparams_t par;
+    cmet_t train_m;        /* mean over the training experiments */
+    double train_j, val_j; /* guard inputs */
+    int reject;            /* guard: fall back to the base */
+    cmet_t hm[MAXE];       /* per held-out experiment */
+    cmet_t bm[MAXE];       /* the base on the same experiment */
+    int stale[MAXE];
+    cmet_t held_mean, base_mean, guarded_mean;
+} cv_row_t;
+
+static int cv_eval(cctx_t *cx, cv_row_t *r, char *err)
+{
+    cmet_t tm[MAXE];
+    int rc;
+    for (int k = 0; k < r->ntrain; k++)
+        if ((rc = params_metrics(cx, &r->par, r->train[k], &tm[k], err)))
+            return rc;
+    cparams_t none;
+    memset(&none, 0, sizeof none);
+    for (int k = 0; k < r->nheld; k++) {
+        if ((rc = params_metrics(cx, &r->par, r->held[k], &r->hm[k], err)) ||
+            (rc = params_metrics(cx, &none, r->held[k], &r->bm[k], err)))
+            return rc;
+        r->stale[k] = calib_stale(r->hm[k].e2e);
+    }
+    r->train_m = metrics_mean(tm, r->ntrain);
+    r->held_mean = metrics_mean(r->hm, r->nheld);
+    r->base_mean = metrics_mean(r->bm, r->nheld);
+    r->train_j = r->train_m.j;
+    r->val_j = r->held_mean.j;
+    r->reject = r->method != M_BASE && calib_guard_reject(r->train_j, r->val_j);
+    r->guarded_mean = r->reject ? r->base_mean : r->held_mean;
+    return TAM_OK;
+}
+
+/* One calibration (train set -> every method), rows appended at *nrows. */
+static int cv_one(cctx_t *cx, int protocol, int choice, const int *train, int ntrain,
+                  const int *held, int nheld, cv_row_t *rows, int *nrows, char *err)
+{
+    cparams_t insim;
+    memset(&insim, 0, sizeof insim);
+    for (int m = 0; m < N_METHODS; m++) {
+        cv_row_t *r = &rows[(*nrows)++];
+        memset(r, 0, sizeof *r);
+        r->protocol = protocol;
+        r->choice = choice;
+        r->method = m;
+        r->ntrain = ntrain;
+        memcpy(r->train, train, (size_t)ntrain * sizeof *train);
+        r->nheld = nheld;
+        memcpy(r->held, held, (size_t)nheld * sizeof *held);
+        int rc = fit_method(cx, m, train, ntrain, &insim, &r->par, err);
+        if (rc)
+            return rc;
+        if (m == M_INSIM)
+            insim = r->par;
+        if ((rc = cv_eval(cx, r, err)))
+            return rc;
+    }
+    return TAM_OK;
+}
+
+#define SPLIT_SEEDS 20 /* plus the canonical 42 (docs/METHOD.md) */
+
+/* Run both protocols; rows (allocated here, caller frees) in the order:
+** single-trace choices 1..n x methods, then split seeds 42, 1..20 x methods. */
+static int cv_run(cctx_t *cx, const manifest_t *man, int nsplits, cv_row_t **rows_out,
+                  int *nrows_out, char *err)
+{
+    int n = cx->n, cap = (n + nsplits + 1) * N_METHODS;
+    cv_row_t *rows = calloc((size_t)cap, sizeof *rows);
+    if (!rows)
+        return tam_fail(err, TAM_ENOMEM, "out of memory");
+    int nr = 0, rc = TAM_OK;
+    for (int e = 0; e < n && rc == TAM_OK; e++) {
+        int held[MAXE], nh = 0;
+        for (int k = 0; k < n; k++)
+            if (k != e)
+                held[nh++] = k;
+        rc = cv_one(cx, P_SINGLE, cx->x[e].number, &e, 1, held, nh, rows, &nr, err);
+        if (!cx->quiet)
+            fprintf(stderr, "calibrate: single-trace %2d/%d (#%d) done, %lld simulations, "
+                    "%.1f s simulated wall\n", e + 1, n, cx->x[e].number, cx->n_sims,
+                    cx->sim_wall);
+    }
+    for (int s = 0; s <= nsplits && rc == TAM_OK; s++) {
+        unsigned long long seed = s == 0 ? 42 : (unsigned long long)s;
+        int hf[32], nhf;
+        if ((rc = split_draw(man, seed, hf, &nhf, err)))
+            break;
+        int train[MAXE], nt = 0, held[MAXE], nh = 0;
+        for (int k = 0; k < n; k++) {
+            int h = 0;
+            for (int f = 0; f < nhf; f++)
+                h |= hf[f] == k;
+            if (h)
+                held[nh++] = k;
+            else
+                train[nt++] = k;
+        }
+        rc = cv_one(cx, P_SPLIT, (int)seed, train, nt, held, nh, rows, &nr, err);
+        if (!cx->quiet)
+            fprintf(stderr, "calibrate: split seed %llu done, %lld simulations, %.1f s "
+                    "simulated wall\n", seed, cx->n_sims, cx->sim_wall);
+    }
+    if (rc) {
+        free(rows);
+        return rc;
+    }
+    *rows_out = rows;
+    *nrows_out = nr;
+    return TAM_OK;
+}
+
+static int dcmp(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Quantile (numpy "linear", Hyndman-Fan 7) of v[0..n-1]; sorts v. */
+static double quantile(double *v, int n, double q)
+{
+    if (n <= 0)
+        return NAN;
+    qsort(v, (size_t)n, sizeof *v, dcmp);
+    double h = (n - 1) * q;
+    int lo = (int)floor(h);
+    int hi = lo + 1 < n ? lo + 1 : lo;
+    return v[lo] + (h - lo) * (v[hi] - v[lo]);
+}
+
+static const char *short_id(const cexp_t *x)
+{
+    return x->label;
+}
+
+static void pct(FILE *f, double v)
+{
+    if (isfinite(v))
+        fprintf(f, " %7.1f", 100 * v);
+    else
+        fprintf(f, " %7s", "-");
+}
+
+static void cv_print(FILE *f, const cctx_t *cx, const cv_row_t *rows, int nr, int nsplits,
+                     const char *base_name, const char *base_hash)
+{
+    fprintf(f, "Tier 1 cross-validation over %d experiments; base configuration: %s (hash "
+            "%s); seed %llu\n", cx->n, base_name, base_hash, cx->seed);
+    fprintf(f, "MAPE in %%; held-out corpus MAPE = mean over held-out experiments of each "
+            "experiment's MAPE.\nJ = (TTFT + TPOT MAPE)/2 (the in-simulator objective and the "
+            "guard's metric); guard: held-out J > %.0f x training J -> fall back to the base "
+            "(marked *);\nstale: calibrated E2E MAPE > %.0f%% on a held-out experiment.\n\n",
+            CALIB_GUARD_RATIO, 100 * CALIB_STALE_MAPE);
+    fprintf(f, "== Single-trace calibration: each experiment in turn is the one calibration "
+            "trace; evaluated on the other %d ==\n", cx->n - 1);
+    fprintf(f, "%-3s %-44s %-8s %8s %8s %8s %8s %8s %-3s %5s  %s\n", "#", "calibration trace",
+            "method", "trainJ", "heldJ", "E2E", "TTFT", "TPOT", "grd", "stale", "fitted");
+    for (int i = 0; i < nr; i++) {
+        const cv_row_t *r = &rows[i];
+        if (r->protocol != P_SINGLE)
+            continue;
+        const cexp_t *x = &cx->x[r->train[0]];
+        int ns = 0;
+        for (int k = 0; k < r->nheld; k++)
+            ns += r->stale[k];
+        if (r->method == M_BASE)
+            fprintf(f, "%-3d %-44.44s %-8s", x->number, short_id(x), method_name[r->method]);
+        else
+            fprintf(f, "%-3s %-44s %-8s", "", "", method_name[r->method]);
+        pct(f, r->train_j);
+        pct(f, r->val_j);
+        pct(f, r->held_mean.e2e);
+        pct(f, r->held_mean.ttft);
+        pct(f, r->held_mean.tpot);
+        fprintf(f, " %-3s %2d/%-2d ", r->reject ? "*" : "", ns, r->nheld);
+        if (r->par.has_insim)
+            fprintf(f, " o=%.2fms c=%.2fms", 1e3 * r->par.o, 1e3 * r->par.c);
+        if (r->par.has_resid)
+            fprintf(f, " tpot=%.3g*out%+.3g*in%+.4gms ttft=%.3g*out%+.3g*in%+.4gms", r->par.fp.a,
+                    r->par.fp.b, r->par.fp.d, r->par.ft.a, r->par.ft.b, r->par.ft.d);
+        fprintf(f, "\n");
+    }
+    const char *mn[3] = {"E2E", "TTFT", "TPOT"};
+    for (int proto = P_SINGLE; proto <= P_SPLIT; proto++) {
+        if (proto == P_SPLIT) {
+            fprintf(f, "\n== 10/4 splits: split seeds 42 and 1..%d; fit on the 10 training "
+                    "experiments pooled, evaluated on the 4 held out ==\n", nsplits);
+            fprintf(f, "%-5s %-16s %-8s %8s %8s %8s %8s %8s %-3s %5s  %s\n", "seed", "held out",
+                    "method", "trainJ", "heldJ", "E2E", "TTFT", "TPOT", "grd", "stale",
+                    "fitted");
+            for (int i = 0; i < nr; i++) {
+                const cv_row_t *r = &rows[i];
+                if (r->protocol != P_SPLIT)
+                    continue;
+                char held[64] = "";
+                size_t u = 0;
+                for (int k = 0; k < r->nheld && u < sizeof held; k++) {
+                    int w = snprintf(held + u, sizeof held - u, "%s%d", k ? "," : "",
+                                     cx->x[r->held[k]].number);
+                    if (w > 0)
+                        u += (size_t)w;
+                }
+                int ns = 0;
+                for (int k = 0; k < r->nheld; k++)
+                    ns += r->stale[k];
+                if (r->method == M_BASE)
+                    fprintf(f, "%-5d %-16s %-8s", r->choice, held, method_name[r->method]);
+                else
+                    fprintf(f, "%-5s %-16s %-8s", "", "", method_name[r->method]);
+                pct(f, r->train_j);
+                pct(f, r->val_j);
+                pct(f, r->held_mean.e2e);
+                pct(f, r->held_mean.ttft);
+                pct(f, r->held_mean.tpot);
+                fprintf(f, " %-3s %2d/%-2d ", r->reject ? "*" : "", ns, r->nheld);
+                if (r->par.has_insim)
+                    fprintf(f, " o=%.2fms c=%.2fms", 1e3 * r->par.o, 1e3 * r->par.c);
+                if (r->par.has_resid)
+                    fprintf(f, " tpot=%.3g*out%+.3g*in%+.4gms ttft=%.3g*out%+.3g*in%+.4gms",
+                            r->par.fp.a, r->par.fp.b, r->par.fp.d, r->par.ft.a, r->par.ft.b,
+                            r->par.ft.d);
+                fprintf(f, "\n");
+            }
+        }
+        fprintf(f, "\n-- %s: held-out corpus MAPE (%%) over the %s: median [min, max]%s --\n",
+                proto == P_SINGLE ? "single-trace" : "10/4 splits",
+                proto == P_SINGLE ? "14 calibration choices" : "split seeds",
+                proto == P_SPLIT ? " (5th-95th percentile in parentheses)" : "");
+        fprintf(f, "%-9s %-8s %-34s %-34s %s\n", "method", "", "as fitted", "after the guard",
+                "guard fired / stale held-out experiments");
+        for (int m = 0; m < N_METHODS; m++) {
+            for (int q = 0; q < 3; q++) {
+                double v[MAXE * 2], g[MAXE * 2];
+                int k = 0, nrej = 0, nst = 0, nh = 0;
+                for (int i = 0; i < nr; i++) {
+                    const cv_row_t *r = &rows[i];
+                    if (r->protocol != proto || r->method != m)
+                        continue;
+                    const double a[3] = {r->held_mean.e2e, r->held_mean.ttft, r->held_mean.tpot};
+                    const double b[3] = {r->guarded_mean.e2e, r->guarded_mean.ttft,
+                                         r->guarded_mean.tpot};
+                    v[k] = a[q];
+                    g[k] = b[q];
+                    k++;
+                    nrej += r->reject;
+                    for (int h = 0; h < r->nheld; h++) {
+                        nst += r->stale[h];
+                        nh++;
+                    }
+                }
+                double vc[MAXE * 2], gc[MAXE * 2];
+                memcpy(vc, v, sizeof v);
+                memcpy(gc, g, sizeof g);
+                char s1[64], s2[64];
+                double med = quantile(vc, k, 0.5), lo = quantile(vc, k, 0), hi = quantile(vc, k, 1);
+                double gmed = quantile(gc, k, 0.5), glo = quantile(gc, k, 0), ghi = quantile(gc, k, 1);
+                if (proto == P_SPLIT) {
+                    double p5 = quantile(vc, k, 0.05), p95 = quantile(vc, k, 0.95);
+                    double g5 = quantile(gc, k, 0.05), g95 = quantile(gc, k, 0.95);
+                    snprintf(s1, sizeof s1, "%6.1f [%6.1f,%6.1f] (%5.1f-%5.1f)", 100 * med,
+                             100 * lo, 100 * hi, 100 * p5, 100 * p95);
+                    snprintf(s2, sizeof s2, "%6.1f [%6.1f,%6.1f] (%5.1f-%5.1f)", 100 * gmed,
+                             100 * glo, 100 * ghi, 100 * g5, 100 * g95);
+                } else {
+                    snprintf(s1, sizeof s1, "%6.1f [%6.1f,%6.1f]", 100 * med, 100 * lo, 100 * hi);
+                    snprintf(s2, sizeof s2, "%6.1f [%6.1f,%6.1f]", 100 * gmed, 100 * glo,
+                             100 * ghi);
+                }
+                if (q == 0)
+                    fprintf(f, "%-9s %-8s %-34s %-34s %d/%d fits, %d/%d\n", method_name[m], mn[q],
+                            s1, s2, nrej, k, nst, nh);
+                else
+                    fprintf(f, "%-9s %-8s %-34s %s\n", "", mn[q], s1, s2);
+            }
+        }
+    }
+}
+
+static void csv_met(FILE *f, double v)
+{
+    if (isfinite(v))
+        fprintf(f, ",%.6f", v);
+    else
+        fprintf(f, ",");
+}
+
+static void cv_csv(FILE *f, const cctx_t *cx, const cv_row_t *rows, int nr)
+{
+    fprintf(f, "protocol,choice,method,train,held_exp,family,overhead_s,client_ttft_s,"
+            "tpot_a_ms,tpot_b_ms,tpot_d_ms,ttft_a_ms,ttft_b_ms,ttft_d_ms,train_j,val_j,"
+            "guard_reject,mape_ttft,mape_tpot,mape_e2e,base_mape_ttft,base_mape_tpot,"
+            "base_mape_e2e,stale\n");
+    for (int i = 0; i < nr; i++) {
+        const cv_row_t *r = &rows[i];
+        char train[256] = "";
+        size_t u = 0;
+        for (int k = 0; k < r->ntrain && u < sizeof train; k++) {
+            int w = snprintf(train + u, sizeof train - u, "%s%d", k ? " " : "",
+                             cx->x[r->train[k]].number);
+            if (w > 0)
+                u += (size_t)w;
+        }
+        for (int k = 0; k < r->nheld; k++) {
+            const cexp_t *x = &cx->x[r->held[k]];
+            fprintf(f, "%s,%d,%s,%s,%d,%s", r->protocol == P_SINGLE ? "single" : "split",
+                    r->choice, method_name[r->method], train, x->number, x->family);
+            if (r->par.has_insim)
+                fprintf(f, ",%.9g,%.9g", r->par.o, r->par.c);
+            else
+                fprintf(f, ",,");
+            if (r->par.has_resid)
+                fprintf(f, ",%.9g,%.9g,%.9g,%.9g,%.9g,%.9g", r->par.fp.a, r->par.fp.b,
+                        r->par.fp.d, r->par.ft.a, r->par.ft.b, r->par.ft.d);
+            else
+                fprintf(f, ",,,,,,");
+            csv_met(f, r->train_j);
+            csv_met(f, r->val_j);
+            fprintf(f, ",%d", r->reject);
+            csv_met(f, r->hm[k].ttft);
+            csv_met(f, r->hm[k].tpot);
+            csv_met(f, r->hm[k].e2e);
+            csv_met(f, r->bm[k].ttft);
+            csv_met(f, r->bm[k].tpot);
+            csv_met(f, r->bm[k].e2e);
+            fprintf(f, ",%d\n", r->stale[k]);
+        }
+    }
+}
+
+/* }====== */
+
+/* {====== the coefficient file ====== */
+
+static void trace_hash(const trace_t *t, char out[17])
+{
+    uint64_t h = 1469598103934665603ULL;
+    char row[128];
+    for (int i = 0; i < t->n_req; i++) {
+        const trace_req_t *q = &t->req[i];
+        int n = snprintf(row, sizeof row, "%d,%d,%.17g,%.17g\n", q->in_tokens, q->out_tokens,
+                         q->ttft, q->e2e);
+        for (int k = 0; k < n && k < (int)sizeof row; k++) {
+            h ^= (unsigned char)row[k];
+            h *= 1099511628211ULL;
+        }
+    }
+    snprintf(out, 17, "%016llx", (unsigned long long)h);
+}
+
+/* The serving engine's version where the trace folder records it: BLIS
+** TraceV2 server_config.json "vllm_version", or the vLLM log's "version X"
+** banner (GuideLLM runs); "unknown" otherwise (inference-perf folders). */
+static void vllm_version(const char *dir, char *out, size_t cap)
+{
+    char path[1200], *txt = NULL, e[TAM_ERRLEN];
+    snprintf(out, cap, "unknown");
+    snprintf(path, sizeof path, "%s/server_config.json", dir);
+    if (tam_read_file(path, &txt, NULL, e) == TAM_OK) {
+        cJSON *j = cJSON_Parse(txt);
+        const cJSON *v = j ? cJSON_GetObjectItemCaseSensitive(j, "vllm_version") : NULL;
+        if (cJSON_IsString(v) && v->valuestring[0])
+            snprintf(out, cap, "%s", v->valuestring);
+        cJSON_Delete(j);
+        free(txt);
+        if (strcmp(out, "unknown"))
+            return;
+    }
+    snprintf(path, sizeof path, "%s/vllm.log", dir);
+    if (tam_read_file(path, &txt, NULL, e) == TAM_OK) {
+        const char *k = strstr(txt, "API server version ");
+        if (k) {
+            k += strlen("API server version ");
+            size_t n = strcspn(k, " \r\n\t");
+            if (n > 0 && n < cap)
+                snprintf(out, cap, "%.*s", (int)n, k);
+        }
+        free(txt);
+    }
+}
+
+/* cJSON 1.7's number printer accepts a 15-digit form when it is only
+** approximately equal to the value, so a printed number need not read back
+** as the same double.  Numbers here are written as raw "%.17g" text (as in
+** econf_canonical), which always round-trips; non-finite values as null. */
+static void add_num(cJSON *o, const char *key, double v)
+{
+    char buf[40];
+    if (isfinite(v))
+        snprintf(buf, sizeof buf, "%.17g", v);
+    else
+        snprintf(buf, sizeof buf, "null");
+    cJSON_AddRawToObject(o, key, buf);
+}
+
+static cJSON *met_json(const cmet_t *m)
+{
+    cJSON *o = cJSON_CreateObject();
+    add_num(o, "mape_ttft", m->ttft);
+    add_num(o, "mape_tpot", m->tpot);
+    add_num(o, "mape_e2e", m->e2e);
+    add_num(o, "j", m->j);
+    return o;
+}
+
+static const char *terms_str(int t)
+{
+    static const char *const s[8] = {"", "a", "b", "a,b", "d", "a,d", "b,d", "a,b,d"};
+    return s[t & 7];
+}
+
+static cJSON *fit_json(const calib_fit_t *f)
+{
+    cJSON *o = cJSON_CreateObject();
+    add_num(o, "a_ms_per_output_token", f->a);
+    add_num(o, "b_ms_per_prompt_token", f->b);
+    add_num(o, "d_ms", f->d);
+    cJSON_AddStringToObject(o, "terms", terms_str(f->terms));
+    cJSON_AddStringToObject(o, "note", f->note);
+    add_num(o, "n", f->n);
+    add_num(o, "rmse_ms", f->rmse);
+    return o;
+}
+
+/* }====== */
+
+static const char calib_usage[] =
+    "usage: tam calibrate --trace DIR -o COEFFS.json [--config BASE.json]\n"
+    "                     [--method residual|insim|both] [--seed N] [--data DIR]\n"
+    "                     [--model M] [--date YYYY-MM-DD] [--quiet]\n"
+    "       tam calibrate --cross-validate [--manifest FILE] [--config BASE.json]\n"
+    "                     [--data DIR] [--seed N] [--splits N] [-o RESULTS.csv] [--quiet]\n"
+    "Tier 1 one-trace calibration over a base (Tier 0) engine configuration\n"
+    "(default: the baseline).  The trace (inference-perf, GuideLLM or TraceV2 folder)\n"
+    "needs at least 100 successful requests.  Methods:\n"
+    "  residual  the proposal's: residual = measured - predicted (ms) per request,\n"
+    "            least squares  tpot: a*out + b*prompt + d,  ttft: a'*out + b'*prompt + d'\n"
+    "            (raw client-side residual: the traces record no network RTT), applied\n"
+    "            after the simulation (keys resid_*; does not feed back into queueing)\n"
+    "  insim     overhead_decode_s = overhead_prefill_s = o (0..32 ms, 0.25 ms lattice,\n"
+    "            grid refinement, each candidate re-simulated) and client_ttft_s = c\n"
+    "            (0..0.5 s, profiled in closed form per o, then re-centred on a genuine\n"
+    "            simulation); objective J = (TTFT MAPE + TPOT MAPE)/2 on the trace\n"
+    "  both      insim, then the residual fitted on what insim leaves\n"
+    "Default method: residual.  The coefficient file {\"tam_coefficients\": 1, ...} carries\n"
+    "the vLLM version (if the folder records it), model, GPU, TP, trace hash, date,\n"
+    "base configuration and its hash, the keys to apply (\"config\") and the fit;\n"
+    "`tam simulate --trace DIR --config BASE.json --coeffs COEFFS.json` applies it.\n"
+    "--cross-validate: each manifest experiment as the one calibration trace,\n"
+    "evaluated on the others, and the 10/4 splits (seeds 42, 1..N, default 20; fit on\n"
+    "the 10 pooled); overfitting guard (held-out J > 2 x training J -> base) and\n"
+    "staleness (calibrated E2E MAPE > 30%) per held-out experiment.  Table on stdout,\n"
+    "one CSV row per (calibration, method, held-out experiment) with -o.\n";
+
+static int load_single(cctx_t *cx, const char *dir, const char *model, const char *data,
+                       char *err)
+{
+    cexp_t *x = &cx->x[0];
+    int rc = trace_load(dir, &x->t, err);
+    if (rc)
+        return rc;
+    snprintf(x->label, sizeof x->label, "%s", dir);
+    x->tp = x->t->tp > 0 ? x->t->tp : 1;
+    if ((rc = cexp_measured(x, err)))
+        return rc;
+    if (x->n_ok < MIN_REQUESTS)
+        return tam_fail(err, TAM_EFIELD, "%s: %d successful requests (of %d); one-trace "
+                        "calibration needs at least %d", dir, x->n_ok, x->t->n_req,
+                        MIN_REQUESTS);
+    char mpath[1024];
+    if (model) {
+        cli_env_t e;
+        cli_env_init(&e);
+        e.data = data;
+        if (cli_model_path(&e, model, mpath, sizeof mpath))
+            return tam_fail(err, TAM_EFIELD, "--model: path too long");
+    } else if (runner_model_dir(data, x->t->model_id, mpath, sizeof mpath)) {
+        return tam_fail(err, TAM_EFIELD, "%s: no config for model '%s' under %s/models; pass "
+                        "--model", dir, x->t->model_id, data);
+    }
+    return model_load(mpath, &x->m, err);
+}
+
+static int load_manifest(cctx_t *cx, const manifest_t *man, const char *data, char *err)
+{
+    for (int i = 0; i < man->n; i++) {
+        cexp_t *x = &cx->x[i];
+        const manifest_exp_t *me = &man->e[i];
+        char path[1200];
+        snprintf(path, sizeof path, "%s/%s", data, me->path);
+        int rc = trace_load(path, &x->t, err);
+        if (rc)
+            return rc;
+        snprintf(x->label, sizeof x->label, "%s", me->id);
+        snprintf(x->family, sizeof x->family, "%s", me->family);
+        x->number = me->number;
+        x->tp = me->tp;
+        snprintf(path, sizeof path, "%s/models/%s", data, me->model);
+        if ((rc = model_load(path, &x->m, err)) || (rc = cexp_measured(x, err)))
+            return rc;
+        cx->n = i + 1;
+    }
+    return TAM_OK;
+}
+
+static int valid_date(const char *s)
+{
+    int y, m, d;
+    char tail;
+    return strlen(s) == 10 && sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) == 3 && m >= 1 &&
+           m <= 12 && d >= 1 && d <= 31;
+}
+
+static int write_coeffs(cctx_t *cx, int method, const cparams_t *par, const char *dir,
+                        const char *date, const char *outp, char *err)
+{
+    const cexp_t *x = &cx->x[0];
+    econf_t fitted;
+    params_conf(cx, par, &fitted);
+    char bhash[17], fhash[17], thash[17], ver[64], canon[4096];
+    econf_hash(&cx->base, bhash);
+    econf_hash(&fitted, fhash);
+    trace_hash(x->t, thash);
+    vllm_version(dir, ver, sizeof ver);
+    cparams_t none;
+    memset(&none, 0, sizeof none);
+    cmet_t bm, tm;
+    int rc;
+    if ((rc = params_metrics(cx, &none, 0, &bm, err)) ||
+        (rc = params_metrics(cx, par, 0, &tm, err)))
+        return rc;
+
+    cJSON *root = cJSON_CreateObject();
+    add_num(root, "tam_coefficients", 1);
+    cJSON_AddStringToObject(root, "method", method_name[method]);
+    cJSON_AddStringToObject(root, "vllm_version", ver);
+    cJSON_AddStringToObject(root, "model", x->t->model_id);
+    cJSON_AddStringToObject(root, "gpu", cx->hw.name);
+    add_num(root, "tp", x->tp);
+    cJSON_AddStringToObject(root, "trace", dir);
+    cJSON_AddStringToObject(root, "trace_format", x->t->format);
+    cJSON_AddStringToObject(root, "trace_hash", thash);
+    add_num(root, "n_requests", x->t->n_req);
+    cJSON_AddStringToObject(root, "date", date);
+    add_num(root, "seed", (double)cx->seed);
+    econf_canonical(&cx->base, canon, sizeof canon);
+    cJSON_AddRawToObject(root, "base_config", canon); /* exactly what the hash covers */
+    cJSON_AddStringToObject(root, "base_config_hash", bhash);
+    cJSON *cf = cJSON_AddObjectToObject(root, "config");
+    if (par->has_insim) {
+        add_num(cf, "client_ttft_s", par->c);
+        add_num(cf, "overhead_decode_s", par->o);
+        add_num(cf, "overhead_prefill_s", par->o);
+    }
+    if (par->has_resid) {
+        add_num(cf, "resid_tpot_a_ms", par->fp.a);
+        add_num(cf, "resid_tpot_b_ms", par->fp.b);
+        add_num(cf, "resid_tpot_d_ms", par->fp.d);
+        add_num(cf, "resid_ttft_a_ms", par->ft.a);
+        add_num(cf, "resid_ttft_b_ms", par->ft.b);
+        add_num(cf, "resid_ttft_d_ms", par->ft.d);
+    }
+    {   /* The file must load: merge "config" over the base as tam simulate
+        ** --coeffs will, and land on the same configuration. */
+        char *cj = cJSON_PrintUnformatted(cf), h[17];
+        econf_t chk = cx->base;
+        rc = cj ? econf_merge_json(cj, "fitted configuration", &chk, err) : TAM_ENOMEM;
+        free(cj);
+        if (rc == TAM_OK) {
+            econf_hash(&chk, h);
+            if (strcmp(h, fhash))
+                rc = tam_fail(err, TAM_ECHECK, "fitted configuration does not round-trip "
+                              "(hash %s, written %s)", fhash, h);
+        }
+        if (rc) {
+            cJSON_Delete(root);
+            return rc;
+        }
+    }
+    cJSON_AddStringToObject(root, "config_hash", fhash);
+    cJSON *fit = cJSON_AddObjectToObject(root, "fit");
+    cJSON_AddStringToObject(fit, "objective", "J = (TTFT MAPE + TPOT MAPE) / 2 over the trace's "
+                            "successful requests (MAPE as fractions)");
+    add_num(fit, "n_ok", x->n_ok);
+    cJSON_AddItemToObject(fit, "base", met_json(&bm));
+    if (par->has_insim) {
+        cJSON *is = cJSON_AddObjectToObject(fit, "insim");
+        add_num(is, "overhead_s", par->o);
+        add_num(is, "client_ttft_s", par->c);
+        cJSON_AddStringToObject(is, "search", "o: 0..0.032 s, 9 coarse points then +-2, +-1, "
+                                "+-0.5, +-0.25 ms (grid refinement, each candidate simulated); "
+                                "c: 0..0.5 s, weighted median of TTFT residuals per o, "
+                                "re-centred on genuine simulations, rounded to 10 us");
+        add_num(is, "candidates", par->n_eval);
+        add_num(is, "simulations", par->n_sims);
+    }
+    if (par->has_resid) {
+        cJSON *rs = cJSON_AddObjectToObject(fit, "residual");
+        cJSON_AddStringToObject(rs, "fitted_on", par->has_insim ? "insim" : "base");
+        cJSON_AddStringToObject(rs, "form", "residual_ms = a * output_tokens + b * "
+                                "prompt_tokens + d; residual = measured - predicted");
+        cJSON_AddStringToObject(rs, "network", "no network RTT is recorded in the trace: the "
+                                "raw client-side residual is fitted");
+        cJSON_AddItemToObject(rs, "tpot", fit_json(&par->fp));
+        cJSON_AddItemToObject(rs, "ttft", fit_json(&par->ft));
+    }
+    cJSON_AddItemToObject(fit, "train", met_json(&tm));
+    char *txt = cJSON_Print(root);
+    cJSON_Delete(root);
+    if (!txt)
+        return tam_fail(err, TAM_ENOMEM, "out of memory");
+    FILE *f = cli_open_out(outp, err);
+    if (!f) {
+        free(txt);
+        return TAM_EIO;
+    }
+    fprintf(f, "%s\n", txt);
+    free(txt);
+    if ((rc = cli_close_out(f, outp, err)))
+        return rc;
+    if (!cx->quiet) {
+        fprintf(stderr, "calibrate: %s, %d successful requests, method %s\n", dir, x->n_ok,
+                method_name[method]);
+        if (par->has_insim)
+            fprintf(stderr, "  insim: overhead %.2f ms per step, client_ttft %.2f ms (%d "
+                    "candidates, %d simulations)\n", 1e3 * par->o, 1e3 * par->c, par->n_eval,
+                    par->n_sims);
+        if (par->has_resid) {
+            fprintf(stderr, "  residual tpot_ms = %.6g*out %+.6g*prompt %+.6g  (terms %s%s%s)\n",
+                    par->fp.a, par->fp.b, par->fp.d, terms_str(par->fp.terms),
+                    par->fp.note[0] ? "; " : "", par->fp.note);
+            fprintf(stderr, "  residual ttft_ms = %.6g*out %+.6g*prompt %+.6g  (terms %s%s%s)\n",
+                    par->ft.a, par->ft.b, par->ft.d, terms_str(par->ft.terms),
+                    par->ft.note[0] ? "; " : "", par->ft.note);
+        }
+        fprintf(stderr, "  MAPE %%      TTFT    TPOT     E2E       J\n");
+        fprintf(stderr, "  base    %7.2f %7.2f %7.2f %7.2f\n", 100 * bm.ttft, 100 * bm.tpot,
+                100 * bm.e2e, 100 * bm.j);
+        fprintf(stderr, "  fitted  %7.2f %7.2f %7.2f %7.2f   (on the calibration trace itself)\n",
+                100 * tm.ttft, 100 * tm.tpot, 100 * tm.e2e, 100 * tm.j);
+    }
+    return TAM_OK;
+}
+
+int cmd_calibrate(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"trace", required_argument, 0, 'T'},   {"config", required_argument, 0, 'c'},
+        {"method", required_argument, 0, 'M'},  {"seed", required_argument, 0, 's'},
+        {"data", required_argument, 0, 'D'},    {"output", required_argument, 0, 'o'},
+        {"model", required_argument, 0, 'm'},   {"date", required_argument, 0, 1},
+        {"cross-validate", no_argument, 0, 2},  {"manifest", required_argument, 0, 3},
+        {"splits", required_argument, 0, 4},    {"quiet", no_argument, 0, 'q'},
+        {"help", no_argument, 0, 'h'},          {0, 0, 0, 0}};
+    cli_env_t env;
+    cli_env_init(&env);
+    const char *trace_dir = NULL, *outp = NULL, *model = NULL, *date = NULL;
+    const char *manifest = "experiments/corpus.json";
+    int method = M_RESID, cv = 0, nsplits = SPLIT_SEEDS, quiet = 0;
+    unsigned long long seed = 42;
+    int o;
+    optind = 1;
+    while ((o = getopt_long(argc, argv, "T:c:M:s:D:o:m:qh", opts, NULL)) != -1) {
+        switch (o) {
+        case 'T': trace_dir = optarg; break;
+        case 'c': env.config = optarg; break;
+        case 'M':
+            method = -1;
+            for (int m = M_RESID; m < N_METHODS; m++)
+                if (strcmp(optarg, method_name[m]) == 0)
+                    method = m;
+            if (method < 0) {
+                fprintf(stderr, "tam calibrate: --method '%s': expected residual, insim or "
+                        "both\n", optarg);
+                return 2;
+            }
+            break;
+        case 's': seed = strtoull(optarg, NULL, 10); break;
+        case 'D': env.data = optarg; break;
+        case 'o': outp = optarg; break;
+        case 'm': model = optarg; break;
+        case 1: date = optarg; break;
+        case 2: cv = 1; break;
+        case 3: manifest = optarg; break;
+        case 4: nsplits = atoi(optarg); break;
+        case 'q': quiet = 1; break;
+        case 'h': fputs(calib_usage, stdout); return 0;
+        default: fputs(calib_usage, stderr); return 2;
+        }
+    }
+    if (optind < argc || (!cv && (!trace_dir || !outp)) || (cv && trace_dir) || nsplits < 0 ||
+        nsplits > 1000) {
+        fputs(calib_usage, stderr);
+        return 2;
+    }
+    char dbuf[16];
+    if (date && !valid_date(date)) {
+        fprintf(stderr, "tam calibrate: --date '%s': expected YYYY-MM-DD\n", date);
+        return 2;
+    }
+    if (!date) {
+        time_t now = time(NULL);
+        struct tm tmv;
+        localtime_r(&now, &tmv);
+        strftime(dbuf, sizeof dbuf, "%Y-%m-%d", &tmv);
+        date = dbuf;
+    }
+    char err[TAM_ERRLEN] = "", path[1100];
+    cctx_t cx;
+    memset(&cx, 0, sizeof cx);
+    cx.seed = seed;
+    cx.quiet = quiet;
+    manifest_t man = {0};
+    cv_row_t *rows = NULL;
+    int nrows = 0, rc = 1;
+    FILE *f = NULL;
+    hw_h100_sxm(&cx.hw);
+    if (env.config) {
+        if (econf_load(env.config, &cx.base, err))
+            goto out;
+    } else {
+        econf_baseline(&cx.base);
+    }
+    if (calib_resid_active(&cx.base)) {
+        tam_fail(err, TAM_EFIELD, "%s: the base configuration already carries a residual "
+                 "(resid_* keys); calibrate over the configuration without it",
+                 env.config ? env.config : "base");
+        goto out;
+    }
+    snprintf(path, sizeof path, "%s/mfu/h100", env.data);
+    if (mfu_load(path, &cx.db, err))
+        goto out;
+    if (cv) {
+        if (manifest_load(manifest, &man, err))
+            goto out;
+        if (man.n < 2 || man.n > MAXE) {
+            tam_fail(err, TAM_EFIELD, "%s: %d experiments; cross-validation needs 2..%d",
+                     manifest, man.n, MAXE);
+            goto out;
+        }
+        cx.x = calloc((size_t)man.n, sizeof *cx.x);
+        if (!cx.x) {
+            tam_fail(err, TAM_ENOMEM, "out of memory");
+            goto out;
+        }
+        if (load_manifest(&cx, &man, env.data, err))
+            goto out;
+        if (cv_run(&cx, &man, nsplits, &rows, &nrows, err))
+            goto out;
+        char bh[17];
+        econf_hash(&cx.base, bh);
+        cv_print(stdout, &cx, rows, nrows, nsplits,
+                 env.config ? env.config : "the built-in baseline", bh);
+        if (outp) {
+            if (!(f = cli_open_out(outp, err)))
+                goto out;
+            cv_csv(f, &cx, rows, nrows);
+            int crc = cli_close_out(f, outp, err);
+            f = NULL;
+            if (crc)
+                goto out;
+        }
+        if (!quiet)
+            fprintf(stderr, "calibrate: %lld simulations, %.1f s of simulation wall time\n",
+                    cx.n_sims, cx.sim_wall);
+        rc = 0;
+    } else {
+        cx.x = calloc(1, sizeof *cx.x);
+        if (!cx.x) {
+            tam_fail(err, TAM_ENOMEM, "out of memory");
+            goto out;
+        }
+        cx.n = 1;
+        if (load_single(&cx, trace_dir, model, env.data, err))
+            goto out;
+        int set = 0;
+        cparams_t par;
+        if (fit_method(&cx, method, &set, 1, NULL, &par, err) ||
+            write_coeffs(&cx, method, &par, trace_dir, date, outp, err))
+            goto out;
+        rc = 0;
+    }
+out:
+    if (rc)
+        fprintf(stderr, "tam calibrate: %s\n", err);
+    cli_abort_out(f);
+    free(rows);
+    for (int i = 0; i < cx.n_cache; i++) {
+        cpred_free(&cx.cache[i]->p);
+        free(cx.cache[i]);
+    }
+    free(cx.cache);
+    if (cx.x) {
+        int nx = cv ? man.n : 1;
+        for (int i = 0; i < nx; i++)
+            cexp_free(&cx.x[i]);
+        free(cx.x);
+    }
+    manifest_free(&man);
+    mfu_free(cx.db);
+    return rc;
+}
