@@ -33,7 +33,7 @@ TOOL_OBJ   := $(TOOL_SRC:%.c=$(B)/%.o)
 TESTS      := $(patsubst %.c,$(B)/%,$(TEST_SRC))
 
 .PHONY: all engine deps test unit-test asan-test unit-test-asan clean distclean help \
-        ingest findings all-hypotheses tier0 tier1 tier2 bench $(HYPS)
+        ingest findings all-hypotheses tier0 tier0x tier1 tier2 bench $(HYPS)
 .DEFAULT_GOAL := all
 
 all: bin/tam                          ## build the engine library and the tam CLI
@@ -98,6 +98,12 @@ tier0: $(HYPS)                        ## build Tier 0 cumulatively from the conf
 	bin/tam report --criteria experiments/T0/criteria.json --db $(DB)
 	sh experiments/T0/plots.sh $(DB)
 
+tier0x: NO_FINDINGS := 1
+tier0x: tier0                         ## exploratory: the same walk, the regression gate alone deciding
+	sh tools/tier0.sh $(DB) $(DATA) T0x
+	bin/tam report --criteria experiments/T0x/criteria.json --db $(DB)
+	sh experiments/T0x/plots.sh $(DB)
+
 # Tier 1: cross-validated one-trace calibration over the Tier 0 configuration.
 tier1: NO_FINDINGS := 1
 tier1: tier0                          ## Tier 1 calibration, cross-validated (table tier1_cv)
@@ -118,7 +124,7 @@ tier2:                                ## Tier 2: says whether a measured H100 pr
 all-hypotheses: findings              ## everything: H1..Hn, Tier 0, Tier 1, FINDINGS.md
 
 findings: NO_FINDINGS := 1
-findings: $(HYPS) tier0 tier1 tier2   ## run every hypothesis and tier (resumes), regenerate FINDINGS.md
+findings: $(HYPS) tier0 tier0x tier1 tier2 ## run every hypothesis and tier (resumes), regenerate FINDINGS.md
 	sh tools/findings.sh $(DB) FINDINGS.md
 
 bench: bin/tam                        ## speed and memory on the largest corpus workload

@@ -205,9 +205,14 @@ static int table_load(mfu_table_t *t, int kind, char *err)
     t->kind = kind;
 
     char *buf = NULL;
-    int rc = tam_read_file(path, &buf, NULL, err);
+    size_t nbytes = 0;
+    int rc = tam_read_file(path, &buf, &nbytes, err);
     if (rc)
         return rc;
+    if (strlen(buf) != nbytes) { /* the line scanner would stop there, silently */
+        free(buf);
+        return tam_fail(err, TAM_EPARSE, "%s: contains a NUL byte: not a CSV text", path);
+    }
 
     raw_t *raw = NULL;
     int nraw = 0, cap = 0;

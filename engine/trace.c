@@ -98,6 +98,11 @@ cJSON *tj_get(const cJSON *obj, const char *key)
 /* The value as short JSON text for messages. */
 static const char *tj_show(const cJSON *item, char *buf, size_t cap)
 {
+    if (cJSON_IsNumber(item) && !isfinite(item->valuedouble)) {
+        /* cJSON reads 1e999 as inf and would print it as "null" */
+        snprintf(buf, cap, "%g", item->valuedouble);
+        return buf;
+    }
     char *s = cJSON_PrintUnformatted(item);
     if (!s) {
         snprintf(buf, cap, "?");
@@ -142,7 +147,7 @@ int tj_int(const char *file, const char *prefix, const char *key, const cJSON *i
         return tam_fail(err, TAM_EFIELD, "%s: %s%s%s: expected an integer, got %s", file,
                         TJ_PATH(prefix, key), tj_show(item, b, sizeof b));
     if (v < (double)lo || v > (double)hi)
-        return tam_fail(err, TAM_EFIELD, "%s: %s%s%s: %.0f is out of range [%ld, %ld]", file,
+        return tam_fail(err, TAM_EFIELD, "%s: %s%s%s: %.15g is out of range [%ld, %ld]", file,
                         TJ_PATH(prefix, key), v, lo, hi);
     *out = (int)v;
     return TAM_OK;

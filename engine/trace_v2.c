@@ -78,6 +78,11 @@ static int csv_open(csv_t *c, const char *file, char *err)
     int rc = tam_read_file(file, &c->buf, &len, err);
     if (rc)
         return rc;
+    if (strlen(c->buf) != len) { /* a field would end there, silently: "12\0x" read as 12 */
+        free(c->buf);
+        c->buf = NULL;
+        return tam_fail(err, TAM_EPARSE, "%s: contains a NUL byte: not a CSV text", file);
+    }
     c->p = c->buf;
     c->end = c->buf + len;
     c->line = 1;

@@ -199,7 +199,7 @@ int yu_int(yu_doc_t *d, const char *path, long lo, long hi, int *out, char *err)
         return tam_fail(err, TAM_EFIELD, "%s:%lu:%lu: %s: expected an integer, got %s", d->file,
                         line_of(n), col_of(n), path, show(n, b, sizeof b));
     if (v < (double)lo || v > (double)hi)
-        return tam_fail(err, TAM_EFIELD, "%s:%lu:%lu: %s: %.0f is out of range [%ld, %ld]", d->file,
+        return tam_fail(err, TAM_EFIELD, "%s:%lu:%lu: %s: %.15g is out of range [%ld, %ld]", d->file,
                         line_of(n), col_of(n), path, v, lo, hi);
     *out = (int)v;
     return TAM_OK;

@@ -1,38 +1,43 @@
 #!/bin/sh
 # tools/tier0.sh - build the Tier 0 configuration step by step and record the path.
-# Usage: tier0.sh DB DATA
-# For each correction in the proposal's order: skip it unless its hypothesis
-# verdict (criteria table) is Confirmed; otherwise run current+correction over
-# the corpus (seeds 42 123 456) and keep it only if no corpus metric worsens
-# by more than 1pp.  Every step is a row of tier0_path; the result is the arm
-# 'tier0' of hypothesis T0 (and 'baseline' for comparison).
+# Usage: tier0.sh DB DATA [T0|T0x]
+# T0 (pre-registered): for each correction in the proposal's order, skip it
+# unless its hypothesis verdict (criteria table) is Confirmed; otherwise run
+# current+correction over the corpus (seeds 42 123 456) and keep it only if no
+# corpus metric worsens by more than 1pp.  Every step is a row of tier0_path;
+# the result is the arm 'tier0' of hypothesis T0 (and 'baseline').
+# T0x (exploratory, chosen after seeing the verdicts, labelled as such): the
+# same walk with the regression gate alone deciding, whatever the verdict;
+# rows in tier0x_path, result arm 'tier0' of hypothesis T0x.
 set -eu
-DB=$1 DATA=$2
+DB=$1 DATA=$2 HYP=${3:-T0}
+case $HYP in T0) PATH_TABLE=tier0_path ;; T0x) PATH_TABLE=tier0x_path ;;
+    *) echo "tier0: unknown mode $HYP (T0 or T0x)" >&2; exit 2 ;; esac
 SEEDS="[42, 123, 456]"
 mkdir -p build
 q() { sqlite3 -batch "$DB" "$@"; }
-q "CREATE TABLE IF NOT EXISTS tier0_path(
+q "CREATE TABLE IF NOT EXISTS $PATH_TABLE(
      step INTEGER PRIMARY KEY, hypothesis TEXT NOT NULL, kept INTEGER NOT NULL,
      reason TEXT NOT NULL, config_json TEXT NOT NULL, config_hash TEXT,
      mape_ttft REAL, mape_tpot REAL, mape_e2e REAL);
-   DELETE FROM tier0_path;"
+   DELETE FROM $PATH_TABLE;"
 
 run_arm() { # label config-json -> runs it as an arm of T0
-    printf '{"hypothesis": "T0", "seeds": %s, "arms": [{"label": "%s", "config": %s}]}\n' \
-        "$SEEDS" "$1" "$2" > build/T0-grid.json
-    bin/tam run --grid build/T0-grid.json --db "$DB" --data "$DATA" --quiet
+    printf '{"hypothesis": "%s", "seeds": %s, "arms": [{"label": "%s", "config": %s}]}\n' \
+        "$HYP" "$SEEDS" "$1" "$2" > build/$HYP-grid.json
+    bin/tam run --grid build/$HYP-grid.json --db "$DB" --data "$DATA" --quiet
 }
 metrics() { # label -> "ttft|tpot|e2e" corpus MAPE (fractions), mean over seeds
     q "SELECT avg(mape_ttft) || '|' || avg(mape_tpot) || '|' || avg(mape_e2e) FROM corpus_metrics
-       WHERE hypothesis = 'T0' AND label = '$1'"
+       WHERE hypothesis = '$HYP' AND label = '$1'"
 }
-hash_of() { q "SELECT c.hash FROM arms a JOIN configs c ON c.id = a.config_id WHERE a.hypothesis = 'T0' AND a.label = '$1'"; }
+hash_of() { q "SELECT c.hash FROM arms a JOIN configs c ON c.id = a.config_id WHERE a.hypothesis = '$HYP' AND a.label = '$1'"; }
 
 current='{}'
 run_arm baseline "$current"
 cur=$(metrics baseline)
 step=0
-q "INSERT INTO tier0_path VALUES (0, 'baseline', 1, 'start', '{}', '$(hash_of baseline)',
+q "INSERT INTO $PATH_TABLE VALUES (0, 'baseline', 1, 'start', '{}', '$(hash_of baseline)',
    $(echo "$cur" | tr '|' ','))"
 for h in H1 H2 H3 H5 H4 H6 H8 H7; do
     step=$((step + 1))
@@ -47,8 +52,8 @@ for h in H1 H2 H3 H5 H4 H6 H8 H7; do
       *)  delta=$(q "SELECT json_extract(readfile('experiments/$h/grid.json'), '\$.arms[1].config')") ;;
     esac
     cand=$(q "SELECT json_patch('$current', '$delta')")
-    if [ "$verdict" != Confirmed ]; then
-        q "INSERT INTO tier0_path VALUES ($step, '$h', 0, 'not applied: $h verdict is ${verdict:-not evaluated}',
+    if [ "$HYP" = T0 ] && [ "$verdict" != Confirmed ]; then
+        q "INSERT INTO $PATH_TABLE VALUES ($step, '$h', 0, 'not applied: $h verdict is ${verdict:-not evaluated}',
            '$cand', NULL, NULL, NULL, NULL)"
         echo "tier0: step $step $h: skipped (verdict ${verdict:-none})" >&2
         continue
@@ -60,15 +65,17 @@ for h in H1 H2 H3 H5 H4 H6 H8 H7; do
         SELECT $(echo "$new" | cut -d'|' -f2), $(echo "$cur" | cut -d'|' -f2) UNION ALL
         SELECT $(echo "$new" | cut -d'|' -f3), $(echo "$cur" | cut -d'|' -f3))")
     if [ "$(q "SELECT $worst > 1.0")" = 1 ]; then
-        kept=0 reason="regression gate: a metric worsens by $(printf '%.2f' "$worst") pp"
+        kept=0 reason="verdict ${verdict:-none}; regression gate: a metric worsens by $(printf '%.2f' "$worst") pp"
     else
-        kept=1 reason="kept (largest worsening $(printf '%.2f' "$worst") pp)"
+        kept=1 reason="verdict ${verdict:-none}; kept (largest worsening $(printf '%.2f' "$worst") pp)"
         current=$cand cur=$new
     fi
-    q "INSERT INTO tier0_path VALUES ($step, '$h', $kept, '$reason', '$cand', '$(hash_of "step$step:$h")',
+    q "INSERT INTO $PATH_TABLE VALUES ($step, '$h', $kept, '$reason', '$cand', '$(hash_of "step$step:$h")',
        $(echo "$new" | tr '|' ','))"
     echo "tier0: step $step $h: $reason" >&2
 done
 run_arm tier0 "$current"
-q "SELECT json_set('$current', '\$.name', 'tier0')" > build/tier0.json
-echo "tier0: final configuration $current (build/tier0.json)" >&2
+out=build/tier0.json
+[ "$HYP" = T0 ] || out=build/tier0x.json
+q "SELECT json_set('$current', '\$.name', '$HYP')" > $out
+echo "tier0 ($HYP): final configuration $current ($out)" >&2
