@@ -82,6 +82,18 @@ int store_run_commit(store_t *s, long long run_id, const pred_t *p, int n, const
                      char *err);
 int store_run_fail(store_t *s, long long run_id, const char *why, char *err);
 
+/* Merge a shard (a store written by one job of a split grid) into s, in one
+** transaction: missing experiments, configurations (by hash), arms, splits,
+** sweeps, and every 'ok' run not already held as 'ok' for the same
+** (configuration, experiment, seed), with its predictions.  Idempotent. */
+typedef struct {
+    int experiments;  /* experiments copied */
+    int runs;         /* runs copied */
+    int skipped;      /* ok runs of the shard already present here */
+    long long predictions;
+} store_merge_t;
+int store_merge(store_t *s, const char *shard, store_merge_t *ms, char *err);
+
 /* Raw SQL for harness code (analysis steps, criteria); errors into err. */
 int store_exec(store_t *s, const char *sql, char *err);
 /* First column of the first row as double; NaN (and TAM_OK) when NULL/no row. */

@@ -43,7 +43,8 @@ static int num(const cJSON *root, const char *key, int required, double *out, co
 int hw_parse(const char *json, const char *what, hw_t *hw, char *err)
 {
     memset(hw, 0, sizeof *hw);
-    cJSON *root = cJSON_Parse(json);
+    /* require_null_terminated: text after the object is an error too */
+    cJSON *root = cJSON_ParseWithOpts(json, NULL, 1);
     if (!root || !cJSON_IsObject(root)) {
         cJSON_Delete(root);
         return tam_fail(err, TAM_EPARSE, "%s: malformed JSON (expected an object)", what);

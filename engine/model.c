@@ -54,9 +54,9 @@ static int dtype_bytes(const char *dt)
 int model_parse(const char *json, const char *what, model_t *m, char *err)
 {
     memset(m, 0, sizeof *m);
-    cJSON *root = cJSON_Parse(json);
+    const char *at = NULL; /* require_null_terminated: trailing garbage is an error too */
+    cJSON *root = cJSON_ParseWithOpts(json, &at, 1);
     if (!root) {
-        const char *at = cJSON_GetErrorPtr();
         long off = at ? (long)(at - json) : -1;
         return tam_fail(err, TAM_EPARSE, "%s: malformed JSON near byte %ld", what, off);
     }

@@ -244,9 +244,9 @@ int wl_load_csv(const char *path, workload_t *w, char *err)
         }
         /* The optional columns go into ints too: (int)1e300 is undefined. */
         if (v[C_G] < -1 || v[C_G] > INT_MAX || v[C_G] != floor(v[C_G]) || v[C_X] < 0 ||
-            v[C_X] > 1e7 || v[C_X] != floor(v[C_X])) {
+            v[C_X] > v[C_P] || v[C_X] != floor(v[C_X])) {
             rc = tam_fail(err, TAM_EFIELD, "%s:%d: need prefix_group -1 (none) or an integer >= 0 "
-                          "and integer prefix_tokens in [0, 1e7] (got %g, %g)",
+                          "and integer prefix_tokens in [0, prompt_tokens] (got %g, %g)",
                           path, lineno, v[C_G], v[C_X]);
             goto fail;
         }

@@ -120,7 +120,8 @@ int split_draw(const manifest_t *m, unsigned long long seed, int *held, int *nhe
 /* {====== common options ====== */
 
 typedef struct {
-    const char *db, *manifest, *grid, *criteria, *only;
+    const char *db, *manifest, *grid, *criteria, *only, *arm, *shards, *format;
+    long long seed; /* -1 = every seed of the grid */
     cli_env_t env;
     int quiet;
 } hopts_t;
@@ -130,6 +131,8 @@ static const struct option hlong[] = {
     {"grid", required_argument, 0, 'g'},     {"criteria", required_argument, 0, 'c'},
     {"only", required_argument, 0, 'x'},     {"data", required_argument, 0, 'D'},
     {"quiet", no_argument, 0, 'q'},          {"help", no_argument, 0, 'h'},
+    {"arm", required_argument, 0, 'a'},      {"seed", required_argument, 0, 's'},
+    {"shards", required_argument, 0, 'S'},   {"format", required_argument, 0, 'F'},
     {0, 0, 0, 0}};
 
 static int hparse(int argc, char **argv, hopts_t *o, const char *usage)
@@ -138,6 +141,8 @@ static int hparse(int argc, char **argv, hopts_t *o, const char *usage)
     cli_env_init(&o->env);
     o->db = "db/tam.db";
     o->manifest = "experiments/corpus.json";
+    o->seed = -1;
+    o->format = "sh";
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "d:M:g:c:x:D:qh", hlong, NULL)) != -1) {
@@ -149,6 +154,10 @@ static int hparse(int argc, char **argv, hopts_t *o, const char *usage)
         case 'x': o->only = optarg; break;
         case 'D': o->env.data = optarg; break;
         case 'q': o->quiet = 1; break;
+        case 'a': o->arm = optarg; break;
+        case 's': o->seed = strtoll(optarg, NULL, 10); break;
+        case 'S': o->shards = optarg; break;
+        case 'F': o->format = optarg; break;
         case 'h': fputs(usage, stdout); return 0;
         default: fputs(usage, stderr); return 2;
         }
@@ -281,7 +290,7 @@ static int put_arm(store_t *s, const char *hyp, const char *label, long long con
 
 static const char run_usage[] =
     "usage: tam run --grid experiments/Hn/grid.json [--db FILE] [--manifest FILE]\n"
-    "               [--data DIR] [--only EXPERIMENT_ID] [--quiet]\n"
+    "               [--data DIR] [--only EXPERIMENT_ID] [--arm LABEL] [--seed N] [--quiet]\n"
     "Run every (arm, experiment, seed) of the grid; each run is simulated whole and\n"
     "stored in one transaction (an interrupted run stays 'failed', never partial).\n"
     "Runs already stored as 'ok' for the same configuration hash are skipped.\n"
@@ -365,7 +374,10 @@ int cmd_run(int argc, char **argv)
     for (int i = 0; i < m.n; i++)
         if (!o.only || !strcmp(o.only, m.e[i].id))
             for (a = 0; a < narms; a++)
-                total += cJSON_GetArraySize(aseeds[a]);
+                if (!o.arm || !strcmp(o.arm, label[a]))
+                    for (const cJSON *sd = aseeds[a]->child; sd; sd = sd->next)
+                        total += o.seed < 0 || (unsigned long long)o.seed ==
+                                                   (unsigned long long)sd->valuedouble;
     rc = 0;
     for (int i = 0; i < m.n && !rc; i++) {
         const manifest_exp_t *e = &m.e[i];
@@ -396,8 +408,14 @@ int cmd_run(int argc, char **argv)
                 rc = 1;
                 break;
             }
+            if (o.arm && strcmp(o.arm, label[a]) != 0) {
+                step_model_free(sm);
+                continue;
+            }
             for (const cJSON *sd = aseeds[a]->child; sd && !rc; sd = sd->next) {
                 unsigned long long seed = (unsigned long long)sd->valuedouble;
+                if (o.seed >= 0 && (unsigned long long)o.seed != seed)
+                    continue;
                 long long run_id = 0;
                 done++;
                 if (store_run_find_ok(s, cid[a], e->id, seed, &run_id, err)) {
@@ -596,6 +614,139 @@ out:
         fprintf(stderr, "tam report: %s\n", err);
     cJSON_Delete(root);
     free(txt);
+    store_close(s);
+    return rc;
+}
+
+/* }====== */
+
+/* {====== scale-out: jobs and merge ====== */
+
+static const char jobs_usage[] =
+    "usage: tam jobs --grid G --shards DIR [--format sh|make] [--manifest FILE] [--data DIR]\n"
+    "Print one independent job per (arm, experiment, seed) of a grid.  Each job\n"
+    "ingests its experiment into its own shard database DIR/<hyp>-<arm#>-<exp#>-<seed>.db\n"
+    "and runs that one cell there, so jobs share nothing and run anywhere:\n"
+    "  --format sh    one shell command per line: xargs -P, GNU parallel (--sshlogin),\n"
+    "                 or a Slurm array (sed -n \"${SLURM_ARRAY_TASK_ID}p\" jobs | sh)\n"
+    "  --format make  a makefile with one target per shard: make -j N -f jobs.mk\n"
+    "Then `tam merge --db db/tam.db DIR/*.db` brings them back (idempotent).\n";
+
+int cmd_jobs(int argc, char **argv)
+{
+    hopts_t o;
+    int r = hparse(argc, argv, &o, jobs_usage);
+    if (r >= 0)
+        return r;
+    int mk = o.format && strcmp(o.format, "make") == 0;
+    if (!o.grid || !o.shards || (!mk && strcmp(o.format, "sh") != 0)) {
+        fputs(jobs_usage, stderr);
+        return 2;
+    }
+    char err[TAM_ERRLEN], *txt = NULL;
+    manifest_t m = {0};
+    cJSON *grid = NULL;
+    int rc = 1;
+    if (manifest_load(o.manifest, &m, err) || tam_read_file(o.grid, &txt, NULL, err))
+        goto out;
+    grid = cJSON_Parse(txt);
+    const cJSON *hyp = grid ? cJSON_GetObjectItemCaseSensitive(grid, "hypothesis") : NULL;
+    const cJSON *arms = grid ? cJSON_GetObjectItemCaseSensitive(grid, "arms") : NULL;
+    const cJSON *seeds = grid ? cJSON_GetObjectItemCaseSensitive(grid, "seeds") : NULL;
+    if (!cJSON_IsString(hyp) || !cJSON_IsArray(arms) || !cJSON_IsArray(seeds)) {
+        tam_fail(err, TAM_EFIELD, "%s: needs \"hypothesis\", \"arms\" and \"seeds\"", o.grid);
+        goto out;
+    }
+    if (mk)
+        printf("# generated by tam jobs from %s: make -j N -f THIS\nTAM ?= bin/tam\nall:\n", o.grid);
+    int a = 0, njobs = 0;
+    for (const cJSON *x = arms->child; x; x = x->next, a++) {
+        const cJSON *lb = cJSON_GetObjectItemCaseSensitive(x, "label");
+        const cJSON *as = cJSON_GetObjectItemCaseSensitive(x, "seeds");
+        if (!cJSON_IsString(lb)) {
+            tam_fail(err, TAM_EFIELD, "%s: arms[%d].label missing", o.grid, a);
+            goto out;
+        }
+        for (int i = 0; i < m.n; i++) {
+            if (o.only && strcmp(o.only, m.e[i].id))
+                continue;
+            for (const cJSON *sd = (cJSON_IsArray(as) ? as : seeds)->child; sd; sd = sd->next) {
+                char shard[1024];
+                unsigned long long seed = (unsigned long long)sd->valuedouble;
+                snprintf(shard, sizeof shard, "%s/%s-a%d-e%d-s%llu.db", o.shards, hyp->valuestring,
+                         a, m.e[i].number, seed);
+                njobs++;
+                if (mk)
+                    printf("all: %s\n%s:\n\t@mkdir -p %s && $(TAM) ingest --quiet --db $@ --data %s "
+                           "--manifest %s --only %s && $(TAM) run --quiet --db $@ --data %s "
+                           "--manifest %s --grid %s --only %s --arm '%s' --seed %llu\n",
+                           shard, shard, o.shards, o.env.data, o.manifest, m.e[i].id, o.env.data,
+                           o.manifest, o.grid, m.e[i].id, lb->valuestring, seed);
+                else
+                    printf("mkdir -p %s && bin/tam ingest --quiet --db %s --data %s --manifest %s "
+                           "--only %s && bin/tam run --quiet --db %s --data %s --manifest %s "
+                           "--grid %s --only %s --arm '%s' --seed %llu\n",
+                           o.shards, shard, o.env.data, o.manifest, m.e[i].id, shard, o.env.data,
+                           o.manifest, o.grid, m.e[i].id, lb->valuestring, seed);
+            }
+        }
+    }
+    if (!o.quiet)
+        fprintf(stderr, "tam jobs: %d jobs\n", njobs);
+    rc = 0;
+out:
+    if (rc)
+        fprintf(stderr, "tam jobs: %s\n", err);
+    cJSON_Delete(grid);
+    free(txt);
+    manifest_free(&m);
+    return rc;
+}
+
+static const char merge_usage[] =
+    "usage: tam merge [--db FILE] SHARD.db...\n"
+    "Merge shard databases (from `tam jobs`) into the store, one transaction per\n"
+    "shard: experiments (checked by content hash), configurations (by hash), arms,\n"
+    "splits, sweeps and every 'ok' run not already stored for the same\n"
+    "(configuration, experiment, seed), with all its predictions.  Merging the\n"
+    "same shard twice changes nothing.\n";
+
+int cmd_merge(int argc, char **argv)
+{
+    hopts_t o;
+    int r = hparse(argc, argv, &o, merge_usage);
+    if (r >= 0)
+        return r;
+    if (optind >= argc) {
+        fputs(merge_usage, stderr);
+        return 2;
+    }
+    char err[TAM_ERRLEN];
+    store_t *s = NULL;
+    if (store_open(o.db, &s, err)) {
+        fprintf(stderr, "tam merge: %s\n", err);
+        return 1;
+    }
+    int rc = 0;
+    long long runs = 0, preds = 0, skipped = 0;
+    for (int i = optind; i < argc; i++) {
+        store_merge_t ms;
+        if (store_merge(s, argv[i], &ms, err)) {
+            fprintf(stderr, "tam merge: %s\n", err);
+            rc = 1;
+            break;
+        }
+        runs += ms.runs;
+        preds += ms.predictions;
+        skipped += ms.skipped;
+        if (!o.quiet)
+            fprintf(stderr, "merge: %s: %d experiments, %d runs (%lld predictions) copied, %d "
+                    "already present\n", argv[i], ms.experiments, ms.runs, ms.predictions,
+                    ms.skipped);
+    }
+    if (!rc)
+        printf("merged %d shard(s): %lld runs, %lld predictions copied; %lld runs already "
+               "present\n", argc - optind, runs, preds, skipped);
     store_close(s);
     return rc;
 }

@@ -32,5 +32,7 @@ int cmd_ingest(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_findings(int argc, char **argv);
+int cmd_jobs(int argc, char **argv);
+int cmd_merge(int argc, char **argv);
 
 #endif

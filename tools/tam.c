@@ -25,6 +25,8 @@ static const char usage[] =
     "  run        run a hypothesis grid (experiments/Hn/grid.json) into the store\n"
     "  report     evaluate a hypothesis's pre-registered criteria: PASS/FAIL lines\n"
     "  findings   regenerate FINDINGS.md from the store\n"
+    "  jobs       split a grid into independent jobs writing shard databases\n"
+    "  merge      merge shard databases back into the store (idempotent)\n"
     "  sweep      Part A studies (H4A, H5A, H6A) into the store\n"
     "  calibrate  Tier 1: fit a coefficient file on one trace; --cross-validate\n"
     "\n"
@@ -43,7 +45,7 @@ int main(int argc, char **argv)
     } cmds[] = {
         {"step", cmd_step},       {"simulate", cmd_simulate}, {"mfu", cmd_mfu},
         {"config", cmd_config},   {"ingest", cmd_ingest},     {"run", cmd_run},
-        {"report", cmd_report},   {"findings", cmd_findings}, {"bench", cmd_bench},
+        {"report", cmd_report},   {"findings", cmd_findings}, {"bench", cmd_bench}, {"jobs", cmd_jobs}, {"merge", cmd_merge},
         {"sweep", cmd_sweep},     {"calibrate", cmd_calibrate},
     };
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
