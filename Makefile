@@ -127,8 +127,9 @@ findings: NO_FINDINGS := 1
 findings: $(HYPS) tier0 tier0x tier1 tier2 ## run every hypothesis and tier (resumes), regenerate FINDINGS.md
 	sh tools/findings.sh $(DB) FINDINGS.md
 
-bench: bin/tam                        ## speed and memory on the largest corpus workload
+bench: bin/tam                        ## speed and memory: largest workload, then the whole corpus vs its floor
 	bin/tam bench --data $(DATA)
+	bin/tam bench --corpus --data $(DATA)
 
 clean:                                ## remove build outputs (keeps the database)
 	rm -rf build build-asan bin
