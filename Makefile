@@ -70,13 +70,13 @@ $(B)/tests/%: tests/%.c $(B)/libtam.a engine/tests/check.h
 test: unit-test asan-test             ## what CI runs: every test, then again under sanitizers
 
 unit-test: bin/tam $(TESTS)           ## unit and CLI tests, normal build
-	@DATA=$(DATA) TAM=bin/tam sh tests/run-unit.sh $(TESTS) tests/cli.sh tests/sweep.sh tests/calib.sh tests/scaleout.sh tests/harness.sh
+	@DATA=$(DATA) TAM=bin/tam sh tests/run-unit.sh $(TESTS) tests/cli.sh tests/sweep.sh tests/calib.sh tests/scaleout.sh tests/bench.sh tests/harness.sh
 
 asan-test:                            ## the same suite under ASan + UBSan
 	@$(MAKE) --no-print-directory B=build-asan OPT=-O1 XCFLAGS='$(SAN)' unit-test-asan
 
 unit-test-asan: $(TESTS) $(B)/tam
-	@ASAN_OPTIONS=detect_leaks=1 DATA=$(DATA) TAM=$(B)/tam sh tests/run-unit.sh $(TESTS) tests/cli.sh tests/sweep.sh tests/calib.sh tests/scaleout.sh tests/harness.sh
+	@ASAN_OPTIONS=detect_leaks=1 DATA=$(DATA) TAM=$(B)/tam sh tests/run-unit.sh $(TESTS) tests/cli.sh tests/sweep.sh tests/calib.sh tests/scaleout.sh tests/bench.sh tests/harness.sh
 
 ingest: bin/tam                       ## load the corpus's measured requests into $(DB) (once)
 	@mkdir -p $(dir $(DB))
