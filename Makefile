@@ -33,7 +33,7 @@ TOOL_OBJ   := $(TOOL_SRC:%.c=$(B)/%.o)
 TESTS      := $(patsubst %.c,$(B)/%,$(TEST_SRC))
 
 .PHONY: all engine deps test unit-test asan-test unit-test-asan clean distclean help \
-        ingest findings all-hypotheses tier0 tier0x tier1 tier2 bench $(HYPS)
+        ingest findings all-hypotheses tier0 tier0x tier1 tier1x tier2 bench $(HYPS)
 .DEFAULT_GOAL := all
 
 all: bin/tam                          ## build the engine library and the tam CLI
@@ -111,6 +111,12 @@ tier1: tier0                          ## Tier 1 calibration, cross-validated (ta
 	sh tools/import-csv.sh $(DB) tier1_cv build/tier1-cv.csv
 	bin/tam report --criteria experiments/T1/criteria.json --db $(DB)
 
+tier1x: NO_FINDINGS := 1
+tier1x: tier0x                        ## exploratory: Tier 1's cross-validation over the T0x base
+	bin/tam calibrate --cross-validate --config build/tier0x.json --data $(DATA) --quiet -o build/tier1x-cv.csv
+	sh tools/import-csv.sh $(DB) tier1x_cv build/tier1x-cv.csv
+	bin/tam report --criteria experiments/T1x/criteria.json --db $(DB)
+
 # Tier 2 needs a measured profile from a real GPU run (tools/bench/).
 tier2:                                ## Tier 2: says whether a measured H100 profile exists
 	@if [ -f tools/bench/measured/profile.json ]; then \
@@ -124,7 +130,7 @@ tier2:                                ## Tier 2: says whether a measured H100 pr
 all-hypotheses: findings              ## everything: H1..Hn, Tier 0, Tier 1, FINDINGS.md
 
 findings: NO_FINDINGS := 1
-findings: $(HYPS) tier0 tier0x tier1 tier2 ## run every hypothesis and tier (resumes), regenerate FINDINGS.md
+findings: $(HYPS) tier0 tier0x tier1 tier1x tier2 ## run every hypothesis and tier (resumes), regenerate FINDINGS.md
 	sh tools/findings.sh $(DB) FINDINGS.md
 
 bench: bin/tam                        ## speed and memory: largest workload, then the whole corpus vs its floor
