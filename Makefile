@@ -33,7 +33,7 @@ TOOL_OBJ   := $(TOOL_SRC:%.c=$(B)/%.o)
 TESTS      := $(patsubst %.c,$(B)/%,$(TEST_SRC))
 
 .PHONY: all engine deps test unit-test asan-test unit-test-asan clean distclean help \
-        ingest findings all-hypotheses tier0 tier0x tier1 tier1x tier2 bench $(HYPS)
+        ingest findings all-hypotheses tier0 tier0x tier1 tier1x tier2 bench fuzz $(HYPS)
 .DEFAULT_GOAL := all
 
 all: bin/tam                          ## build the engine library and the tam CLI
@@ -133,12 +133,19 @@ findings: NO_FINDINGS := 1
 findings: $(HYPS) tier0 tier0x tier1 tier1x tier2 ## run every hypothesis and tier (resumes), regenerate FINDINGS.md
 	sh tools/findings.sh $(DB) FINDINGS.md
 
+FUZZ_SECONDS ?= 60
+fuzz:                                 ## build every libFuzzer target (clang, ASan+UBSan) into build-fuzz/, run each FUZZ_SECONDS (60)
+	sh tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+# the regression test includes the fuzz harness
+$(B)/engine/tests/t_fuzz_regress: tests/fuzz/fz_harness.h
+
 bench: bin/tam                        ## speed and memory: largest workload, then the whole corpus vs its floor
 	bin/tam bench --data $(DATA)
 	bin/tam bench --corpus --data $(DATA)
 
 clean:                                ## remove build outputs (keeps the database)
-	rm -rf build build-asan bin
+	rm -rf build build-asan build-fuzz build-bench bin
 
 distclean: clean                      ## also remove the database and figures
 	rm -f $(DB) $(DB)-wal $(DB)-shm plots/*.png

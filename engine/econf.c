@@ -121,7 +121,7 @@ static int apply_object(const cJSON *root, const char *what, econf_t *c, char *e
 int econf_parse(const char *json, const char *what, econf_t *c, char *err)
 {
     econf_baseline(c);
-    cJSON *root = cJSON_Parse(json);
+    cJSON *root = cJSON_ParseWithOpts(json, NULL, 1); /* 1: nothing may follow */
     if (!root || !cJSON_IsObject(root)) {
         cJSON_Delete(root);
         return tam_fail(err, TAM_EPARSE, "%s: malformed JSON (expected an object)", what);
@@ -133,7 +133,7 @@ int econf_parse(const char *json, const char *what, econf_t *c, char *err)
 
 int econf_merge_json(const char *json, const char *what, econf_t *c, char *err)
 {
-    cJSON *root = cJSON_Parse(json);
+    cJSON *root = cJSON_ParseWithOpts(json, NULL, 1); /* 1: nothing may follow */
     if (!root || !cJSON_IsObject(root)) {
         cJSON_Delete(root);
         return tam_fail(err, TAM_EPARSE, "%s: malformed JSON (expected an object)", what);
@@ -161,7 +161,7 @@ int econf_load_coeffs(const char *path, econf_t *c, char base_hash[17], char *er
         return rc;
     if (base_hash)
         base_hash[0] = '\0';
-    cJSON *root = cJSON_Parse(txt);
+    cJSON *root = cJSON_ParseWithOpts(txt, NULL, 1);
     free(txt);
     if (!root || !cJSON_IsObject(root)) {
         cJSON_Delete(root);

@@ -352,9 +352,10 @@ static const char *never_fits(const sim_t *s, const sim_req_t *q)
     const sim_cfg_t *c = s->cfg;
     if (q->prompt < 1 || q->output < 1)
         return "prompt and output must each be at least one token";
-    if (c->max_model_len > 0 && q->prompt + q->output > c->max_model_len)
+    long long total = (long long)q->prompt + q->output; /* no int overflow on huge counts */
+    if (c->max_model_len > 0 && total > c->max_model_len)
         return "prompt + output exceeds max_model_len";
-    if (ceil_div(q->prompt + q->output, c->block_size) > c->kv_blocks)
+    if ((total + c->block_size - 1) / c->block_size > c->kv_blocks)
         return "needs more KV blocks than the whole cache holds";
     return NULL;
 }
@@ -414,11 +415,15 @@ int sim_run(const step_model_t *sm, const sim_cfg_t *cfg, const sim_req_t *req, 
     s.in = req;
     s.out = out;
     s.n = n;
-    int maxlen = cfg->max_model_len > 0 ? cfg->max_model_len : 1;
-    for (int i = 0; i < n; i++)
-        if (req[i].prompt + req[i].output > maxlen)
-            maxlen = req[i].prompt + req[i].output;
-    s.max_blocks = ceil_div(maxlen, cfg->block_size) + 1;
+    /* Block tables are sized for the longest request that can ever fit:
+    ** longer ones are rejected before they need a table. */
+    long long maxlen = cfg->max_model_len > 0 ? cfg->max_model_len : 1;
+    for (int i = 0; i < n; i++) {
+        long long len = (long long)req[i].prompt + req[i].output;
+        if (len > maxlen && len <= (long long)cfg->kv_blocks * cfg->block_size)
+            maxlen = len;
+    }
+    s.max_blocks = (int)((maxlen + cfg->block_size - 1) / cfg->block_size) + 1;
     int slots = cfg->max_num_seqs;
     s.rq = calloc((size_t)(n ? n : 1), sizeof *s.rq);
     s.blockmem = malloc((size_t)slots * (size_t)s.max_blocks * sizeof(int));

@@ -96,7 +96,7 @@ int step_model_new(const model_t *m, const hw_t *hw, const mfu_db_t *db, int tp,
     sm->hd = m->hd;
     sm->q_n = sm->Ht * m->hd;
     sm->kv_n = sm->Kt * m->hd;
-    sm->qkv_n = (double)(m->H + 2 * m->K) * m->hd / tp;
+    sm->qkv_n = ((double)m->H + 2.0 * m->K) * m->hd / tp;
     sm->o_k = sm->q_n;
     sm->f_n = (double)m->F / tp;
     sm->v_n = ceil((double)m->V / tp);
