@@ -18,7 +18,7 @@ gnuplot <<GP
 set terminal pngcairo size 1000,500 font ",10"
 set output "$OUT/H2-overhead-sweep.png"
 set datafile separator ","
-set title "H2: corpus MAPE vs constant per-step overhead (o_dec = o_pre; seed 42; 1 ms and 0.1 ms arms)"
+set title "H2: corpus MAPE vs constant per-step overhead (decode = prefill overhead; seed 42; 1 ms and 0.1 ms arms)"
 set xlabel "per-step overhead (ms)"; set ylabel "corpus MAPE (%)"; set grid; set key top left
 set logscale y
 plot "$TMP/sweep.csv" using 1:2 with linespoints title "TPOT, lowest load point", \
