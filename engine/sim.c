@@ -275,6 +275,8 @@ static int allocate(sim_t *s, int id, int tokens, int hits)
     rq_t *r = &s->rq[id];
     pool_t *p = &s->pool;
     int need = ceil_div(tokens, s->cfg->block_size);
+    if (hits == 0 && need <= r->nb)
+        return 0; /* the common decode step: its last block still has room */
     int evictable_hits = 0;
     for (int i = 0; i < hits; i++) {
         int b = map_get(p, block_key(r, id, i));

@@ -47,9 +47,12 @@ struct step_model {
 ** mutable state behind a const step model, so one step model must not be
 ** used by two threads at once. */
 #define MEMO_BITS 16
+#define GMEMO_BITS 14
 struct memo {
     uint64_t key[1u << MEMO_BITS]; /* (bs << 32 | kv) + 1; 0 = empty */
     double val[1u << MEMO_BITS];
+    uint64_t gkey[1u << GMEMO_BITS]; /* GEMM: (k << 42 | n << 21 | m) + 1 */
+    double gval[1u << GMEMO_BITS];
 };
 
 int step_model_new(const model_t *m, const hw_t *hw, const mfu_db_t *db, int tp,
@@ -116,6 +119,23 @@ void step_model_free(step_model_t *sm)
     if (sm)
         free(sm->memo);
     free(sm);
+}
+
+/* The same exact cache for GEMM lookups, keyed by integer (k, n, m); shapes
+** that are not small integers go to the table directly. */
+static double memo_gemm(const step_model_t *sm, double m, double k, double n)
+{
+    if (m >= 2097152.0 || k >= 2097152.0 || n >= 2097152.0 || m != floor(m) || k != floor(k) ||
+        n != floor(n))
+        return mfu_gemm(sm->db, sm->mode, m, k, n, NULL);
+    uint64_t key = ((uint64_t)k << 42 | (uint64_t)n << 21 | (uint64_t)m) + 1;
+    uint64_t h = (key * 0x9e3779b97f4a7c15ULL) >> (64 - GMEMO_BITS);
+    struct memo *mm = sm->memo;
+    if (mm->gkey[h] != key) {
+        mm->gkey[h] = key;
+        mm->gval[h] = mfu_gemm(sm->db, sm->mode, m, k, n, NULL);
+    }
+    return mm->gval[h];
 }
 
 static double memo_decode(const step_model_t *sm, double bs, double kv)
@@ -189,7 +209,7 @@ static void gemm(const step_model_t *sm, acc_t *a, step_bd_t *bd, const char *na
                  double m, double k, double n, double count, double copies, double layers)
 {
     mfu_src_t src, *sp = (bd && bd->want_comps) ? &src : NULL;
-    double mfu = mfu_gemm(sm->db, sm->mode, m, k, n, sp);
+    double mfu = sp ? mfu_gemm(sm->db, sm->mode, m, k, n, sp) : memo_gemm(sm, m, k, n);
     TAM_ASSERT(mfu > 0 && mfu <= 1.0);
     double flops = 2.0 * m * k * n * count * layers;
     double compute = flops / (sm->P * mfu);
