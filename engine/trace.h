@@ -23,6 +23,8 @@
 
 #include "common.h"
 
+#include <math.h>
+
 typedef enum {
     ARR_REPLAY = 0,   /* open loop at the recorded send times */
     ARR_SYNCHRONOUS,  /* one in flight; next sent when the previous completes */
@@ -109,6 +111,13 @@ typedef struct {
                             ** tool also lists per-request latencies (TraceV2
                             ** requests.csv, rounded to 0.01 ms) */
 } trace_t;
+
+/* The one TPOT definition (docs/METHOD.md), for measured and predicted
+** requests alike: (E2E - TTFT) / (output tokens - 1); NaN for one token. */
+static inline double trace_tpot(double ttft, double e2e, int out_tokens)
+{
+    return out_tokens > 1 ? (e2e - ttft) / (out_tokens - 1) : NAN;
+}
 
 /* Read any supported format; the format is detected from the folder's files
 ** (replay_data/ -> inference-perf, guidellm-results.json -> GuideLLM,

@@ -64,34 +64,45 @@ int cli_build(const cli_env_t *e, model_t *m, hw_t *hw, mfu_db_t **db, econf_t *
 }
 
 /* Output files are written to a temporary name and renamed into place only
-** when complete, so a failed command never leaves a partial result file. */
-static char out_tmp[1100];
+** when complete, so a failed command never leaves a partial result file.
+** Two slots: the main output and one auxiliary file (the step series). */
+static char out_tmp[1100], aux_tmp[1100];
+
+static FILE *open_tmp(const char *path, char *tmp, size_t cap, char *err)
+{
+    snprintf(tmp, cap, "%s.tmp%ld", path, (long)getpid());
+    FILE *f = fopen(tmp, "w");
+    if (!f)
+        tam_fail(err, TAM_EIO, "%s: cannot write: %s", path, strerror(errno));
+    return f;
+}
+
+static int close_tmp(FILE *f, const char *path, const char *tmp, char *err)
+{
+    int bad = ferror(f);
+    if (fclose(f) || bad) {
+        unlink(tmp);
+        return tam_fail(err, TAM_EIO, "%s: write error", path);
+    }
+    if (rename(tmp, path)) {
+        unlink(tmp);
+        return tam_fail(err, TAM_EIO, "%s: cannot rename into place: %s", path, strerror(errno));
+    }
+    return TAM_OK;
+}
 
 FILE *cli_open_out(const char *path, char *err)
 {
     if (!path || strcmp(path, "-") == 0)
         return stdout;
-    snprintf(out_tmp, sizeof out_tmp, "%s.tmp%ld", path, (long)getpid());
-    FILE *f = fopen(out_tmp, "w");
-    if (!f)
-        tam_fail(err, TAM_EIO, "%s: cannot write: %s", path, strerror(errno));
-    return f;
+    return open_tmp(path, out_tmp, sizeof out_tmp, err);
 }
 
 int cli_close_out(FILE *f, const char *path, char *err)
 {
     if (f == stdout)
         return fflush(f) ? tam_fail(err, TAM_EIO, "stdout: write error") : TAM_OK;
-    int bad = ferror(f);
-    if (fclose(f) || bad) {
-        unlink(out_tmp);
-        return tam_fail(err, TAM_EIO, "%s: write error", path);
-    }
-    if (rename(out_tmp, path)) {
-        unlink(out_tmp);
-        return tam_fail(err, TAM_EIO, "%s: cannot rename into place: %s", path, strerror(errno));
-    }
-    return TAM_OK;
+    return close_tmp(f, path, out_tmp, err);
 }
 
 void cli_abort_out(FILE *f)
@@ -102,26 +113,14 @@ void cli_abort_out(FILE *f)
     }
 }
 
-/* A second output file (e.g. the step time series), same all-or-nothing rule. */
-static char aux_tmp[1100];
-
 FILE *cli_open_aux(const char *path, char *err)
 {
-    snprintf(aux_tmp, sizeof aux_tmp, "%s.tmp%ld", path, (long)getpid());
-    FILE *f = fopen(aux_tmp, "w");
-    if (!f)
-        tam_fail(err, TAM_EIO, "%s: cannot write: %s", path, strerror(errno));
-    return f;
+    return open_tmp(path, aux_tmp, sizeof aux_tmp, err);
 }
 
 int cli_close_aux(FILE *f, const char *path, char *err)
 {
-    int bad = ferror(f);
-    if (fclose(f) || bad || rename(aux_tmp, path)) {
-        unlink(aux_tmp);
-        return tam_fail(err, TAM_EIO, "%s: write error", path);
-    }
-    return TAM_OK;
+    return close_tmp(f, path, aux_tmp, err);
 }
 
 void cli_abort_aux(FILE *f)

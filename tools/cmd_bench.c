@@ -81,7 +81,7 @@ static int corpus_pass(const manifest_t *m, const char *data, const char *dbpath
                 const trace_req_t *q = &t->req[k];
                 p[k] = (pred_t){.req_index = q->index, .point = q->point, .arrival = q->t_send,
                                 .scheduled = q->t_send, .ttft = q->ttft, .e2e = q->e2e,
-                                .tpot = q->out_tokens > 1 ? (q->e2e - q->ttft) / (q->out_tokens - 1) : NAN};
+                                .tpot = trace_tpot(q->ttft, q->e2e, q->out_tokens)};
                 if (!q->ok) /* no measured latency: any valid numbers cost the same */
                     p[k].ttft = p[k].e2e = 0.001, p[k].tpot = NAN;
                 p[k].first_token = p[k].arrival + p[k].ttft;

@@ -180,7 +180,7 @@ static int cexp_measured(cexp_t *x, char *err)
         x->n_ok += q->ok;
         x->m_ttft[i] = q->ok ? q->ttft : NAN;
         x->m_e2e[i] = q->ok ? q->e2e : NAN;
-        x->m_tpot[i] = q->ok && q->out_tokens > 1 ? (q->e2e - q->ttft) / (q->out_tokens - 1) : NAN;
+        x->m_tpot[i] = q->ok ? trace_tpot(q->ttft, q->e2e, q->out_tokens) : NAN;
     }
     return TAM_OK;
 }

@@ -63,7 +63,7 @@ static void summary(const trace_t *t, const pred_t *p, const run_stats_t *st)
             if (q->out_tokens > 1) {
                 nt++;
                 a[2] += p[i].tpot;
-                a[3] += (q->e2e - q->ttft) / (q->out_tokens - 1);
+                a[3] += trace_tpot(q->ttft, q->e2e, q->out_tokens);
             }
         }
         if (!n)
@@ -184,7 +184,7 @@ int cmd_simulate(int argc, char **argv)
         for (int i = 0; i < t->n_req; i++) {
             const trace_req_t *q = &t->req[i];
             const pred_t *r = &p[i];
-            double mt = q->ok && q->out_tokens > 1 ? (q->e2e - q->ttft) / (q->out_tokens - 1) : NAN;
+            double mt = q->ok ? trace_tpot(q->ttft, q->e2e, q->out_tokens) : NAN;
             if (json)
                 fprintf(f, "%s{\"point\":\"%s\",\"index\":%d,\"ttft_s\":%.9g,\"tpot_s\":%.9g,"
                         "\"e2e_s\":%.9g,\"arrival_s\":%.9g,\"preemptions\":%d,\"rejected\":%d,"
@@ -240,7 +240,7 @@ int cmd_simulate(int argc, char **argv)
         for (int i = 0; i < w.n; i++) {
             const sim_out_t *r = &so[i];
             double ttft = r->first_token - r->arrival, e2e = r->last_token - r->arrival;
-            double tpot = w.req[i].output > 1 ? (e2e - ttft) / (w.req[i].output - 1) : NAN;
+            double tpot = trace_tpot(ttft, e2e, w.req[i].output);
             double ft = r->first_token, lt = r->last_token;
             if (!r->rejected && calib_resid_active(&c)) { /* as tools/runner.c does */
                 calib_resid_apply(&c, w.req[i].prompt, w.req[i].output, &ttft, &tpot, &e2e);

@@ -169,31 +169,30 @@ static int hparse(int argc, char **argv, hopts_t *o, const char *usage)
 
 #define SPLIT_SEEDS 20 /* plus the canonical 42 */
 
+/* The split of every split seed, one held-out experiment per family. */
 static int ingest_splits(store_t *s, const manifest_t *m, char *err)
 {
-    char sql[512];
-    int rc = store_exec(s, "BEGIN IMMEDIATE", err);
-    if (rc)
-        return rc;
+    size_t cap = m->n > 0 ? (size_t)m->n : 1;
+    const char **ids = malloc(cap * sizeof *ids);
+    int *role = malloc(cap * sizeof *role);
+    int rc = ids && role ? TAM_OK : tam_fail(err, TAM_ENOMEM, "out of memory");
+    for (int i = 0; ids && i < m->n; i++)
+        ids[i] = m->e[i].id;
     for (int k = 0; k <= SPLIT_SEEDS && rc == TAM_OK; k++) {
         unsigned long long seed = k == 0 ? 42 : (unsigned long long)k;
         int held[32], nh;
         if ((rc = split_draw(m, seed, held, &nh, err)))
             break;
-        for (int i = 0; i < m->n && rc == TAM_OK; i++) {
-            int h = 0;
+        for (int i = 0; i < m->n; i++) {
+            role[i] = 0;
             for (int f = 0; f < nh; f++)
-                h |= held[f] == i;
-            snprintf(sql, sizeof sql, "INSERT OR IGNORE INTO splits(split_seed, experiment_id, role)"
-                     " VALUES (%llu, '%s', '%s')", seed, m->e[i].id, h ? "held" : "train");
-            rc = store_exec(s, sql, err);
+                role[i] |= held[f] == i;
         }
+        rc = store_split(s, seed, m->n, (const char *const *)ids, role, err);
     }
-    if (rc) {
-        store_exec(s, "ROLLBACK", NULL);
-        return rc;
-    }
-    return store_exec(s, "COMMIT", err);
+    free(ids);
+    free(role);
+    return rc;
 }
 
 static const char ingest_usage[] =
@@ -264,28 +263,6 @@ static void git_rev(char *out, size_t cap)
             snprintf(out, cap, "unknown");
     }
     pclose(p);
-}
-
-/* Record that a configuration is an arm of this grid, even when every one of
-** its runs is already stored (a configuration shared by several grids, such
-** as the baseline, is then an arm of each). */
-static int put_arm(store_t *s, const char *hyp, const char *label, long long config_id, char *err)
-{
-    sqlite3 *h = store_handle(s);
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(h, "INSERT OR IGNORE INTO arms(hypothesis, label, config_id) "
-                                "VALUES (?1, ?2, ?3)", -1, &st, NULL);
-    if (rc == SQLITE_OK) {
-        sqlite3_bind_text(st, 1, hyp, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(st, 2, label, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int64(st, 3, config_id);
-        sqlite3_busy_timeout(h, 60000);
-        rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
-    }
-    if (rc != SQLITE_OK)
-        tam_fail(err, TAM_EDB, "recording arm %s/%s: %s", hyp, label, sqlite3_errmsg(h));
-    sqlite3_finalize(st);
-    return rc == SQLITE_OK ? TAM_OK : TAM_EDB;
 }
 
 static const char run_usage[] =
@@ -367,7 +344,7 @@ int cmd_run(int argc, char **argv)
         econf_canonical(&conf[a], canon, sizeof canon);
         econf_hash(&conf[a], h);
         if (store_config(s, label[a], canon, h, rev, &cid[a], err) ||
-            put_arm(s, hyp->valuestring, label[a], cid[a], err))
+            store_arm(s, hyp->valuestring, label[a], cid[a], err))
             goto out2;
     }
     int total = 0, done = 0;

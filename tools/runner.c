@@ -85,7 +85,7 @@ int runner_simulate_trace(const step_model_t *sm, trace_t *t, unsigned long long
                 r->rejected = o->rejected;
                 r->ttft = o->first_token - o->arrival;
                 r->e2e = o->last_token - o->arrival;
-                r->tpot = q->out_tokens > 1 ? (r->e2e - r->ttft) / (q->out_tokens - 1) : NAN;
+                r->tpot = trace_tpot(r->ttft, r->e2e, q->out_tokens);
                 /* Tier 1 residual post-correction (engine/calib.h): after the
                 ** simulation, so it does not feed back into queueing; only when
                 ** a resid_* key is set, so other runs stay bit for bit as they were. */
