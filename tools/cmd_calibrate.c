@@ -757,6 +757,24 @@ static void pct(FILE *f, double v)
         fprintf(f, " %7s", "-");
 }
 
+/* The columns every cross-validation row ends with: J on the training and
+** held-out data, held-out MAPEs, guard and stale count, fitted parameters. */
+static void print_row_tail(FILE *f, const cv_row_t *r, int nstale)
+{
+    pct(f, r->train_j);
+    pct(f, r->val_j);
+    pct(f, r->held_mean.e2e);
+    pct(f, r->held_mean.ttft);
+    pct(f, r->held_mean.tpot);
+    fprintf(f, " %-3s %2d/%-2d ", r->reject ? "*" : "", nstale, r->nheld);
+    if (r->par.has_insim)
+        fprintf(f, " o=%.2fms c=%.2fms", 1e3 * r->par.o, 1e3 * r->par.c);
+    if (r->par.has_resid)
+        fprintf(f, " tpot=%.3g*out%+.3g*in%+.4gms ttft=%.3g*out%+.3g*in%+.4gms", r->par.fp.a,
+                r->par.fp.b, r->par.fp.d, r->par.ft.a, r->par.ft.b, r->par.ft.d);
+    fprintf(f, "\n");
+}
+
 static void cv_print(FILE *f, const cctx_t *cx, const cv_row_t *rows, int nr, int nsplits,
                      const char *base_name, const char *base_hash)
 {
@@ -783,18 +801,7 @@ static void cv_print(FILE *f, const cctx_t *cx, const cv_row_t *rows, int nr, in
             fprintf(f, "%-3d %-44.44s %-8s", x->number, short_id(x), method_name[r->method]);
         else
             fprintf(f, "%-3s %-44s %-8s", "", "", method_name[r->method]);
-        pct(f, r->train_j);
-        pct(f, r->val_j);
-        pct(f, r->held_mean.e2e);
-        pct(f, r->held_mean.ttft);
-        pct(f, r->held_mean.tpot);
-        fprintf(f, " %-3s %2d/%-2d ", r->reject ? "*" : "", ns, r->nheld);
-        if (r->par.has_insim)
-            fprintf(f, " o=%.2fms c=%.2fms", 1e3 * r->par.o, 1e3 * r->par.c);
-        if (r->par.has_resid)
-            fprintf(f, " tpot=%.3g*out%+.3g*in%+.4gms ttft=%.3g*out%+.3g*in%+.4gms", r->par.fp.a,
-                    r->par.fp.b, r->par.fp.d, r->par.ft.a, r->par.ft.b, r->par.ft.d);
-        fprintf(f, "\n");
+        print_row_tail(f, r, ns);
     }
     const char *mn[3] = {"E2E", "TTFT", "TPOT"};
     for (int proto = P_SINGLE; proto <= P_SPLIT; proto++) {
@@ -823,19 +830,7 @@ static void cv_print(FILE *f, const cctx_t *cx, const cv_row_t *rows, int nr, in
                     fprintf(f, "%-5d %-16s %-8s", r->choice, held, method_name[r->method]);
                 else
                     fprintf(f, "%-5s %-16s %-8s", "", "", method_name[r->method]);
-                pct(f, r->train_j);
-                pct(f, r->val_j);
-                pct(f, r->held_mean.e2e);
-                pct(f, r->held_mean.ttft);
-                pct(f, r->held_mean.tpot);
-                fprintf(f, " %-3s %2d/%-2d ", r->reject ? "*" : "", ns, r->nheld);
-                if (r->par.has_insim)
-                    fprintf(f, " o=%.2fms c=%.2fms", 1e3 * r->par.o, 1e3 * r->par.c);
-                if (r->par.has_resid)
-                    fprintf(f, " tpot=%.3g*out%+.3g*in%+.4gms ttft=%.3g*out%+.3g*in%+.4gms",
-                            r->par.fp.a, r->par.fp.b, r->par.fp.d, r->par.ft.a, r->par.ft.b,
-                            r->par.ft.d);
-                fprintf(f, "\n");
+                print_row_tail(f, r, ns);
             }
         }
         fprintf(f, "\n-- %s: held-out corpus MAPE (%%) over the %s: median [min, max]%s --\n",
