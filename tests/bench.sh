@@ -12,11 +12,7 @@ TAM=${TAM:-bin/tam}
 DATA=${DATA:-../shared/data}
 PY=${PYTHON:-python3}
 export DATA
-pass=0 fail=0
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "not ok - $*"; }
+. tests/lib.sh
 H=tools/bench/harness.py
 FIX=tools/bench/fixtures/raw-synthetic
 M=$T/m
@@ -204,5 +200,4 @@ else
     echo "# bench: no nvcc here: the CUDA compile checks are skipped"
 fi
 
-echo "bench: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+report bench

@@ -10,18 +10,8 @@ set -u
 TAM=${TAM:-bin/tam}
 DATA=${DATA:-../shared/data}
 export DATA
-pass=0 fail=0
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "not ok - $*"; }
+. tests/lib.sh
 
-# expect_fail NAME PATTERN CMD...: non-zero exit and stderr matching PATTERN
-expect_fail() {
-    name=$1 pat=$2; shift 2
-    if "$@" >"$T/out" 2>"$T/err"; then bad "$name: exited 0"; return; fi
-    if grep -qE -- "$pat" "$T/err"; then ok; else bad "$name: stderr lacks /$pat/: $(cat "$T/err")"; fi
-}
 
 # field FILE KEY: the first top-level-looking "KEY": value of a cJSON file
 field() { sed -n "s/^[[:space:]]*\"$2\":[[:space:]]*//p" "$1" | head -1 | sed 's/,$//; s/^"//; s/"$//'; }
@@ -34,8 +24,8 @@ V2=$DATA/corpus/tracev2/qwen3-14b-tp1-agg2rps-vanilla
 
 if [ ! -d "$G" ] || [ ! -d "$IP" ] || [ ! -d "$DATA/models" ]; then
     echo "calib: corpus not found under $DATA: skipped"
-    echo "calib: $pass passed, $fail failed"
-    exit 0
+    report calib
+    exit
 fi
 
 "$TAM" calibrate --help > "$T/h" 2>&1 && grep -q "usage: tam calibrate" "$T/h" && ok || bad "help"
@@ -159,5 +149,4 @@ expect_fail bad-date "--date '2000-13-01'" "$TAM" calibrate --trace "$G" --date 
 "$TAM" calibrate --trace "$G" >/dev/null 2>&1; [ $? -eq 2 ] && ok || bad "missing -o is not a usage error"
 "$TAM" calibrate --cross-validate --trace "$G" >/dev/null 2>&1; [ $? -eq 2 ] && ok || bad "--cross-validate with --trace is not a usage error"
 
-echo "calib: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+report calib

@@ -6,18 +6,8 @@ set -u
 TAM=${TAM:-bin/tam}
 DATA=${DATA:-../shared/data}
 export DATA
-pass=0 fail=0
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "not ok - $*"; }
+. tests/lib.sh
 
-# expect_fail NAME PATTERN CMD...: non-zero exit and stderr matching PATTERN
-expect_fail() {
-    name=$1 pat=$2; shift 2
-    if "$@" >"$T/out" 2>"$T/err"; then bad "$name: exited 0"; return; fi
-    if grep -qE "$pat" "$T/err"; then ok; else bad "$name: stderr lacks /$pat/: $(cat "$T/err")"; fi
-}
 
 # --help tells the truth and exits 0 for every command
 for c in step simulate mfu config ingest run report bench sweep calibrate jobs merge; do
@@ -69,5 +59,4 @@ if [ -d "$DATA/models" ]; then
 else
     echo "# skip: $DATA/models not found"
 fi
-echo "cli: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+report cli

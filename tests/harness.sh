@@ -10,11 +10,7 @@
 set -u
 TAM=${TAM:-bin/tam}
 DATA=${DATA:-../shared/data}
-pass=0 fail=0
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "not ok - $*"; }
+. tests/lib.sh
 q() { sqlite3 -batch "$1" "$2"; }
 if [ ! -d "$DATA/corpus" ] || ! command -v sqlite3 >/dev/null; then
     echo "# skip: no $DATA/corpus or no sqlite3"
@@ -73,5 +69,4 @@ wait $p1; r1=$?; wait $p2; r2=$?
 # baseline is shared by both grids (same hash): 1 + 1 + 1 configurations x 2 seeds
 [ "$(q "$D2" "SELECT count(*) FROM runs WHERE status = 'ok'")" -ge 6 ] && ok || bad "concurrent runs missing"
 [ "$(q "$D2" "SELECT count(*) FROM runs r WHERE (SELECT count(*) FROM predictions p WHERE p.run_id = r.id) <> 16800")" = 0 ] && ok || bad "concurrent runs incomplete"
-echo "harness: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+report harness

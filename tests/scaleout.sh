@@ -7,11 +7,7 @@
 set -u
 TAM=${TAM:-bin/tam}
 DATA=${DATA:-../shared/data}
-pass=0 fail=0
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "not ok - $*"; }
+. tests/lib.sh
 q() { sqlite3 -batch "$1" "$2"; }
 if [ ! -d "$DATA/corpus" ] || ! command -v sqlite3 >/dev/null; then
     echo "# skip: no $DATA/corpus or no sqlite3"; echo "scaleout: 0 passed, 0 failed"; exit 0
@@ -57,5 +53,4 @@ cmp -s "$T/one.txt" "$T/mk.txt" && ok || bad "make-run shards differ"
 # a foreign file is refused with a clear message
 echo "not a database" > "$T/bogus.db"
 "$TAM" merge --db "$T/merged.db" "$T/bogus.db" 2> "$T/err" && bad "bogus shard accepted" || { grep -q "bogus.db" "$T/err" && ok || bad "unclear error: $(cat "$T/err")"; }
-echo "scaleout: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+report scaleout

@@ -13,21 +13,11 @@ set -u
 TAM=${TAM:-bin/tam}
 DATA=${DATA:-../shared/data}
 export DATA
-pass=0 fail=0
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "not ok - $*"; }
+. tests/lib.sh
 q() { sqlite3 -batch "$DB" "$1"; }
 # eq NAME GOT WANT
 eq() { if [ "$2" = "$3" ]; then ok; else bad "$1: got '$2', want '$3'"; fi; }
 
-# expect_fail NAME PATTERN CMD...: non-zero exit and stderr matching PATTERN
-expect_fail() {
-    name=$1 pat=$2; shift 2
-    if "$@" >"$T/out" 2>"$T/err"; then bad "$name: exited 0"; return; fi
-    if grep -qE "$pat" "$T/err"; then ok; else bad "$name: stderr lacks /$pat/: $(cat "$T/err")"; fi
-}
 
 "$TAM" sweep --help >"$T/h" 2>&1 && head -1 "$T/h" | grep -q "^usage: tam sweep" && ok || bad "help"
 expect_fail bogus "unknown study 'bogus'" "$TAM" sweep --study bogus --db "$T/never.db"
@@ -37,8 +27,7 @@ expect_fail stray-arg "unexpected argument" "$TAM" sweep --study H4A extra --db 
 
 if [ ! -d "$DATA/models" ] || [ ! -d "$DATA/mfu/h100" ] || ! command -v sqlite3 >/dev/null; then
     echo "# skip: no $DATA/models, no $DATA/mfu/h100 or no sqlite3"
-    echo "sweep: $pass passed, $fail failed"
-    [ "$fail" -eq 0 ]
+    report sweep
     exit
 fi
 
@@ -148,5 +137,4 @@ eq "prefill:nearest:steps derivable by SQL" "$(q "WITH d AS (SELECT series, x, v
 # the printed summary carries the headline numbers
 grep -q "crossover_x" "$T/sum1" && grep -q "rel_diff_at_50" "$T/sum1" && grep -q "steps (discontinuities)" "$T/sum1" && ok || bad "summary lacks its numbers"
 
-echo "sweep: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+report sweep

@@ -1,0 +1,18 @@
+# tests/lib.sh - what every shell test shares; sourced from the repository
+# root (`. tests/lib.sh`).  Gives: a scratch directory $T (removed on exit),
+# the counters and ok / bad, expect_fail, and report NAME, which prints the
+# closing "NAME: N passed, N failed" line that tests/run-unit.sh adds up.
+pass=0 fail=0
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "not ok - $*"; }
+
+# expect_fail NAME PATTERN CMD...: non-zero exit and stderr matching PATTERN
+expect_fail() {
+    name=$1 pat=$2; shift 2
+    if "$@" >"$T/out" 2>"$T/err"; then bad "$name: exited 0"; return; fi
+    if grep -qE -- "$pat" "$T/err"; then ok; else bad "$name: stderr lacks /$pat/: $(cat "$T/err")"; fi
+}
+
+report() { echo "$1: $pass passed, $fail failed"; [ "$fail" -eq 0 ]; }
