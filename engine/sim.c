@@ -12,6 +12,13 @@
 ** block i of every request of its prefix group when the block lies wholly in
 ** the shared prefix; otherwise it is unique to the request (so a preempted
 ** request can still hit its own blocks when it is readmitted, as in vLLM).
+** Only the request itself can ever look up its own blocks, and only when it
+** is readmitted after a preemption, so they are registered lazily: when the
+** request is first preempted (all its full blocks at once) and as they fill
+** from then on.  Until then a request's own blocks stay out of the map, which
+** saves an insert when each block fills and a delete when it is evicted, and
+** changes no lookup result: the blocks of a request that finishes without a
+** preemption could never be hit.
 */
 #include "sim.h"
 
@@ -196,6 +203,7 @@ typedef struct {
     int hashed;       /* leading blocks already registered as cached */
     int sched_new;    /* tokens scheduled in the current step */
     int admitted_once;
+    int preempted;    /* ever preempted: its own blocks are registered eagerly */
 } rq_t;
 
 static uint64_t block_key(const rq_t *r, int id, int i)
@@ -274,9 +282,9 @@ static int allocate(sim_t *s, int id, int tokens, int hits)
 {
     rq_t *r = &s->rq[id];
     pool_t *p = &s->pool;
-    int need = ceil_div(tokens, s->cfg->block_size);
-    if (hits == 0 && need <= r->nb)
+    if (hits == 0 && tokens <= r->nb * s->cfg->block_size)
         return 0; /* the common decode step: its last block still has room */
+    int need = ceil_div(tokens, s->cfg->block_size);
     int evictable_hits = 0;
     for (int i = 0; i < hits; i++) {
         int b = map_get(p, block_key(r, id, i));
@@ -310,14 +318,12 @@ static void release_all(sim_t *s, rq_t *r)
     r->hashed = 0;
 }
 
-/* Register newly completed full blocks as cached content. */
-static void hash_full_blocks(sim_t *s, int id)
+/* Register full blocks [r->hashed, upto) as cached content, unless the
+** block already holds a key or another block already holds this content. */
+static void register_blocks(sim_t *s, int id, int upto)
 {
     rq_t *r = &s->rq[id];
-    if (!s->cfg->prefix_caching)
-        return;
-    int full = r->computed / s->cfg->block_size;
-    for (int i = r->hashed; i < full && i < r->nb; i++) {
+    for (int i = r->hashed; i < upto && i < r->nb; i++) {
         uint64_t k = block_key(r, id, i);
         int b = r->blocks[i];
         if (s->pool.key[b] == 0 && map_get(&s->pool, k) < 0) {
@@ -325,8 +331,22 @@ static void hash_full_blocks(sim_t *s, int id)
             map_put(&s->pool, k, b);
         }
     }
-    if (full > r->hashed)
-        r->hashed = full;
+    if (upto > r->hashed)
+        r->hashed = upto;
+}
+
+/* Register newly completed full blocks: all of them once the request has
+** been preempted, before that only those of its shared prefix. */
+static void hash_full_blocks(sim_t *s, int id)
+{
+    rq_t *r = &s->rq[id];
+    if (!s->cfg->prefix_caching)
+        return;
+    int lazy_end = r->group >= 0 ? r->prefix_blocks : 0;
+    if (!r->preempted && r->hashed >= lazy_end)
+        return; /* the common case: nothing shared left to register */
+    int full = r->computed / s->cfg->block_size;
+    register_blocks(s, id, r->preempted || full < lazy_end ? full : lazy_end);
 }
 
 static double client_arrival(const sim_t *s, int i)
@@ -391,6 +411,9 @@ static void admit_arrivals(sim_t *s, double t)
 static void preempt(sim_t *s, int id, sim_stats_t *st)
 {
     rq_t *r = &s->rq[id];
+    if (s->cfg->prefix_caching && !r->preempted) /* its own blocks, deferred until now */
+        register_blocks(s, id, r->computed / s->cfg->block_size);
+    r->preempted = 1;
     release_all(s, r);
     r->computed = 0;
     r->state = RS_WAITING;

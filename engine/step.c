@@ -39,6 +39,16 @@ struct step_model {
     struct memo *memo; /* decode-attention MFU cache (see memo_decode) */
 };
 
+typedef struct {
+    double compute;   /* s */
+    double mem;       /* s: bytes / their bandwidth */
+    double wbytes;    /* bytes */
+    double kvbytes;   /* bytes */
+    double percomp;   /* s: sum of max(compute_c, mem_c) */
+    double mem_bound; /* s: per-component time of memory-bound components */
+    double allreduce; /* s */
+} acc_t;
+
 /* A direct-mapped cache of decode-attention MFU by integer (batch, context).
 ** The simulator asks for the same pairs over and over (a batch of ~100
 ** requests whose contexts grow by one per step), and the lookup is the
@@ -48,11 +58,14 @@ struct step_model {
 ** used by two threads at once. */
 #define MEMO_BITS 16
 #define GMEMO_BITS 14
+#define LMEMO_BITS 12
 struct memo {
     uint64_t key[1u << MEMO_BITS]; /* (bs << 32 | kv) + 1; 0 = empty */
     double val[1u << MEMO_BITS];
     uint64_t gkey[1u << GMEMO_BITS]; /* GEMM: (k << 42 | n << 21 | m) + 1 */
     double gval[1u << GMEMO_BITS];
+    uint64_t lkey[1u << LMEMO_BITS]; /* a layer's GEMMs from a zero sum: m + 1 */
+    acc_t lval[1u << LMEMO_BITS];
 };
 
 int step_model_new(const model_t *m, const hw_t *hw, const mfu_db_t *db, int tp,
@@ -164,15 +177,6 @@ const econf_t *step_model_conf(const step_model_t *sm)
 
 /* {====== accumulation of priced components ====== */
 
-typedef struct {
-    double compute;   /* s */
-    double mem;       /* s: bytes / their bandwidth */
-    double wbytes;    /* bytes */
-    double kvbytes;   /* bytes */
-    double percomp;   /* s: sum of max(compute_c, mem_c) */
-    double mem_bound; /* s: per-component time of memory-bound components */
-    double allreduce; /* s */
-} acc_t;
 
 static void add(acc_t *a, step_bd_t *bd, const char *name, char phase, double m, double k,
                 double n, double mfu, double flops, double compute, double wbytes,
@@ -298,6 +302,26 @@ static void attn_prefill(const step_model_t *sm, acc_t *a, step_bd_t *bd, char p
         kv, kv / sm->bw_kv, sp);
 }
 
+/* layer_gemms added to a zero sum, cached by integer m: a step's token count
+** repeats from step to step, and the sum is the same sequence of additions
+** whether it comes from here or from layer_gemms, so results are identical. */
+static void layer_gemms_from_zero(const step_model_t *sm, acc_t *a, step_bd_t *bd, char ph,
+                                  double m)
+{
+    if (bd || m >= 4294967295.0 || m != floor(m)) {
+        layer_gemms(sm, a, bd, ph, m);
+        return;
+    }
+    uint64_t key = (uint64_t)m + 1, h = key & ((1u << LMEMO_BITS) - 1);
+    struct memo *mm = sm->memo;
+    if (mm->lkey[h] != key) {
+        memset(&mm->lval[h], 0, sizeof mm->lval[h]);
+        layer_gemms(sm, &mm->lval[h], NULL, ph, m);
+        mm->lkey[h] = key;
+    }
+    *a = mm->lval[h];
+}
+
 /* One phase (or H5's single mixed pass) priced with the configured roofline. */
 static double phase_time(const step_model_t *sm, acc_t *a, step_bd_t *bd, char ph, double m,
                          double lm_rows, int npf, const int *pnew, const int *pctx, int ndec,
@@ -306,7 +330,7 @@ static double phase_time(const step_model_t *sm, acc_t *a, step_bd_t *bd, char p
     memset(a, 0, sizeof *a);
     if (m <= 0)
         return 0;
-    layer_gemms(sm, a, bd, ph, m);
+    layer_gemms_from_zero(sm, a, bd, ph, m);
     if (npf)
         attn_prefill(sm, a, bd, ph, npf, pnew, pctx);
     if (ndec)

@@ -33,8 +33,23 @@ static int cmp_d(const void *a, const void *b)
 ** then either simulated (sim = 1) or its measured values copied as the
 ** "predictions" (sim = 0: the floor of reading the traces and inserting the
 ** same number of rows through the same store path), stored as one run. */
+enum { PH_READ, PH_INGEST, PH_PREDICT, PH_STORE, PH_N };
+static const char *const ph_name[PH_N] = {"read traces", "ingest measured", "predict", "store"};
+
+/* Median over n repetitions of column k of an n x PH_N table, or of a plain
+** array of n values when k < 0. */
+static double median_col(const double *v, int n, int k)
+{
+    double x[100];
+    for (int r = 0; r < n && r < 100; r++)
+        x[r] = k < 0 ? v[r] : v[r * PH_N + k];
+    qsort(x, (size_t)n, sizeof *x, cmp_d);
+    return n % 2 ? x[n / 2] : 0.5 * (x[n / 2 - 1] + x[n / 2]);
+}
+
 static int corpus_pass(const manifest_t *m, const char *data, const char *dbpath, int sim,
-                       const mfu_db_t *db, double *secs, long long *rows, char *err)
+                       const mfu_db_t *db, double *secs, double ph[PH_N], long long *rows,
+                       char *err)
 {
     store_t *s = NULL;
     int rc = store_open(dbpath, &s, err);
@@ -50,19 +65,24 @@ static int corpus_pass(const manifest_t *m, const char *data, const char *dbpath
         store_close(s);
         return rc;
     }
-    double t0 = now();
+    double t0 = now(), tp = t0;
     *rows = 0;
+    memset(ph, 0, PH_N * sizeof *ph);
+#define LAP(k) do { double tn_ = now(); ph[k] += tn_ - tp; tp = tn_; } while (0)
     for (int i = 0; i < m->n && !rc; i++) {
         char path[1024], mpath[1024];
         snprintf(path, sizeof path, "%s/%s", data, m->e[i].path);
         trace_t *t = NULL;
-        if ((rc = trace_load(path, &t, err)))
+        rc = trace_load(path, &t, err);
+        LAP(PH_READ);
+        if (rc)
             break;
         exp_meta_t meta = {m->e[i].id, m->e[i].number, m->e[i].family, m->e[i].attention,
                            m->e[i].heavy, m->e[i].model, m->e[i].tp};
         int has = 0;
         if (!(rc = store_has_experiment(s, m->e[i].id, &has, err)) && !has)
             rc = store_ingest(s, &meta, t, err);
+        LAP(PH_INGEST);
         pred_t *p = NULL;
         run_stats_t st = {0};
         if (!rc && sim) {
@@ -90,6 +110,7 @@ static int corpus_pass(const manifest_t *m, const char *data, const char *dbpath
             if (!p)
                 rc = tam_fail(err, TAM_ENOMEM, "out of memory");
         }
+        LAP(PH_PREDICT);
         long long run_id = 0;
         if (!rc && !(rc = store_run_begin(s, cid, m->e[i].id, sim ? 42 : 43, "BENCH",
                                           sim ? "sim" : "floor", &run_id, err)))
@@ -97,7 +118,9 @@ static int corpus_pass(const manifest_t *m, const char *data, const char *dbpath
         *rows += t->n_req;
         free(p);
         trace_free(t);
+        LAP(PH_STORE);
     }
+#undef LAP
     *secs = now() - t0;
     store_close(s);
     return rc;
@@ -105,13 +128,15 @@ static int corpus_pass(const manifest_t *m, const char *data, const char *dbpath
 
 static const char bench_usage[] =
     "usage: tam bench [--trace DIR] [--model M] [--reps N] [--config F] [--data DIR]\n"
-    "       tam bench --corpus [--manifest FILE] [--data DIR]\n"
+    "       tam bench --corpus [--reps N] [--manifest FILE] [--data DIR]\n"
     "--corpus: the whole corpus into scratch stores, side by side: the floor (read\n"
     "every trace, insert the same number of prediction rows through the same store\n"
-    "path) and the real thing (read, simulate with the baseline, store).\n"
-    "Default trace: the largest corpus workload (experiment 4: Llama-2-70B TP4,\n"
-    "16,800 requests, two stages).  Prints median wall times of loading the trace\n"
-    "alone and of load + simulate, requests/s, steps/s and peak resident memory.\n";
+    "path) and the real thing (read, simulate with the baseline, store), alternating\n"
+    "N times (default 3); prints the median of each phase and the ratio of medians.\n"
+    "Without --corpus: one trace (default: the largest corpus workload, experiment\n"
+    "4: Llama-2-70B TP4, 16,800 requests, two stages), N times (default 7).  Prints\n"
+    "median wall times of loading the trace alone and of load + simulate,\n"
+    "requests/s, steps/s and peak resident memory.\n";
 
 int cmd_bench(int argc, char **argv)
 {
@@ -126,7 +151,7 @@ int cmd_bench(int argc, char **argv)
     cli_env_t e;
     cli_env_init(&e);
     const char *trace = NULL;
-    int reps = 7, o;
+    int reps = 0, o; /* 0: the default, 7 (one trace) or 3 (--corpus) */
     optind = 1;
     while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (o) {
@@ -141,6 +166,8 @@ int cmd_bench(int argc, char **argv)
         default: fputs(bench_usage, stderr); return 2;
         }
     }
+    if (reps == 0)
+        reps = corpus ? 3 : 7;
     if (reps < 1 || reps > 100) {
         fputs(bench_usage, stderr);
         return 2;
@@ -157,18 +184,38 @@ int cmd_bench(int argc, char **argv)
         }
         snprintf(p1, sizeof p1, "%s/floor.db", dir);
         snprintf(p2, sizeof p2, "%s/sim.db", dir);
-        double tf, ts;
-        long long rf, rs;
-        int rc = corpus_pass(&m, e.data, p1, 0, mdb, &tf, &rf, err) ||
-                 corpus_pass(&m, e.data, p2, 1, mdb, &ts, &rs, err);
+        /* Floor and simulation alternate within each repetition, so drift in
+        ** the machine's speed hits both sides alike. */
+        double *tf = calloc((size_t)reps, sizeof *tf), *ts = calloc((size_t)reps, sizeof *ts);
+        double *phf = calloc((size_t)reps * PH_N, sizeof *phf);
+        double *phs = calloc((size_t)reps * PH_N, sizeof *phs);
+        long long rf = 0, rs = 0;
+        int rc = !tf || !ts || !phf || !phs ? tam_fail(err, TAM_ENOMEM, "out of memory") : 0;
+        for (int r = 0; r < reps && !rc; r++) {
+            remove(p1);
+            remove(p2);
+            rc = corpus_pass(&m, e.data, p1, 0, mdb, &tf[r], phf + r * PH_N, &rf, err) ||
+                 corpus_pass(&m, e.data, p2, 1, mdb, &ts[r], phs + r * PH_N, &rs, err);
+            fprintf(stderr, "bench --corpus: repetition %d of %d: %.2f s vs %.2f s\n", r + 1,
+                    reps, ts[r], tf[r]);
+        }
         if (!rc) {
-            printf("bench --corpus: %d experiments, %lld requests\n", m.n, rs);
-            printf("  floor (read traces + insert %lld rows)   %.2f s\n", rf, tf);
-            printf("  read + simulate + insert                %.2f s\n", ts);
-            printf("  ratio to the floor                      %.2fx\n", ts / tf);
+            printf("bench --corpus: %d experiments, %lld requests, median of %d\n", m.n, rs, reps);
+            printf("  %-22s %10s %10s\n", "phase", "floor", "simulate");
+            for (int k = 0; k < PH_N; k++)
+                printf("  %-22s %9.3fs %9.3fs\n", ph_name[k], median_col(phf, reps, k),
+                       median_col(phs, reps, k));
+            double mf = median_col(tf, reps, -1), ms = median_col(ts, reps, -1);
+            printf("  %-22s %9.3fs %9.3fs\n", "total", mf, ms);
+            printf("  floor = read the traces and insert the same %lld rows\n", rf);
+            printf("  ratio to the floor      %.2fx (target <= 2x)\n", ms / mf);
         } else {
             fprintf(stderr, "tam bench: %s\n", err);
         }
+        free(tf);
+        free(ts);
+        free(phf);
+        free(phs);
         char cmd[200];
         snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
         if (system(cmd) != 0)

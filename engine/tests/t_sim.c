@@ -148,6 +148,53 @@ static void t_preemption(void)
     free(o);
 }
 
+typedef struct {
+    long long tokens;
+} tally_t;
+
+static void count_tokens(void *ctx, const sim_step_info_t *s)
+{
+    ((tally_t *)ctx)->tokens += s->tokens;
+}
+
+/* A request readmitted after a preemption finds those of its own full blocks
+** that were not evicted meanwhile, and recomputes only the rest.  Traced by
+** hand (block size 16, 10 blocks, A and B sent together, 64-token prompts,
+** 40 output tokens each):
+**   step 1 prefills both (4 blocks each, 2 free); step 2 gives each a 5th
+**   block (0 free).  When both have computed 80 tokens, A needs a 6th block:
+**   B, the last admitted, is preempted with 80 computed tokens, 5 full
+**   blocks, 17 tokens generated.  Its blocks return to the free queue tail
+**   first (B4 first), so A takes B4, and at 97 tokens B3.  B cannot come back
+**   before A ends (6 blocks needed, at most 4 free), and A needs no 8th block
+**   (64 + 39 = 103 tokens fit in 7).  B returns with B0..B2 cached: it
+**   recomputes tokens 48..79, 32 tokens; without caching all 80.
+** Total tokens scheduled: each request computes its prompt and feeds back
+** 39 of its 40 tokens, 2 x 103 = 206, plus B's recompute: 238 with prefix
+** caching, 286 without. */
+static void t_preempted_request_hits_own_blocks(void)
+{
+    watch_t w = {0};
+    sim_cfg_t c = cfg_base(&w);
+    c.kv_blocks = 10;
+    sim_req_t r[2] = {{0, 64, 40, -1, 0}, {0, 64, 40, -1, 0}};
+    sim_out_t o[2];
+    sim_stats_t st;
+    tally_t on = {0}, off = {0};
+    char err[TAM_ERRLEN];
+    c.on_step = count_tokens;
+    c.on_step_ctx = &on;
+    CHECK(sim_run(sm, &c, r, 2, o, &st, err) == 0, "%s", err);
+    CHECK(o[0].preemptions == 0 && o[1].preemptions == 1, "B preempted once (%d, %d)",
+          o[0].preemptions, o[1].preemptions);
+    CHECK(on.tokens == 238, "with caching: 206 + 32 recomputed = 238, got %lld", on.tokens);
+    c.prefix_caching = 0;
+    c.on_step_ctx = &off;
+    CHECK(sim_run(sm, &c, r, 2, o, &st, err) == 0, "%s", err);
+    CHECK(o[1].preemptions == 1, "B preempted once without caching too");
+    CHECK(off.tokens == 286, "without caching: 206 + 80 recomputed = 286, got %lld", off.tokens);
+}
+
 static void t_rejection(void)
 {
     watch_t w = {0};
@@ -252,6 +299,7 @@ int main(void)
     RUN(t_chunked_prefill);
     RUN(t_invariants_under_load);
     RUN(t_preemption);
+    RUN(t_preempted_request_hits_own_blocks);
     RUN(t_rejection);
     RUN(t_closed_loop);
     RUN(t_determinism);
