@@ -6,6 +6,7 @@
 ** behind for merges (econf_merge_json, econf_load_coeffs).
 */
 #include "econf.h"
+#include "jsonutil.h"
 
 #include <cJSON.h>
 #include <math.h>
@@ -73,10 +74,29 @@ void econf_baseline(econf_t *c)
     c->allreduce_lat_s = 8e-6;
 }
 
+/* A rejected value as the user wrote it: an overflowed number as inf (cJSON
+** would print null), other numbers with %.15g, anything else as JSON. */
+static void show_value(const cJSON *it, char *buf, size_t cap)
+{
+    if (cJSON_IsNumber(it)) {
+        if (isfinite(it->valuedouble))
+            snprintf(buf, cap, "%.15g", it->valuedouble);
+        else
+            snprintf(buf, cap, "%s", it->valuedouble > 0 ? "inf" : "-inf");
+        return;
+    }
+    char *t = cJSON_PrintUnformatted(it);
+    snprintf(buf, cap, "%s", t ? t : "?");
+    free(t);
+}
+
 /* Apply the keys of one parsed JSON object over *c (strict). */
 static int apply_object(const cJSON *root, const char *what, econf_t *c, char *err)
 {
     int rc = TAM_OK;
+    const cJSON *dup = json_duplicate_key(root);
+    if (dup)
+        return tam_fail(err, TAM_EFIELD, "%s: field '%s' given twice", what, dup->string);
     for (const cJSON *it = root->child; it; it = it->next) {
         if (strcmp(it->string, "name") == 0) {
             if (!cJSON_IsString(it)) {
@@ -106,10 +126,10 @@ static int apply_object(const cJSON *root, const char *what, econf_t *c, char *e
         } else {
             if (!cJSON_IsNumber(it) || !isfinite(it->valuedouble) || it->valuedouble < k->min ||
                 it->valuedouble > k->max) {
-                char *t = cJSON_PrintUnformatted(it);
+                char v[64];
+                show_value(it, v, sizeof v);
                 rc = tam_fail(err, TAM_EFIELD, "%s: field '%s': %s is not a number in [%g, %g]",
-                              what, k->key, t ? t : "?", k->min, k->max);
-                free(t);
+                              what, k->key, v, k->min, k->max);
                 break;
             }
             *(double *)p = it->valuedouble;
@@ -168,6 +188,9 @@ int econf_load_coeffs(const char *path, econf_t *c, char base_hash[17], char *er
         return tam_fail(err, TAM_EPARSE, "%s: malformed JSON (expected a coefficient file "
                         "object)", path);
     }
+    const cJSON *dup = json_duplicate_key(root);
+    if (dup)
+        rc = tam_fail(err, TAM_EFIELD, "%s: field '%s' given twice", path, dup->string);
     for (const cJSON *it = root->child; it && rc == TAM_OK; it = it->next) {
         int known = 0;
         for (size_t i = 0; i < sizeof coeff_fields / sizeof coeff_fields[0]; i++)
@@ -184,7 +207,9 @@ int econf_load_coeffs(const char *path, econf_t *c, char base_hash[17], char *er
                       "version this tam reads)", path);
     if (rc == TAM_OK && !cJSON_IsObject(cf))
         rc = tam_fail(err, TAM_EFIELD, "%s: field 'config' missing or not an object", path);
-    if (rc == TAM_OK && bh && !(cJSON_IsString(bh) && strlen(bh->valuestring) == 16))
+    if (rc == TAM_OK && bh &&
+        !(cJSON_IsString(bh) && strlen(bh->valuestring) == 16 &&
+          strspn(bh->valuestring, "0123456789abcdef") == 16))
         rc = tam_fail(err, TAM_EFIELD, "%s: field 'base_config_hash' must be 16 hex digits",
                       path);
     if (rc == TAM_OK) {

@@ -1,5 +1,6 @@
 /* engine/hw.c - hardware profiles (JSON) and the built-in H100 SXM profile. */
 #include "hw.h"
+#include "jsonutil.h"
 
 #include <cJSON.h>
 #include <math.h>
@@ -50,6 +51,12 @@ int hw_parse(const char *json, const char *what, hw_t *hw, char *err)
         return tam_fail(err, TAM_EPARSE, "%s: malformed JSON (expected an object)", what);
     }
     int rc;
+    const cJSON *dup = json_duplicate_key(root);
+    if (dup) {
+        rc = tam_fail(err, TAM_EFIELD, "%s: field '%s' given twice", what, dup->string);
+        cJSON_Delete(root);
+        return rc;
+    }
     if ((rc = num(root, "peak_flops_dense_bf16", 1, &hw->peak_flops, what, err)) ||
         (rc = num(root, "hbm_bandwidth", 1, &hw->hbm_bw, what, err)) ||
         (rc = num(root, "memory_bytes", 1, &hw->mem_bytes, what, err)) ||

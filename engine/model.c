@@ -5,6 +5,7 @@
 ** An explicit head_dim (Qwen3, Llama-3) always wins.  cJSON never escapes.
 */
 #include "model.h"
+#include "jsonutil.h"
 
 #include <cJSON.h>
 #include <math.h>
@@ -63,6 +64,11 @@ int model_parse(const char *json, const char *what, model_t *m, char *err)
     int rc = TAM_OK;
     if (!cJSON_IsObject(root)) {
         rc = tam_fail(err, TAM_EPARSE, "%s: top level is not a JSON object", what);
+        goto out;
+    }
+    const cJSON *dup = json_duplicate_key(root);
+    if (dup) {
+        rc = tam_fail(err, TAM_EFIELD, "%s: field '%s' given twice", what, dup->string);
         goto out;
     }
     if ((rc = get_int(root, "num_hidden_layers", 1, 0, &m->L, what, err)) ||
