@@ -1596,10 +1596,47 @@ static int rebuild_caches(store_t *s, char *err)
 ** Runs: commit, fail
 ** ===================================================================== */
 
+/* An 'ok' run other than run_id for the same (configuration, experiment,
+** seed); *twin = 0 if none. */
+static int ok_twin(store_t *s, long long run_id, long long *twin, char *err)
+{
+    sqlite3_stmt *st;
+    int rc;
+    *twin = 0;
+    if ((rc = prepare(s,
+                      "SELECT b.id FROM runs a JOIN runs b ON b.config_id = a.config_id AND "
+                      "b.experiment_id = a.experiment_id AND b.seed = a.seed AND b.status = 'ok' "
+                      "AND b.id <> a.id WHERE a.id = ?1 ORDER BY b.id LIMIT 1",
+                      &st, err)) != TAM_OK)
+        return rc;
+    sqlite3_bind_int64(st, 1, run_id);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW)
+        *twin = sqlite3_column_int64(st, 0);
+    else if (step != SQLITE_DONE)
+        rc = db_fail(s, err, "looking for an ok run with the same key");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int run_delete(store_t *s, long long run_id, char *err)
+{
+    sqlite3_stmt *st;
+    int rc = prepare(s, "DELETE FROM runs WHERE id = ?1", &st, err);
+    if (rc != TAM_OK)
+        return rc;
+    sqlite3_bind_int64(st, 1, run_id);
+    rc = sqlite3_step(st) == SQLITE_DONE ? TAM_OK : db_fail(s, err, "dropping a duplicate run");
+    sqlite3_finalize(st);
+    return rc;
+}
+
 int store_run_commit(store_t *s, long long run_id, const pred_t *p, int n, const run_stats_t *st,
-                     char *err)
+                     long long *kept, char *err)
 {
     int rc;
+    if (kept)
+        *kept = run_id;
     if (n < 0 || (n > 0 && !p))
         return tam_fail(err, TAM_EFIELD, "store_run_commit: run %lld: %d predictions", run_id, n);
     for (int i = 0; i < n; i++) {
@@ -1642,14 +1679,22 @@ int store_run_commit(store_t *s, long long run_id, const pred_t *p, int n, const
         free(twin);
         return rc;
     }
-    if ((rc = run_running(s, run_id, &exp_id, err)) == TAM_OK &&
-        (rc = truth_load(s, exp_id, &t, err)) == TAM_OK &&
-        (rc = match_twins(s, run_id, exp_id, p, order, n, &t, twin, err)) == TAM_OK &&
-        (rc = insert_predictions(s, run_id, p, order, n, err)) == TAM_OK &&
-        (rc = run_mark_ok(s, run_id, n, st, err)) == TAM_OK &&
-        (rc = write_caches(s, run_id, p, order, n, twin, &t, err)) == TAM_OK)
+    long long other = 0;
+    if ((rc = run_running(s, run_id, &exp_id, err)) == TAM_OK)
+        rc = ok_twin(s, run_id, &other, err);
+    if (rc == TAM_OK && other) {
+        /* Another process committed this run meanwhile: keep its rows. */
+        if ((rc = run_delete(s, run_id, err)) == TAM_OK && (rc = commit(s, err)) == TAM_OK &&
+            kept)
+            *kept = other;
+    } else if (rc == TAM_OK && (rc = truth_load(s, exp_id, &t, err)) == TAM_OK &&
+               (rc = match_twins(s, run_id, exp_id, p, order, n, &t, twin, err)) == TAM_OK &&
+               (rc = insert_predictions(s, run_id, p, order, n, err)) == TAM_OK &&
+               (rc = run_mark_ok(s, run_id, n, st, err)) == TAM_OK &&
+               (rc = write_caches(s, run_id, p, order, n, twin, &t, err)) == TAM_OK) {
         rc = commit(s, err);
-    else
+    }
+    if (rc != TAM_OK)
         rollback(s);
     truth_free(&t);
     free(exp_id);

@@ -78,8 +78,14 @@ int store_run_find_ok(store_t *s, long long config_id, const char *exp_id, unsig
                       long long *run_id, char *err); /* run_id = 0 if none */
 int store_run_begin(store_t *s, long long config_id, const char *exp_id, unsigned long long seed,
                     const char *hypothesis, const char *label, long long *run_id, char *err);
+/* Commit: the predictions, the run's status 'ok' and its metric caches, in
+** one transaction.  Runs are deterministic, so a (configuration, experiment,
+** seed) needs only one 'ok' run: when another process committed one while
+** this run was simulating (two grids sharing an arm), this run is dropped
+** instead, and *kept (may be NULL) names the run that stays; otherwise
+** *kept = run_id. */
 int store_run_commit(store_t *s, long long run_id, const pred_t *p, int n, const run_stats_t *st,
-                     char *err);
+                     long long *kept, char *err);
 int store_run_fail(store_t *s, long long run_id, const char *why, char *err);
 
 /* Merge a shard (a store written by one job of a split grid) into s, in one

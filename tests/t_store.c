@@ -417,8 +417,8 @@ static store_t *metrics_db(long long *cfg, long long *ra, long long *rb)
     CHECK(store_run_begin(s, *cfg, "expB", 42, "H1", "baseline", rb, err) == TAM_OK, "%s", err);
     preds_a(pa);
     preds_b(pb);
-    CHECK(store_run_commit(s, *ra, pa, 5, &stats, err) == TAM_OK, "%s", err);
-    CHECK(store_run_commit(s, *rb, pb, 3, NULL, err) == TAM_OK, "%s", err);
+    CHECK(store_run_commit(s, *ra, pa, 5, &stats, NULL, err) == TAM_OK, "%s", err);
+    CHECK(store_run_commit(s, *rb, pb, 3, NULL, NULL, err) == TAM_OK, "%s", err);
     return s;
 }
 
@@ -729,21 +729,21 @@ static void test_failed_commit(void)
     /* Duplicate req_index: refused before anything is written. */
     preds_a(pa);
     pa[1].req_index = pa[0].req_index;
-    CHECK(store_run_commit(s, run, pa, 5, &stats, err) == TAM_EFIELD, "duplicate");
+    CHECK(store_run_commit(s, run, pa, 5, &stats, NULL, err) == TAM_EFIELD, "duplicate");
     CHECK(strstr(err, "req_index 4") && strstr(err, "twice"), "err: %s", err);
     /* A request the experiment does not have, a point mismatch, a first
     ** token that is not arrival + ttft. */
     preds_a(pa);
     pa[0].req_index = 99;
-    CHECK(store_run_commit(s, run, pa, 5, &stats, err) == TAM_EFIELD, "no twin");
+    CHECK(store_run_commit(s, run, pa, 5, &stats, NULL, err) == TAM_EFIELD, "no twin");
     CHECK(strstr(err, "req_index 99") && strstr(err, "no measured"), "err: %s", err);
     preds_a(pa);
     pa[0].point = 0;
-    CHECK(store_run_commit(s, run, pa, 5, &stats, err) == TAM_EFIELD, "point mismatch");
+    CHECK(store_run_commit(s, run, pa, 5, &stats, NULL, err) == TAM_EFIELD, "point mismatch");
     CHECK(strstr(err, "measured at point 1"), "err: %s", err);
     preds_a(pa);
     pa[0].first_token += 0.5;
-    CHECK(store_run_commit(s, run, pa, 5, &stats, err) == TAM_EFIELD, "first token");
+    CHECK(store_run_commit(s, run, pa, 5, &stats, NULL, err) == TAM_EFIELD, "first token");
     CHECK(strstr(err, "TTFT = first token - arrival"), "err: %s", err);
     /* A failure half-way through the inserts (a temporary trigger aborts
     ** the third row): everything rolls back. */
@@ -753,7 +753,7 @@ static void test_failed_commit(void)
                      err) == TAM_OK,
           "%s", err);
     preds_a(pa);
-    CHECK(store_run_commit(s, run, pa, 5, &stats, err) == TAM_EDB, "mid-insert failure");
+    CHECK(store_run_commit(s, run, pa, 5, &stats, NULL, err) == TAM_EDB, "mid-insert failure");
     CHECK(strstr(err, "boom"), "err: %s", err);
     CHECK(q1(s, none) == 0, "no rows after failed commits");
     CHECK(qf(s, "SELECT count(*) FROM runs WHERE id=%lld AND status='running'", run) == 1,
@@ -771,18 +771,18 @@ static void test_failed_commit(void)
               1,
           "first reason kept");
     preds_a(pa);
-    CHECK(store_run_commit(s, run, pa, 5, &stats, err) == TAM_EFIELD, "commit a failed run");
+    CHECK(store_run_commit(s, run, pa, 5, &stats, NULL, err) == TAM_EFIELD, "commit a failed run");
     CHECK(strstr(err, "'failed'"), "err: %s", err);
     CHECK(q1(s, none) == 0, "still no rows");
 
     /* A good run; then it can be neither committed again nor failed. */
     long long ok;
     CHECK(store_run_begin(s, cfg, "expA", 1, "H1", "x", &ok, err) == TAM_OK, "%s", err);
-    CHECK(store_run_commit(s, ok, pa, 5, &stats, err) == TAM_OK, "%s", err);
-    CHECK(store_run_commit(s, ok, pa, 5, &stats, err) == TAM_EFIELD, "commit twice");
+    CHECK(store_run_commit(s, ok, pa, 5, &stats, NULL, err) == TAM_OK, "%s", err);
+    CHECK(store_run_commit(s, ok, pa, 5, &stats, NULL, err) == TAM_EFIELD, "commit twice");
     CHECK(store_run_fail(s, ok, "late", err) == TAM_EFIELD, "fail an ok run");
     CHECK(store_run_fail(s, 987654, "x", err) == TAM_EFIELD, "no such run");
-    CHECK(store_run_commit(s, 987654, pa, 5, &stats, err) == TAM_EFIELD, "no such run");
+    CHECK(store_run_commit(s, 987654, pa, 5, &stats, NULL, err) == TAM_EFIELD, "no such run");
     CHECK(qf(s, "SELECT count(*) FROM predictions WHERE run_id=%lld", ok) == 5, "ok rows");
 
     /* Bad arguments of run_begin. */
@@ -901,6 +901,34 @@ static void test_concurrent_open(void)
     store_close(s);
 }
 
+/* Two runs of the same (configuration, experiment, seed) begun before either
+** is committed, as when two grids share an arm: the second commit keeps the
+** first run's rows and drops its own copy. */
+static void test_same_run_twice(void)
+{
+    long long cfg, ra, rb, r1, r2, kept = -1;
+    char err[TAM_ERRLEN];
+    pred_t pa[5];
+    store_t *s = metrics_db(&cfg, &ra, &rb);
+    if (!s)
+        return;
+    preds_a(pa);
+    CHECK(store_run_begin(s, cfg, "expA", 7, "H1", "baseline", &r1, err) == TAM_OK, "%s", err);
+    CHECK(store_run_begin(s, cfg, "expA", 7, "H2", "baseline", &r2, err) == TAM_OK, "%s", err);
+    CHECK(store_run_commit(s, r1, pa, 5, &stats, &kept, err) == TAM_OK, "%s", err);
+    CHECK(kept == r1, "first commit keeps its own run (%lld vs %lld)", kept, r1);
+    CHECK(store_run_commit(s, r2, pa, 5, &stats, &kept, err) == TAM_OK, "%s", err);
+    CHECK(kept == r1, "second commit names the run kept (%lld vs %lld)", kept, r1);
+    CHECK(qf(s, "SELECT count(*) FROM runs WHERE id=%lld", r2) == 0, "copy dropped");
+    CHECK(q1(s, "SELECT count(*) FROM runs WHERE seed=7 AND status='ok'") == 1, "one ok run");
+    CHECK(qf(s, "SELECT count(*) FROM predictions WHERE run_id=%lld", r1) == 5, "its rows");
+    CHECK(q1(s, "SELECT count(*) FROM arms WHERE hypothesis='H2' AND label='baseline'") == 1,
+          "the second grid's arm is still recorded");
+    CHECK(store_run_commit(s, r2, pa, 5, &stats, &kept, err) == TAM_EFIELD,
+          "the dropped run cannot be committed again");
+    store_close(s);
+}
+
 /* Experiment C for the concurrency test: n requests over two points. */
 #define C_REQ 3000
 static trace_point_t c_points[2];
@@ -922,9 +950,17 @@ static void concurrent_child(const char *path, int who, int runs)
             _exit(12);
         for (int i = 0; i < C_REQ; i++)
             p[i] = mkpred(i, c_req[i].point, i * 0.01, 0.05 + 0.001 * r, 0.02, 5.0 + who);
-        if (store_run_commit(s, run, p, C_REQ, &stats, err) != TAM_OK) {
+        if (store_run_commit(s, run, p, C_REQ, &stats, NULL, err) != TAM_OK) {
             fprintf(stderr, "child %d: %s\n", who, err);
             _exit(13);
+        }
+        /* and one run both writers make: the same seed, as two grids sharing an arm */
+        long long kept;
+        if (store_run_begin(s, cfg, "expC", 9000 + (unsigned long long)r, "H9", "c", &run,
+                            err) != TAM_OK ||
+            store_run_commit(s, run, p, C_REQ, &stats, &kept, err) != TAM_OK) {
+            fprintf(stderr, "child %d: shared run: %s\n", who, err);
+            _exit(14);
         }
     }
     store_close(s);
@@ -976,12 +1012,15 @@ static void test_concurrent_writers(void)
     CHECK(store_open(path, &s, err) == TAM_OK, "%s", err);
     if (!s)
         return;
+    /* Each writer's own runs, plus one copy of each shared run: 3 x runs. */
     CHECK(q1(s, "SELECT count(*) FROM configs") == 1, "one shared config");
-    CHECK(q1(s, "SELECT count(*) FROM runs WHERE status='ok'") == 2 * runs, "all runs ok");
-    CHECK(q1(s, "SELECT count(*) FROM predictions") == 2.0 * runs * C_REQ, "all predictions");
-    CHECK(q1(s, "SELECT count(*) FROM cache_point_sums") == 2.0 * runs * 2, "all caches");
-    CHECK(q1(s, "SELECT count(*) FROM exp_metrics") == 2 * runs, "metrics for every run");
-    CHECK(q1(s, "SELECT count(*) FROM corpus_metrics WHERE n_experiments = 1") == 2 * runs,
+    CHECK(q1(s, "SELECT count(*) FROM runs WHERE status='ok'") == 3 * runs, "all runs ok");
+    CHECK(q1(s, "SELECT count(*) FROM runs") == 3 * runs, "duplicate copies dropped");
+    CHECK(q1(s, "SELECT count(*) FROM runs WHERE seed >= 9000") == runs, "one per shared seed");
+    CHECK(q1(s, "SELECT count(*) FROM predictions") == 3.0 * runs * C_REQ, "all predictions");
+    CHECK(q1(s, "SELECT count(*) FROM cache_point_sums") == 3.0 * runs * 2, "all caches");
+    CHECK(q1(s, "SELECT count(*) FROM exp_metrics") == 3 * runs, "metrics for every run");
+    CHECK(q1(s, "SELECT count(*) FROM corpus_metrics WHERE n_experiments = 1") == 3 * runs,
           "corpus rows per seed");
     store_close(s);
 }
@@ -1012,6 +1051,7 @@ int main(void)
     RUN(test_failed_commit);
     RUN(test_stale_run);
     RUN(test_concurrent_open);
+    RUN(test_same_run_twice);
     RUN(test_concurrent_writers);
     cleanup();
     TEST_REPORT("t_store");

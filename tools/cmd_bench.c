@@ -114,7 +114,7 @@ static int corpus_pass(const manifest_t *m, const char *data, const char *dbpath
         long long run_id = 0;
         if (!rc && !(rc = store_run_begin(s, cid, m->e[i].id, sim ? 42 : 43, "BENCH",
                                           sim ? "sim" : "floor", &run_id, err)))
-            rc = store_run_commit(s, run_id, p, t->n_req, &st, err);
+            rc = store_run_commit(s, run_id, p, t->n_req, &st, NULL, err);
         *rows += t->n_req;
         free(p);
         trace_free(t);

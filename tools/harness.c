@@ -412,12 +412,17 @@ int cmd_run(int argc, char **argv)
                 }
                 pred_t *p = NULL;
                 run_stats_t st;
+                long long kept = 0;
                 if (runner_simulate_trace(sm, t, seed, &p, &st, err) ||
-                    store_run_commit(s, run_id, p, t->n_req, &st, err)) {
+                    store_run_commit(s, run_id, p, t->n_req, &st, &kept, err)) {
                     char why[TAM_ERRLEN];
                     snprintf(why, sizeof why, "%s", err);
                     store_run_fail(s, run_id, why, NULL);
                     rc = 1;
+                } else if (kept != run_id && !o.quiet) {
+                    fprintf(stderr, "[%d/%d] %s %-10s #%-2d seed %-4llu: stored meanwhile by "
+                            "another process (run %lld); this copy dropped\n", done, total,
+                            hyp->valuestring, label[a], e->number, seed, kept);
                 } else if (!o.quiet) {
                     fprintf(stderr, "[%d/%d] %s %-10s #%-2d seed %-4llu: %d req, %lld steps, "
                             "%.2f s\n", done, total, hyp->valuestring, label[a], e->number, seed,
