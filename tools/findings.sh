@@ -125,8 +125,19 @@ for dir in experiments/H*/ experiments/T*/; do
     fi
     if [ -f "$dir/tables.sql" ]; then
         rm -f "$TMP"/t.*
+        # A tables.sql may stand for another's ("-- same-as: T0"); @H@ is the
+        # hypothesis and @tier@ its table prefix (T0x -> tier0x), so one file
+        # serves a tier and its exploratory twin.
+        tsql="$dir/tables.sql"
+        same=$(sed -n 's/^-- same-as: \([A-Za-z0-9]*\) *$/\1/p' "$tsql")
+        if [ -n "$same" ]; then
+            tsql="experiments/$same/tables.sql"
+            [ -f "$tsql" ] || { echo "findings: $dir/tables.sql: no $tsql" >&2; exit 1; }
+        fi
+        tier="tier$(echo "$h" | sed 's/^T//' | tr 'A-Z' 'a-z')"
+        sed -e "s/@H@/$h/g" -e "s/@tier@/$tier/g" "$tsql" |
         awk -v d="$TMP" '/^-- table: /{n++; sub(/^-- table: /, ""); print > (d "/t." n ".title"); next}
-                         n>0 {print > (d "/t." n ".sql")}' "$dir/tables.sql"
+                         n>0 {print > (d "/t." n ".sql")}'
         for t in "$TMP"/t.*.title; do
             [ -f "$t" ] || continue
             base=${t%.title}

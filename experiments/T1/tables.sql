@@ -1,4 +1,6 @@
--- experiments/T1/tables.sql - tables FINDINGS.md shows for Tier 1 (table tier1_cv, imported from `tam calibrate --cross-validate`).
+-- experiments/T1/tables.sql - tables FINDINGS.md shows for Tier 1 and (by "-- same-as: T1") the
+-- exploratory T1x: table @tier@_cv (tier1_cv, tier1x_cv), imported from `tam calibrate --cross-validate`;
+-- tools/findings.sh puts the hypothesis for @H@ and its table prefix for @tier@.
 
 -- table: Held-out corpus MAPE (%) after the overfitting guard: median [min, max] over the calibration choices (single = each experiment as the one calibration trace; split = 10/4 over 21 split seeds)
 WITH c AS (SELECT protocol, method, choice,
@@ -6,7 +8,7 @@ WITH c AS (SELECT protocol, method, choice,
     100.0 * avg(CASE WHEN guard_reject = 1 THEN base_mape_ttft ELSE mape_ttft END) AS ttft,
     100.0 * avg(CASE WHEN guard_reject = 1 THEN base_mape_tpot ELSE mape_tpot END) AS tpot,
     max(guard_reject) AS guarded
-  FROM tier1_cv GROUP BY protocol, method, choice),
+  FROM @tier@_cv GROUP BY protocol, method, choice),
 r AS (SELECT c.*, row_number() OVER (PARTITION BY protocol, method ORDER BY e2e) AS rk,
     count(*) OVER (PARTITION BY protocol, method) AS n FROM c)
 SELECT protocol, method, n AS choices,
@@ -20,4 +22,4 @@ SELECT choice AS calibration_exp, round(100.0 * avg(mape_e2e), 1) AS e2e_as_fitt
   round(100.0 * avg(CASE WHEN guard_reject = 1 THEN base_mape_e2e ELSE mape_e2e END), 1) AS e2e_after_guard,
   max(guard_reject) AS guard, sum(stale) AS stale_held_out,
   printf('%.3g*out %+.3g*in %+.3g ms', max(tpot_a_ms), max(tpot_b_ms), max(tpot_d_ms)) AS tpot_residual
-FROM tier1_cv WHERE protocol = 'single' AND method = 'residual' GROUP BY choice ORDER BY choice;
+FROM @tier@_cv WHERE protocol = 'single' AND method = 'residual' GROUP BY choice ORDER BY choice;
