@@ -70,13 +70,13 @@ $(B)/tests/%: tests/%.c $(B)/libtam.a engine/tests/check.h
 test: unit-test asan-test             ## what CI runs: every test, then again under sanitizers
 
 unit-test: bin/tam $(TESTS)           ## unit and CLI tests, normal build
-	@DATA=$(DATA) TAM=bin/tam sh tests/run-unit.sh $(TESTS) tests/cli.sh tests/sweep.sh tests/calib.sh tests/scaleout.sh tests/bench.sh tests/harness.sh
+	@DATA=$(DATA) TAM=bin/tam sh tests/run-unit.sh $(TESTS) tests/cli.sh tests/sweep.sh tests/calib.sh tests/scaleout.sh tests/bench.sh tests/tier2.sh tests/harness.sh
 
 asan-test:                            ## the same suite under ASan + UBSan
 	@$(MAKE) --no-print-directory B=build-asan OPT=-O1 XCFLAGS='$(SAN)' unit-test-asan
 
 unit-test-asan: $(TESTS) $(B)/tam
-	@ASAN_OPTIONS=detect_leaks=1 DATA=$(DATA) TAM=$(B)/tam sh tests/run-unit.sh $(TESTS) tests/cli.sh tests/sweep.sh tests/calib.sh tests/scaleout.sh tests/bench.sh tests/harness.sh
+	@ASAN_OPTIONS=detect_leaks=1 DATA=$(DATA) TAM=$(B)/tam sh tests/run-unit.sh $(TESTS) tests/cli.sh tests/sweep.sh tests/calib.sh tests/scaleout.sh tests/bench.sh tests/tier2.sh tests/harness.sh
 
 ingest: bin/tam                       ## load the corpus's measured requests into $(DB) (once)
 	@mkdir -p $(dir $(DB))
@@ -117,14 +117,22 @@ tier1x: tier0x                        ## exploratory: Tier 1's cross-validation 
 	sh tools/import-csv.sh $(DB) tier1x_cv build/tier1x-cv.csv
 	bin/tam report --criteria experiments/T1x/criteria.json --db $(DB)
 
-# Tier 2 needs a measured profile from a real GPU run (tools/bench/).
-tier2:                                ## Tier 2: says whether a measured H100 profile exists
-	@if [ -f tools/bench/measured/profile.json ]; then \
-	    echo "tier2: measured profile found, but the Tier 2 comparison is not implemented yet" >&2; exit 1; \
+# Tier 2 needs a measured profile from a real GPU run (tools/bench/README.md).
+MEASURED ?= tools/bench/measured
+tier2: NO_FINDINGS := 1
+tier2: bin/tam                        ## Tier 2: Tier 1 again over the measured profile + GEMM table (table tier2_cv), when a GPU run left them
+	@if [ -f $(MEASURED)/profile.json ] && [ -f $(MEASURED)/mfu/gemm/data.csv ]; then \
+	    $(MAKE) --no-print-directory tier1 NO_FINDINGS=1 DB=$(DB) DATA=$(DATA) && \
+	    TAM=bin/tam sh tools/tier2.sh $(DB) $(DATA) build/tier0.json $(MEASURED) && \
+	    bin/tam report --criteria experiments/T2/criteria.json --db $(DB); \
+	elif [ -f $(MEASURED)/profile.json ]; then \
+	    echo "tier2: $(MEASURED)/profile.json exists but $(MEASURED)/mfu/gemm/data.csv does not;" >&2; \
+	    echo "tier2: re-derive both from the raw run: python3 tools/bench/harness.py derive RAWDIR" >&2; exit 1; \
 	else \
-	    echo "tier2: no measured hardware profile (tools/bench/measured/profile.json): Tier 2 needs"; \
-	    echo "tier2: the GPU micro-benchmarks run once on an H100; none has been run, so there is"; \
-	    echo "tier2: nothing to report (no number is ever invented)."; \
+	    echo "tier2: no measured hardware profile ($(MEASURED)/profile.json). Tier 2 needs the GPU"; \
+	    echo "tier2: micro-benchmarks run once on an H100 (bash tools/bench/run.sh on the GPU machine,"; \
+	    echo "tier2: see tools/bench/README.md); none has been run, so there is nothing to compare and"; \
+	    echo "tier2: no number is reported (none is ever invented)."; \
 	fi
 
 all-hypotheses: findings              ## everything: H1..Hn, Tier 0, Tier 1, FINDINGS.md

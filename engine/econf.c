@@ -168,7 +168,8 @@ int econf_merge_json(const char *json, const char *what, econf_t *c, char *err)
 
 /* The fields of a coefficient file (tools/cmd_calibrate.c writes them). */
 static const char *const coeff_fields[] = {
-    "tam_coefficients", "method", "vllm_version", "model", "gpu", "tp", "trace",
+    "tam_coefficients", "method", "vllm_version", "model", "gpu", "hardware_measured",
+    "gemm_table", "tp", "trace",
     "trace_format", "trace_hash", "n_requests", "date", "seed", "base_config",
     "base_config_hash", "config", "config_hash", "fit", "comment",
 };

@@ -513,13 +513,18 @@ done:
 
 int mfu_load(const char *dir, mfu_db_t **out, char *err)
 {
+    return mfu_load_with_gemm(dir, NULL, out, err);
+}
+
+int mfu_load_with_gemm(const char *dir, const char *gemm_csv, mfu_db_t **out, char *err)
+{
     TAM_ASSERT(dir && out);
     *out = NULL;
     mfu_db_t *db = calloc(1, sizeof *db);
     if (!db)
         return tam_fail(err, TAM_ENOMEM, "%s: out of memory", dir);
     int rc;
-    if (!(db->gemm.path = join(dir, "gemm/data.csv")))
+    if (!(db->gemm.path = gemm_csv ? strdup(gemm_csv) : join(dir, "gemm/data.csv")))
         rc = tam_fail(err, TAM_ENOMEM, "%s: out of memory", dir);
     else if ((rc = table_load(&db->gemm, KIND_GEMM, err)) == TAM_OK &&
              (rc = load_dir(dir, "mha/decode", KIND_DECODE, &db->dec, &db->ndec, err)) == TAM_OK)

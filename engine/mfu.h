@@ -47,6 +47,10 @@ typedef struct {
 /* Load every table under dir.  Errors name the file, line and field (bad
 ** number, NaN, negative, MFU > 1, ragged row, missing header column). */
 int mfu_load(const char *dir, mfu_db_t **out, char *err);
+/* The same with the GEMM table read from gemm_csv instead of dir/gemm/data.csv
+** (NULL: the default), e.g. Tier 2's own sweep (tools/bench/measured/mfu/gemm/
+** data.csv) beside the shared attention tables. */
+int mfu_load_with_gemm(const char *dir, const char *gemm_csv, mfu_db_t **out, char *err);
 void mfu_free(mfu_db_t *db);
 
 /* Choose attention tables: exact (H,K,hd) if present, else the nearest by

@@ -75,6 +75,19 @@ EOF
             bad "lookup not served by the derived table: $(cat "$T/g.out")"
         "$TAM" mfu gemm --mfu "$T/mfu" --mode interp --sweep m:8:131072:4096 --k 11008 --n 4096 > "$T/sw.out" 2>&1 &&
             ok || bad "tam mfu sweep over the derived table: $(head -3 "$T/sw.out")"
+        # --gemm-mfu pairs the derived GEMM table with the shared attention tables in place
+        G="$M/mfu/gemm/data.csv"
+        "$TAM" mfu gemm --gemm-mfu "$G" --m 64 --k 4096 --n 12288 > "$T/g2.out" 2>&1 || bad "tam mfu --gemm-mfu"
+        [ "$(grep -c "^\(nearest\|interp\) *0.2 .*$G:" "$T/g2.out")" -eq 2 ] && ok ||
+            bad "--gemm-mfu lookup not served by $G: $(cat "$T/g2.out")"
+        "$TAM" step --gemm-mfu "$G" --model llama-2-7b-hf --prefill 512:0 > "$T/sg.json" 2> "$T/sg.err" &&
+            ok || bad "tam step --gemm-mfu: $(cat "$T/sg.err")"
+        "$TAM" step --model llama-2-7b-hf --prefill 512:0 > "$T/ss.json" 2>&1 || bad "tam step (shared table)"
+        # the step's GEMM components name the derived table as their source
+        grep -q "$G" "$T/sg.json" && ok || bad "tam step --gemm-mfu did not use $G"
+        grep -q "$G" "$T/ss.json" && bad "the shared-table step names $G" || ok
+        expect_fail "--gemm-mfu missing file" "nosuch.csv" "$TAM" step --gemm-mfu "$T/nosuch.csv" \
+            --model llama-2-7b-hf --decode 100
     else
         bad "no $DATA/mfu/h100/mha to pair with the derived GEMM table"
     fi

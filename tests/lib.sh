@@ -11,8 +11,8 @@ bad() { fail=$((fail + 1)); echo "not ok - $*"; }
 # expect_fail NAME PATTERN CMD...: non-zero exit and stderr matching PATTERN
 expect_fail() {
     name=$1 pat=$2; shift 2
-    if "$@" >"$T/out" 2>"$T/err"; then bad "$name: exited 0"; return; fi
-    if grep -qE -- "$pat" "$T/err"; then ok; else bad "$name: stderr lacks /$pat/: $(cat "$T/err")"; fi
+    if "$@" >"$T/xf.out" 2>"$T/xf.err"; then bad "$name: exited 0"; return; fi
+    if grep -qE -- "$pat" "$T/xf.err"; then ok; else bad "$name: stderr lacks /$pat/: $(cat "$T/xf.err")"; fi
 }
 
 report() { echo "$1: $pass passed, $fail failed"; [ "$fail" -eq 0 ]; }

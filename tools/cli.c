@@ -23,6 +23,16 @@ int cli_model_path(const cli_env_t *e, const char *name, char *out, size_t cap)
     return snprintf(out, cap, "%s/models/%s", e->data, name) >= (int)cap ? -1 : 0;
 }
 
+int cli_load_mfu(const cli_env_t *e, mfu_db_t **db, char *err)
+{
+    char path[1024];
+    if (e->mfu)
+        snprintf(path, sizeof path, "%s", e->mfu);
+    else
+        snprintf(path, sizeof path, "%s/mfu/h100", e->data);
+    return mfu_load_with_gemm(path, e->gemm_mfu, db, err);
+}
+
 int cli_build(const cli_env_t *e, model_t *m, hw_t *hw, mfu_db_t **db, econf_t *c,
               step_model_t **sm, char *err)
 {
@@ -49,11 +59,7 @@ int cli_build(const cli_env_t *e, model_t *m, hw_t *hw, mfu_db_t **db, econf_t *
     } else {
         econf_baseline(c);
     }
-    if (e->mfu)
-        snprintf(path, sizeof path, "%s", e->mfu);
-    else
-        snprintf(path, sizeof path, "%s/mfu/h100", e->data);
-    if ((rc = mfu_load(path, db, err)))
+    if ((rc = cli_load_mfu(e, db, err)))
         return rc;
     if ((rc = step_model_new(m, hw, *db, e->tp, c, sm, err))) {
         mfu_free(*db);

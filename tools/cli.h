@@ -16,6 +16,7 @@ typedef struct {
     const char *model;     /* folder name under DATA/models, or a path */
     const char *hardware;  /* profile JSON, NULL = built-in H100 SXM */
     const char *mfu;       /* MFU dir, NULL = DATA/mfu/h100 */
+    const char *gemm_mfu;  /* GEMM table CSV replacing the MFU dir's, NULL = none */
     const char *config;    /* engine configuration JSON, NULL = baseline */
     int tp;
 } cli_env_t;
@@ -25,6 +26,8 @@ void cli_env_init(cli_env_t *e);
 int cli_build(const cli_env_t *e, model_t *m, hw_t *hw, mfu_db_t **db, econf_t *c,
               step_model_t **sm, char *err);
 int cli_model_path(const cli_env_t *e, const char *name, char *out, size_t cap);
+/* The MFU tables of --mfu (default DATA/mfu/h100) with --gemm-mfu's GEMM table. */
+int cli_load_mfu(const cli_env_t *e, mfu_db_t **db, char *err);
 FILE *cli_open_out(const char *path, char *err);
 int cli_close_out(FILE *f, const char *path, char *err);
 void cli_abort_out(FILE *f); /* discard a partial output */

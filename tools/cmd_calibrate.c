@@ -120,6 +120,7 @@ typedef struct {
 typedef struct {
     hw_t hw;
     mfu_db_t *db;
+    const char *gemm_table; /* --gemm-mfu, or NULL */
     econf_t base;
     unsigned long long seed;
     int quiet;
@@ -1040,6 +1041,8 @@ static const char calib_usage[] =
     "                     [--model M] [--date YYYY-MM-DD] [--quiet]\n"
     "       tam calibrate --cross-validate [--manifest FILE] [--config BASE.json]\n"
     "                     [--data DIR] [--seed N] [--splits N] [-o RESULTS.csv] [--quiet]\n"
+    "both forms also take --hardware F --mfu DIR --gemm-mfu CSV (see tam step --help):\n"
+    "Tier 2 is Tier 1 over a measured profile and GEMM table.\n"
     "Tier 1 one-trace calibration over a base (Tier 0) engine configuration\n"
     "(default: the baseline).  The trace (inference-perf, GuideLLM or TraceV2 folder)\n"
     "needs at least 100 successful requests.  Methods:\n"
@@ -1146,6 +1149,10 @@ static int write_coeffs(cctx_t *cx, int method, const cparams_t *par, const char
     cJSON_AddStringToObject(root, "vllm_version", ver);
     cJSON_AddStringToObject(root, "model", x->t->model_id);
     cJSON_AddStringToObject(root, "gpu", cx->hw.name);
+    if (cx->hw.measured[0]) /* Tier 2: the profile's provenance (date, card, driver) */
+        cJSON_AddStringToObject(root, "hardware_measured", cx->hw.measured);
+    if (cx->gemm_table)
+        cJSON_AddStringToObject(root, "gemm_table", cx->gemm_table);
     add_num(root, "tp", x->tp);
     cJSON_AddStringToObject(root, "trace", dir);
     cJSON_AddStringToObject(root, "trace_format", x->t->format);
@@ -1261,7 +1268,9 @@ int cmd_calibrate(int argc, char **argv)
         {"model", required_argument, 0, 'm'},   {"date", required_argument, 0, 1},
         {"cross-validate", no_argument, 0, 2},  {"manifest", required_argument, 0, 3},
         {"splits", required_argument, 0, 4},    {"quiet", no_argument, 0, 'q'},
-        {"help", no_argument, 0, 'h'},          {0, 0, 0, 0}};
+        {"hardware", required_argument, 0, 5},  {"mfu", required_argument, 0, 6},
+        {"gemm-mfu", required_argument, 0, 7},  {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
     cli_env_t env;
     cli_env_init(&env);
     const char *trace_dir = NULL, *outp = NULL, *model = NULL, *date = NULL;
@@ -1293,6 +1302,9 @@ int cmd_calibrate(int argc, char **argv)
         case 2: cv = 1; break;
         case 3: manifest = optarg; break;
         case 4: nsplits = atoi(optarg); break;
+        case 5: env.hardware = optarg; break;
+        case 6: env.mfu = optarg; break;
+        case 7: env.gemm_mfu = optarg; break;
         case 'q': quiet = 1; break;
         case 'h': fputs(calib_usage, stdout); return 0;
         default: fputs(calib_usage, stderr); return 2;
@@ -1315,7 +1327,7 @@ int cmd_calibrate(int argc, char **argv)
         strftime(dbuf, sizeof dbuf, "%Y-%m-%d", &tmv);
         date = dbuf;
     }
-    char err[TAM_ERRLEN] = "", path[1100];
+    char err[TAM_ERRLEN] = "";
     cctx_t cx;
     memset(&cx, 0, sizeof cx);
     cx.seed = seed;
@@ -1324,7 +1336,13 @@ int cmd_calibrate(int argc, char **argv)
     cv_row_t *rows = NULL;
     int nrows = 0, rc = 1;
     FILE *f = NULL;
-    hw_h100_sxm(&cx.hw);
+    cx.gemm_table = env.gemm_mfu;
+    if (env.hardware) {
+        if (hw_load(env.hardware, &cx.hw, err))
+            goto out;
+    } else {
+        hw_h100_sxm(&cx.hw);
+    }
     if (env.config) {
         if (econf_load(env.config, &cx.base, err))
             goto out;
@@ -1337,8 +1355,7 @@ int cmd_calibrate(int argc, char **argv)
                  env.config ? env.config : "base");
         goto out;
     }
-    snprintf(path, sizeof path, "%s/mfu/h100", env.data);
-    if (mfu_load(path, &cx.db, err))
+    if (cli_load_mfu(&env, &cx.db, err))
         goto out;
     if (cv) {
         if (manifest_load(manifest, &man, err))

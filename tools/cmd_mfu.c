@@ -12,6 +12,7 @@ static const char mfu_usage[] =
     "  decode:  --bs B --kv C   (attention tables chosen by --model and --tp)\n"
     "  prefill: --seq S         (by --model)\n"
     "  --mode nearest|interp|both (both)   --mfu DIR (default $DATA/mfu/h100)\n"
+    "  --gemm-mfu CSV  a GEMM table used instead of DIR/gemm/data.csv\n"
     "  --sweep VAR:FROM:TO:STEP   vary m, bs, kv or seq; prints CSV\n"
     "Prints the MFU each mode returns and the table rows (file:line, weight) behind it.\n";
 
@@ -30,7 +31,7 @@ int cmd_mfu(int argc, char **argv)
         {"model", required_argument, 0, 'm'}, {"tp", required_argument, 0, 't'},
         {"mode", required_argument, 0, 'x'},  {"mfu", required_argument, 0, 'f'},
         {"sweep", required_argument, 0, 'w'}, {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
+        {"gemm-mfu", required_argument, 0, 'G'}, {0, 0, 0, 0}};
     if (argc < 2 || argv[1][0] == '-') {
         fputs(mfu_usage, argc >= 2 && strcmp(argv[1], "--help") == 0 ? stdout : stderr);
         return argc >= 2 && strcmp(argv[1], "--help") == 0 ? 0 : 2;
@@ -54,6 +55,7 @@ int cmd_mfu(int argc, char **argv)
         case 't': e.tp = atoi(optarg); break;
         case 'x': mode = optarg; break;
         case 'f': e.mfu = optarg; break;
+        case 'G': e.gemm_mfu = optarg; break;
         case 'w': sweep = optarg; break;
         case 'h': fputs(mfu_usage, stdout); return 0;
         default: fputs(mfu_usage, stderr); return 2;
@@ -64,12 +66,9 @@ int cmd_mfu(int argc, char **argv)
         fputs(mfu_usage, stderr);
         return 2;
     }
-    char err[TAM_ERRLEN], path[1024];
-    snprintf(path, sizeof path, "%s", e.mfu ? e.mfu : "");
-    if (!e.mfu)
-        snprintf(path, sizeof path, "%s/mfu/h100", e.data);
+    char err[TAM_ERRLEN];
     mfu_db_t *db;
-    if (mfu_load(path, &db, err)) {
+    if (cli_load_mfu(&e, &db, err)) {
         fprintf(stderr, "tam mfu: %s\n", err);
         return 1;
     }

@@ -18,7 +18,8 @@ static const char sim_usage[] =
     "                     output carries the measured TTFT/E2E beside each prediction\n"
     "  --workload CSV     columns t_send_s,prompt_tokens,output_tokens\n"
     "                     [,prefix_group,prefix_tokens]; needs --model, --kv-blocks\n"
-    "  --model M --tp N --config F --hardware F --mfu DIR   (see tam step --help)\n"
+    "  --model M --tp N --config F --hardware F --mfu DIR --gemm-mfu CSV\n"
+    "                     (see tam step --help)\n"
     "  --coeffs FILE      a Tier 1 coefficient file (tam calibrate): its \"config\"\n"
     "                     keys are merged over --config (or the baseline)\n"
     "  --max-num-batched-tokens N (2048)  --max-num-seqs N (128)\n"
@@ -88,7 +89,7 @@ int cmd_simulate(int argc, char **argv)
         {"kv-blocks", required_argument, 0, 4}, {"block-size", required_argument, 0, 5},
         {"max-inflight", required_argument, 0, 6},
         {"steps", required_argument, 0, 7},     {"allow-rejected", no_argument, 0, 8},
-        {"coeffs", required_argument, 0, 9},
+        {"coeffs", required_argument, 0, 9},    {"gemm-mfu", required_argument, 0, 10},
         {"help", no_argument, 0, 'h'},          {0, 0, 0, 0}};
     cli_env_t e;
     cli_env_init(&e);
@@ -120,6 +121,7 @@ int cmd_simulate(int argc, char **argv)
         case 7: steps_path = optarg; break;
         case 8: allow_rej = 1; break;
         case 9: coeffs = optarg; break;
+        case 10: e.gemm_mfu = optarg; break;
         case 'h': fputs(sim_usage, stdout); return 0;
         default: fputs(sim_usage, stderr); return 2;
         }

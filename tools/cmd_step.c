@@ -9,14 +9,20 @@
 
 static const char step_usage[] =
     "usage: tam step --model M [--tp N] [--config F] [--hardware F] [--mfu DIR]\n"
-    "                [--prefill NEW:CTX[:EMIT],...] [--decode CTX[xCOUNT],...] [-o FILE]\n"
+    "                [--gemm-mfu CSV] [--prefill NEW:CTX[:EMIT],...] [--decode CTX[xCOUNT],...] [-o FILE]\n"
     "Price one engine step and print JSON: total seconds, overhead, the prefill and\n"
     "decode phase times, compute vs memory time, bytes, the mixed-batch rule used and\n"
     "every priced component with the MFU table rows that served it.\n"
     "  --prefill  chunks: NEW tokens on top of CTX cached; EMIT=1 (default) when the\n"
     "             chunk completes its prompt (an LM-head row)\n"
     "  --decode   decoding requests by context length; 1000x32 = 32 requests at 1000\n"
-    "  --model    folder under $DATA/models (e.g. llama-2-7b-hf) or a config.json path\n";
+    "  --model    folder under $DATA/models (e.g. llama-2-7b-hf) or a config.json path\n"
+    "  --hardware a hardware profile JSON (default: the built-in H100 SXM); with\n"
+    "             \"measured_bw\": true in --config, weights are read at its\n"
+    "             bw_sequential and the KV cache at its bw_paged_kv (Tier 2)\n"
+    "  --mfu      MFU tables folder (default $DATA/mfu/h100)\n"
+    "  --gemm-mfu a GEMM table CSV used instead of the folder's gemm/data.csv, e.g.\n"
+    "             Tier 2's tools/bench/measured/mfu/gemm/data.csv\n";
 
 #define MAXB 4096
 
@@ -70,7 +76,8 @@ int cmd_step(int argc, char **argv)
         {"config", required_argument, 0, 'c'},   {"hardware", required_argument, 0, 'w'},
         {"mfu", required_argument, 0, 'f'},      {"prefill", required_argument, 0, 'p'},
         {"decode", required_argument, 0, 'd'},   {"output", required_argument, 0, 'o'},
-        {"help", no_argument, 0, 'h'},           {0, 0, 0, 0}};
+        {"gemm-mfu", required_argument, 0, 'G'}, {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
     cli_env_t e;
     cli_env_init(&e);
     const char *pre = NULL, *dec = NULL, *outp = NULL;
@@ -83,6 +90,7 @@ int cmd_step(int argc, char **argv)
         case 'c': e.config = optarg; break;
         case 'w': e.hardware = optarg; break;
         case 'f': e.mfu = optarg; break;
+        case 'G': e.gemm_mfu = optarg; break;
         case 'p': pre = optarg; break;
         case 'd': dec = optarg; break;
         case 'o': outp = optarg; break;
