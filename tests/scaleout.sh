@@ -53,4 +53,21 @@ cmp -s "$T/one.txt" "$T/mk.txt" && ok || bad "make-run shards differ"
 # a foreign file is refused with a clear message
 echo "not a database" > "$T/bogus.db"
 "$TAM" merge --db "$T/merged.db" "$T/bogus.db" 2> "$T/err" && bad "bogus shard accepted" || { grep -q "bogus.db" "$T/err" && ok || bad "unclear error: $(cat "$T/err")"; }
+# tam run and tam jobs read a grid the same way and refuse the same bad ones
+# before anything runs or is printed
+printf '{"hypothesis": "X", "seeds": [42], "arms": []}' > "$T/g-empty.json"
+printf '{"hypothesis": "X", "seeds": [42], "arms": [{"label": "a", "config": {"bw_eta": 7}}]}' > "$T/g-badconf.json"
+printf '{"hypothesis": "X", "seeds": [42], "arms": [{"label": "a", "config": {}}, {"label": "a", "config": {}}]}' > "$T/g-twice.json"
+printf '{"hypothesis": "X", "seeds": [-1], "arms": [{"label": "a", "config": {}}]}' > "$T/g-seed.json"
+for cmd in jobs run; do
+    set -- --manifest "$M" --data "$DATA" --db "$T/refused.db"
+    [ $cmd = jobs ] && set -- --manifest "$M" --data "$DATA" --shards "$T/refused"
+    expect_fail "$cmd: empty grid" 'non-empty arrays' "$TAM" $cmd --grid "$T/g-empty.json" "$@"
+    expect_fail "$cmd: bad arm config" "arms\[0\].config: field 'bw_eta': 7" "$TAM" $cmd --grid "$T/g-badconf.json" "$@"
+    expect_fail "$cmd: label twice" "label 'a' used twice" "$TAM" $cmd --grid "$T/g-twice.json" "$@"
+    expect_fail "$cmd: negative seed" 'seeds must be non-negative' "$TAM" $cmd --grid "$T/g-seed.json" "$@"
+    [ -s "$T/xf.out" ] && bad "$cmd printed output for a refused grid" || ok
+done
+expect_fail "run: unknown --arm" "--arm 'nosuch'" "$TAM" run --grid $G --arm nosuch --manifest "$M" --db "$T/refused.db"
+[ -e "$T/refused.db" ] && bad "a refused grid created $T/refused.db" || ok
 report scaleout

@@ -265,6 +265,114 @@ static void git_rev(char *out, size_t cap)
     pclose(p);
 }
 
+/* {====== grids ====== */
+
+/* A grid file, validated as a whole before anything runs: the hypothesis,
+** and per arm its label, its engine configuration (strictly parsed, named
+** after the label) and its seeds (the arm's own or the grid's). */
+typedef struct {
+    cJSON *root;
+    const char *hyp;
+    int narms;
+    const char **label;
+    const cJSON **seeds;
+    econf_t *conf;
+} grid_t;
+
+static void grid_free(grid_t *g)
+{
+    cJSON_Delete(g->root);
+    free(g->label);
+    free(g->seeds);
+    free(g->conf);
+    memset(g, 0, sizeof *g);
+}
+
+static int grid_load(const char *path, grid_t *g, char *err)
+{
+    char *txt = NULL;
+    memset(g, 0, sizeof *g);
+    int rc = tam_read_file(path, &txt, NULL, err);
+    if (rc)
+        return rc;
+    g->root = cJSON_ParseWithOpts(txt, NULL, 1);
+    free(txt);
+    if (!g->root)
+        return tam_fail(err, TAM_EPARSE, "%s: malformed JSON", path);
+    const cJSON *hyp = cJSON_GetObjectItemCaseSensitive(g->root, "hypothesis");
+    const cJSON *arms = cJSON_GetObjectItemCaseSensitive(g->root, "arms");
+    const cJSON *seeds = cJSON_GetObjectItemCaseSensitive(g->root, "seeds");
+    if (!cJSON_IsString(hyp) || !cJSON_IsArray(arms) || !cJSON_IsArray(seeds) ||
+        cJSON_GetArraySize(arms) < 1 || cJSON_GetArraySize(seeds) < 1) {
+        rc = tam_fail(err, TAM_EFIELD, "%s: needs \"hypothesis\" (string), \"arms\" and "
+                      "\"seeds\" (non-empty arrays)", path);
+        goto fail;
+    }
+    g->hyp = hyp->valuestring;
+    g->narms = cJSON_GetArraySize(arms);
+    g->label = calloc((size_t)g->narms, sizeof *g->label);
+    g->seeds = calloc((size_t)g->narms, sizeof *g->seeds);
+    g->conf = calloc((size_t)g->narms, sizeof *g->conf);
+    if (!g->label || !g->seeds || !g->conf) {
+        rc = tam_fail(err, TAM_ENOMEM, "out of memory");
+        goto fail;
+    }
+    int a = 0;
+    for (const cJSON *x = arms->child; x; x = x->next, a++) {
+        const cJSON *lb = cJSON_GetObjectItemCaseSensitive(x, "label");
+        const cJSON *cf = cJSON_GetObjectItemCaseSensitive(x, "config");
+        const cJSON *as = cJSON_GetObjectItemCaseSensitive(x, "seeds");
+        if (!cJSON_IsString(lb) || !cJSON_IsObject(cf)) {
+            rc = tam_fail(err, TAM_EFIELD, "%s: arms[%d] needs \"label\" and \"config\" {}",
+                          path, a);
+            goto fail;
+        }
+        for (int b = 0; b < a; b++)
+            if (strcmp(g->label[b], lb->valuestring) == 0) {
+                rc = tam_fail(err, TAM_EFIELD, "%s: arms[%d]: label '%s' used twice", path, a,
+                              lb->valuestring);
+                goto fail;
+            }
+        if (as && (!cJSON_IsArray(as) || cJSON_GetArraySize(as) < 1)) {
+            rc = tam_fail(err, TAM_EFIELD, "%s: arms[%d].seeds must be a non-empty array", path,
+                          a);
+            goto fail;
+        }
+        g->label[a] = lb->valuestring;
+        g->seeds[a] = as ? as : seeds;
+        for (const cJSON *sd = g->seeds[a]->child; sd; sd = sd->next)
+            if (!cJSON_IsNumber(sd) || sd->valuedouble < 0 || sd->valuedouble > 9.0e15 ||
+                sd->valuedouble != floor(sd->valuedouble)) {
+                rc = tam_fail(err, TAM_EFIELD, "%s: arms[%d]: seeds must be non-negative "
+                              "integers", path, a);
+                goto fail;
+            }
+        char *cj = cJSON_PrintUnformatted(cf), what[256];
+        snprintf(what, sizeof what, "%s: arms[%d].config", path, a);
+        rc = cj ? econf_parse(cj, what, &g->conf[a], err) : tam_fail(err, TAM_ENOMEM, "out of memory");
+        free(cj);
+        if (rc)
+            goto fail;
+        snprintf(g->conf[a].name, sizeof g->conf[a].name, "%s", g->label[a]);
+    }
+    return TAM_OK;
+fail:
+    grid_free(g);
+    return rc;
+}
+
+/* --arm names one of the grid's arms (a typo would otherwise run nothing). */
+static int grid_has_arm(const grid_t *g, const char *arm, const char *path, char *err)
+{
+    for (int a = 0; a < g->narms; a++)
+        if (strcmp(g->label[a], arm) == 0)
+            return TAM_OK;
+    return tam_fail(err, TAM_EFIELD, "%s: --arm '%s': the grid has no arm of that label", path,
+                    arm);
+}
+
+/* }====== */
+
 static const char run_usage[] =
     "usage: tam run --grid experiments/Hn/grid.json [--db FILE] [--manifest FILE]\n"
     "               [--data DIR] [--only EXPERIMENT_ID] [--arm LABEL] [--seed N] [--quiet]\n"
@@ -290,62 +398,31 @@ int cmd_run(int argc, char **argv)
     manifest_t m = {0};
     store_t *s = NULL;
     mfu_db_t *db = NULL;
-    cJSON *grid = NULL;
-    char *txt = NULL;
     int rc = 1;
-    if (manifest_load(o.manifest, &m, err) || store_open(o.db, &s, err) ||
-        tam_read_file(o.grid, &txt, NULL, err))
+    grid_t g = {0};
+    long long *cid = NULL;
+    if (manifest_load(o.manifest, &m, err) || grid_load(o.grid, &g, err) ||
+        (o.arm && grid_has_arm(&g, o.arm, o.grid, err)) || store_open(o.db, &s, err))
         goto out;
-    grid = cJSON_Parse(txt);
-    const cJSON *hyp = grid ? cJSON_GetObjectItemCaseSensitive(grid, "hypothesis") : NULL;
-    const cJSON *arms = grid ? cJSON_GetObjectItemCaseSensitive(grid, "arms") : NULL;
-    const cJSON *seeds = grid ? cJSON_GetObjectItemCaseSensitive(grid, "seeds") : NULL;
-    if (!cJSON_IsString(hyp) || !cJSON_IsArray(arms) || !cJSON_IsArray(seeds) ||
-        cJSON_GetArraySize(arms) < 1 || cJSON_GetArraySize(seeds) < 1) {
-        tam_fail(err, TAM_EFIELD, "%s: needs \"hypothesis\" (string), \"arms\" and \"seeds\" "
-                 "(non-empty arrays)", o.grid);
-        goto out;
-    }
     snprintf(path, sizeof path, "%s/mfu/h100", o.env.data);
     if (mfu_load(path, &db, err))
         goto out;
-    int narms = cJSON_GetArraySize(arms);
-    econf_t *conf = calloc((size_t)narms, sizeof *conf);
-    const cJSON **aseeds = calloc((size_t)narms, sizeof *aseeds);
-    long long *cid = calloc((size_t)narms, sizeof *cid);
-    const char **label = calloc((size_t)narms, sizeof *label);
-    int a = 0;
-    for (const cJSON *x = arms->child; x; x = x->next, a++) {
-        const cJSON *lb = cJSON_GetObjectItemCaseSensitive(x, "label");
-        const cJSON *cf = cJSON_GetObjectItemCaseSensitive(x, "config");
-        if (!cJSON_IsString(lb) || !cJSON_IsObject(cf)) {
-            tam_fail(err, TAM_EFIELD, "%s: arms[%d] needs \"label\" and \"config\" {}", o.grid, a);
-            goto out2;
-        }
-        label[a] = lb->valuestring;
-        const cJSON *as = cJSON_GetObjectItemCaseSensitive(x, "seeds");
-        if (as && (!cJSON_IsArray(as) || cJSON_GetArraySize(as) < 1)) {
-            tam_fail(err, TAM_EFIELD, "%s: arms[%d].seeds must be a non-empty array", o.grid, a);
-            goto out2;
-        }
-        aseeds[a] = as ? as : seeds;
-        for (const cJSON *sd = aseeds[a]->child; sd; sd = sd->next)
-            if (!cJSON_IsNumber(sd) || sd->valuedouble < 0 || sd->valuedouble != floor(sd->valuedouble)) {
-                tam_fail(err, TAM_EFIELD, "%s: seeds must be non-negative integers", o.grid);
-                goto out2;
-            }
-        char *cj = cJSON_PrintUnformatted(cf), what[256], canon[2048], h[17];
-        snprintf(what, sizeof what, "%s: arms[%d].config", o.grid, a);
-        int prc = econf_parse(cj, what, &conf[a], err);
-        free(cj);
-        if (prc)
-            goto out2;
-        snprintf(conf[a].name, sizeof conf[a].name, "%s", label[a]);
+    int narms = g.narms, a;
+    const char **label = g.label;
+    const cJSON **aseeds = g.seeds;
+    econf_t *conf = g.conf;
+    cid = calloc((size_t)narms, sizeof *cid);
+    if (!cid) {
+        tam_fail(err, TAM_ENOMEM, "out of memory");
+        goto out;
+    }
+    for (a = 0; a < narms; a++) {
+        char canon[2048], h[17];
         econf_canonical(&conf[a], canon, sizeof canon);
         econf_hash(&conf[a], h);
         if (store_config(s, label[a], canon, h, rev, &cid[a], err) ||
-            store_arm(s, hyp->valuestring, label[a], cid[a], err))
-            goto out2;
+            store_arm(s, g.hyp, label[a], cid[a], err))
+            goto out;
     }
     int total = 0, done = 0;
     for (int i = 0; i < m.n; i++)
@@ -402,10 +479,10 @@ int cmd_run(int argc, char **argv)
                 if (run_id) {
                     if (!o.quiet)
                         fprintf(stderr, "[%d/%d] %s %-10s #%-2d seed %-4llu: stored (run %lld)\n",
-                                done, total, hyp->valuestring, label[a], e->number, seed, run_id);
+                                done, total, g.hyp, label[a], e->number, seed, run_id);
                     continue;
                 }
-                if (store_run_begin(s, cid[a], e->id, seed, hyp->valuestring, label[a], &run_id,
+                if (store_run_begin(s, cid[a], e->id, seed, g.hyp, label[a], &run_id,
                                     err)) {
                     rc = 1;
                     break;
@@ -422,10 +499,10 @@ int cmd_run(int argc, char **argv)
                 } else if (kept != run_id && !o.quiet) {
                     fprintf(stderr, "[%d/%d] %s %-10s #%-2d seed %-4llu: stored meanwhile by "
                             "another process (run %lld); this copy dropped\n", done, total,
-                            hyp->valuestring, label[a], e->number, seed, kept);
+                            g.hyp, label[a], e->number, seed, kept);
                 } else if (!o.quiet) {
                     fprintf(stderr, "[%d/%d] %s %-10s #%-2d seed %-4llu: %d req, %lld steps, "
-                            "%.2f s\n", done, total, hyp->valuestring, label[a], e->number, seed,
+                            "%.2f s\n", done, total, g.hyp, label[a], e->number, seed,
                             t->n_req, st.steps, st.wall_seconds);
                 }
                 free(p);
@@ -434,16 +511,11 @@ int cmd_run(int argc, char **argv)
         }
         trace_free(t);
     }
-out2:
-    free(aseeds);
-    free(conf);
-    free(cid);
-    free(label);
 out:
     if (rc)
         fprintf(stderr, "tam run: %s\n", err);
-    cJSON_Delete(grid);
-    free(txt);
+    free(cid);
+    grid_free(&g);
     mfu_free(db);
     store_close(s);
     manifest_free(&m);
@@ -625,37 +697,23 @@ int cmd_jobs(int argc, char **argv)
         fputs(jobs_usage, stderr);
         return 2;
     }
-    char err[TAM_ERRLEN], *txt = NULL;
+    char err[TAM_ERRLEN];
     manifest_t m = {0};
-    cJSON *grid = NULL;
+    grid_t g = {0};
     int rc = 1;
-    if (manifest_load(o.manifest, &m, err) || tam_read_file(o.grid, &txt, NULL, err))
+    if (manifest_load(o.manifest, &m, err) || grid_load(o.grid, &g, err))
         goto out;
-    grid = cJSON_Parse(txt);
-    const cJSON *hyp = grid ? cJSON_GetObjectItemCaseSensitive(grid, "hypothesis") : NULL;
-    const cJSON *arms = grid ? cJSON_GetObjectItemCaseSensitive(grid, "arms") : NULL;
-    const cJSON *seeds = grid ? cJSON_GetObjectItemCaseSensitive(grid, "seeds") : NULL;
-    if (!cJSON_IsString(hyp) || !cJSON_IsArray(arms) || !cJSON_IsArray(seeds)) {
-        tam_fail(err, TAM_EFIELD, "%s: needs \"hypothesis\", \"arms\" and \"seeds\"", o.grid);
-        goto out;
-    }
     if (mk)
         printf("# generated by tam jobs from %s: make -j N -f THIS\nTAM ?= bin/tam\nall:\n", o.grid);
-    int a = 0, njobs = 0;
-    for (const cJSON *x = arms->child; x; x = x->next, a++) {
-        const cJSON *lb = cJSON_GetObjectItemCaseSensitive(x, "label");
-        const cJSON *as = cJSON_GetObjectItemCaseSensitive(x, "seeds");
-        if (!cJSON_IsString(lb)) {
-            tam_fail(err, TAM_EFIELD, "%s: arms[%d].label missing", o.grid, a);
-            goto out;
-        }
+    int njobs = 0;
+    for (int a = 0; a < g.narms; a++) {
         for (int i = 0; i < m.n; i++) {
             if (o.only && strcmp(o.only, m.e[i].id))
                 continue;
-            for (const cJSON *sd = (cJSON_IsArray(as) ? as : seeds)->child; sd; sd = sd->next) {
+            for (const cJSON *sd = g.seeds[a]->child; sd; sd = sd->next) {
                 char shard[1024];
                 unsigned long long seed = (unsigned long long)sd->valuedouble;
-                snprintf(shard, sizeof shard, "%s/%s-a%d-e%d-s%llu.db", o.shards, hyp->valuestring,
+                snprintf(shard, sizeof shard, "%s/%s-a%d-e%d-s%llu.db", o.shards, g.hyp,
                          a, m.e[i].number, seed);
                 njobs++;
                 if (mk)
@@ -663,13 +721,13 @@ int cmd_jobs(int argc, char **argv)
                            "--manifest %s --only %s && $(TAM) run --quiet --db $@ --data %s "
                            "--manifest %s --grid %s --only %s --arm '%s' --seed %llu\n",
                            shard, shard, o.shards, o.env.data, o.manifest, m.e[i].id, o.env.data,
-                           o.manifest, o.grid, m.e[i].id, lb->valuestring, seed);
+                           o.manifest, o.grid, m.e[i].id, g.label[a], seed);
                 else
                     printf("mkdir -p %s && bin/tam ingest --quiet --db %s --data %s --manifest %s "
                            "--only %s && bin/tam run --quiet --db %s --data %s --manifest %s "
                            "--grid %s --only %s --arm '%s' --seed %llu\n",
                            o.shards, shard, o.env.data, o.manifest, m.e[i].id, shard, o.env.data,
-                           o.manifest, o.grid, m.e[i].id, lb->valuestring, seed);
+                           o.manifest, o.grid, m.e[i].id, g.label[a], seed);
             }
         }
     }
@@ -679,8 +737,7 @@ int cmd_jobs(int argc, char **argv)
 out:
     if (rc)
         fprintf(stderr, "tam jobs: %s\n", err);
-    cJSON_Delete(grid);
-    free(txt);
+    grid_free(&g);
     manifest_free(&m);
     return rc;
 }
