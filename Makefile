@@ -20,6 +20,13 @@ CFLAGS  := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(OPT) -g $(WARN
            -MMD -MP -Iengine -Idb -Itools $(PKG_CFLAGS) $(XCFLAGS)
 LDLIBS  := $(PKG_LIBS) -lm
 B       ?= build
+# The source revision stored with every configuration: read once, when make
+# starts, so that files rewritten during a run (plots, FINDINGS.md) cannot
+# mark half of a grid "-dirty".  Recursive makes inherit it.
+ifndef TAM_GIT_REV
+TAM_GIT_REV := $(shell git describe --always --dirty --abbrev=12 2>/dev/null || echo unknown)
+endif
+export TAM_GIT_REV
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 HYPS    := $(sort $(notdir $(patsubst %/grid.json,%,$(wildcard experiments/H*/grid.json))))
 

@@ -23,6 +23,27 @@ int cli_model_path(const cli_env_t *e, const char *name, char *out, size_t cap)
     return snprintf(out, cap, "%s/models/%s", e->data, name) >= (int)cap ? -1 : 0;
 }
 
+/* The source revision: TAM_GIT_REV (the Makefile reads it once per make)
+** or, run by hand, git describe of the working tree. */
+void cli_git_rev(char *out, size_t cap)
+{
+    const char *env = getenv("TAM_GIT_REV");
+    if (env && *env) {
+        snprintf(out, cap, "%s", env);
+        return;
+    }
+    snprintf(out, cap, "unknown");
+    FILE *p = popen("git describe --always --dirty --abbrev=12 2>/dev/null", "r");
+    if (!p)
+        return;
+    if (fgets(out, (int)cap, p)) {
+        out[strcspn(out, "\n")] = '\0';
+        if (!out[0])
+            snprintf(out, cap, "unknown");
+    }
+    pclose(p);
+}
+
 int cli_load_mfu(const cli_env_t *e, mfu_db_t **db, char *err)
 {
     char path[1024];

@@ -28,6 +28,9 @@ int cli_build(const cli_env_t *e, model_t *m, hw_t *hw, mfu_db_t **db, econf_t *
 int cli_model_path(const cli_env_t *e, const char *name, char *out, size_t cap);
 /* The MFU tables of --mfu (default DATA/mfu/h100) with --gemm-mfu's GEMM table. */
 int cli_load_mfu(const cli_env_t *e, mfu_db_t **db, char *err);
+/* The source revision stored with configurations (TAM_GIT_REV, else git
+** describe --dirty of the working tree, else "unknown"). */
+void cli_git_rev(char *out, size_t cap);
 FILE *cli_open_out(const char *path, char *err);
 int cli_close_out(FILE *f, const char *path, char *err);
 void cli_abort_out(FILE *f); /* discard a partial output */

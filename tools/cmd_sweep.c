@@ -170,20 +170,6 @@ typedef struct {
     char rev[128];
 } ctx_t;
 
-static void git_rev(char *out, size_t cap)
-{
-    snprintf(out, cap, "unknown");
-    FILE *p = popen("git describe --always --dirty --abbrev=12 2>/dev/null", "r");
-    if (!p)
-        return;
-    if (fgets(out, (int)cap, p)) {
-        out[strcspn(out, "\n")] = '\0';
-        if (!out[0])
-            snprintf(out, cap, "unknown");
-    }
-    pclose(p);
-}
-
 static int load_model(const ctx_t *c, const char *name, model_t *m, char *err)
 {
     char path[1024];
@@ -762,7 +748,7 @@ int cmd_sweep(int argc, char **argv)
     FILE *f = NULL;
     int rc = 1;
     hw_h100_sxm(&c.hw);
-    git_rev(c.rev, sizeof c.rev);
+    cli_git_rev(c.rev, sizeof c.rev);
     snprintf(path, sizeof path, "%s/mfu/h100", c.env.data);
     if (mfu_load(path, &c.db, err) || store_open(dbpath, &c.s, err))
         goto fail;

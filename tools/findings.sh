@@ -37,7 +37,7 @@ UNION ALL SELECT 'Tier 0', (SELECT round(100 * avg(mape_ttft), 2) FROM corpus_me
   (SELECT round(100 * avg(mape_e2e), 2) FROM corpus_metrics WHERE hypothesis = 'T0' AND label = 'tier0'), '< 20%'
 UNION ALL SELECT 'Tier 1 (residual; median held-out, single-trace protocol)', NULL, NULL,
   (SELECT round(value, 2) FROM criteria WHERE hypothesis = 'T1' AND criterion = 'T1.e2e_single'), '< 15%'
-UNION ALL SELECT 'Tier 2 (Tier 1 over measured bandwidths + GEMM table; median held-out)', NULL, NULL,
+UNION ALL SELECT 'Tier 2 (measured bw + GEMM table; median held-out)', NULL, NULL,
   (SELECT round(value, 2) FROM criteria WHERE hypothesis = 'T2' AND criterion = 'T2.e2e_single'), '< 12%'
 UNION ALL SELECT 'exploratory T0x (not pre-registered)', (SELECT round(100 * avg(mape_ttft), 2) FROM corpus_metrics WHERE hypothesis = 'T0x' AND label = 'tier0'),
   (SELECT round(100 * avg(mape_tpot), 2) FROM corpus_metrics WHERE hypothesis = 'T0x' AND label = 'tier0'),
@@ -105,8 +105,10 @@ for dir in experiments/H*/ experiments/T*/; do
         if [ -n "$req" ] && [ ! -e "$req" ]; then
             echo "**Not measured: \`$req\` does not exist.** $(q "SELECT json_extract(readfile('$dir/grid.json'), '\$.requires.why');")"
             echo
+            echo "**Procedure, once measured.** $(q "SELECT json_extract(readfile('$dir/grid.json'), '\$.comment');")"
+        else
+            echo "Not run yet: \`make $(echo "$h" | sed 's/^T\([0-9]\)$/tier\1/')\`. $(q "SELECT json_extract(readfile('$dir/grid.json'), '\$.comment');")"
         fi
-        echo "Not run yet: \`make $(echo "$h" | sed 's/^T\([0-9]\)$/tier\1/')\`. $(q "SELECT json_extract(readfile('$dir/grid.json'), '\$.comment');")"
         continue
     fi
     if [ -n "$table" ]; then

@@ -251,19 +251,6 @@ int cmd_ingest(int argc, char **argv)
 
 /* {====== run ====== */
 
-static void git_rev(char *out, size_t cap)
-{
-    snprintf(out, cap, "unknown");
-    FILE *p = popen("git describe --always --dirty --abbrev=12 2>/dev/null", "r");
-    if (!p)
-        return;
-    if (fgets(out, (int)cap, p)) {
-        out[strcspn(out, "\n")] = '\0';
-        if (!out[0])
-            snprintf(out, cap, "unknown");
-    }
-    pclose(p);
-}
 
 /* {====== grids ====== */
 
@@ -394,7 +381,7 @@ int cmd_run(int argc, char **argv)
         return 2;
     }
     char err[TAM_ERRLEN], path[1024], rev[128];
-    git_rev(rev, sizeof rev);
+    cli_git_rev(rev, sizeof rev);
     manifest_t m = {0};
     store_t *s = NULL;
     mfu_db_t *db = NULL;
