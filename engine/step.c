@@ -36,7 +36,7 @@ struct step_model {
     double v_n;     /* per-GPU vocabulary slice */
     double kv_tok;  /* bytes of K and V for one token in one layer, this GPU */
     double ar_bw;   /* all-reduce bandwidth, bytes/s per direction */
-    struct memo *memo; /* decode-attention MFU cache (see memo_decode) */
+    struct memo *memo; /* exact caches of lookups (see memo_decode_time) */
 };
 
 typedef struct {
@@ -49,19 +49,20 @@ typedef struct {
     double allreduce; /* s */
 } acc_t;
 
-/* A direct-mapped cache of decode-attention MFU by integer (batch, context).
-** The simulator asks for the same pairs over and over (a batch of ~100
-** requests whose contexts grow by one per step), and the lookup is the
-** hottest function of a run.  The cache returns exactly what mfu_decode
-** returns for that key, so results do not depend on it; it is the only
+/* Direct-mapped caches: a decode request's attention time by integer (batch,
+** context), GEMM MFU by shape, a layer's GEMM sum by token count.  The
+** simulator asks for the same keys over and over (a batch of ~100 requests
+** whose contexts grow by one per step), and the decode lookup was the hottest
+** function of a run.  Each cache returns exactly the double the uncached
+** computation gives, so results do not depend on it; they are the only
 ** mutable state behind a const step model, so one step model must not be
 ** used by two threads at once. */
 #define MEMO_BITS 16
 #define GMEMO_BITS 14
 #define LMEMO_BITS 12
 struct memo {
-    uint64_t key[1u << MEMO_BITS]; /* (bs << 32 | kv) + 1; 0 = empty */
-    double val[1u << MEMO_BITS];
+    /* key (bs << 32 | kv) + 1, 0 = empty; key and value share a cache line */
+    struct { uint64_t key; double val; } dec[1u << MEMO_BITS];
     uint64_t gkey[1u << GMEMO_BITS]; /* GEMM: (k << 42 | n << 21 | m) + 1 */
     double gval[1u << GMEMO_BITS];
     uint64_t lkey[1u << LMEMO_BITS]; /* a layer's GEMMs from a zero sum: m + 1 */
@@ -151,18 +152,25 @@ static double memo_gemm(const step_model_t *sm, double m, double k, double n)
     return mm->gval[h];
 }
 
-static double memo_decode(const step_model_t *sm, double bs, double kv)
+/* One decode request's attention time per layer at batch bs and context c,
+** f / (P mfu) with f = 4 Ht hd c: cached whole, keyed by integer (bs, c), so
+** a hit costs one cache line and no division; the value is the same double
+** the expression gives. */
+static double memo_decode_time(const step_model_t *sm, double bs, double c)
 {
-    if (bs >= 4294967295.0 || kv >= 4294967295.0)
-        return mfu_decode(&sm->attn, sm->mode, bs, kv, NULL);
-    uint64_t k = ((uint64_t)bs << 32 | (uint64_t)kv) + 1;
+    double f = 4.0 * sm->Ht * sm->hd * c;
+    if (bs >= 4294967295.0 || c >= 4294967295.0)
+        return f / (sm->P * mfu_decode(&sm->attn, sm->mode, bs, c > 1 ? c : 1, NULL));
+    uint64_t k = ((uint64_t)bs << 32 | (uint64_t)c) + 1;
     uint64_t h = (k * 0x9e3779b97f4a7c15ULL) >> (64 - MEMO_BITS);
     struct memo *m = sm->memo;
-    if (m->key[h] != k) {
-        m->key[h] = k;
-        m->val[h] = mfu_decode(&sm->attn, sm->mode, bs, kv, NULL);
+    if (m->dec[h].key != k) {
+        double mfu = mfu_decode(&sm->attn, sm->mode, bs, c > 1 ? c : 1, NULL);
+        TAM_ASSERT(mfu > 0 && mfu <= 1.0);
+        m->dec[h].key = k;
+        m->dec[h].val = f / (sm->P * mfu);
     }
-    return m->val[h];
+    return m->dec[h].val;
 }
 
 const mfu_attn_t *step_model_attn(const step_model_t *sm)
@@ -267,11 +275,14 @@ static void attn_decode(const step_model_t *sm, acc_t *a, step_bd_t *bd, char ph
     for (int i = 0; i < n; i++) {
         double c = ctx[i];
         double f = 4.0 * sm->Ht * sm->hd * c;
-        double mfu = sp ? mfu_decode(&sm->attn, sm->mode, D, c > 1 ? c : 1, sp)
-                        : memo_decode(sm, D, c > 1 ? c : 1);
-        TAM_ASSERT(mfu > 0 && mfu <= 1.0);
+        if (sp) {
+            double mfu = mfu_decode(&sm->attn, sm->mode, D, c > 1 ? c : 1, sp);
+            TAM_ASSERT(mfu > 0 && mfu <= 1.0);
+            time += f / (P * mfu);
+        } else {
+            time += memo_decode_time(sm, D, c);
+        }
         flops += f;
-        time += f / (P * mfu);
         kv += sm->kv_tok * (c + 1.0); /* read the context, write one token */
     }
     flops *= sm->L;
