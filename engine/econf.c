@@ -174,14 +174,31 @@ static const char *const coeff_fields[] = {
     "base_config_hash", "config", "config_hash", "fit", "comment",
 };
 
-int econf_load_coeffs(const char *path, econf_t *c, char base_hash[17], char *err)
+/* Copy the optional string field `key` of root into out ("" when absent). */
+static int meta_string(const cJSON *root, const char *key, const char *path, char *out,
+                       size_t cap, char *err)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, key);
+    out[0] = '\0';
+    if (!v)
+        return TAM_OK;
+    if (!cJSON_IsString(v) || strlen(v->valuestring) >= cap)
+        return tam_fail(err, TAM_EFIELD, "%s: field '%s' must be a string of at most %zu "
+                        "characters", path, key, cap - 1);
+    snprintf(out, cap, "%s", v->valuestring);
+    return TAM_OK;
+}
+
+int econf_load_coeffs(const char *path, econf_t *c, econf_coeffs_meta_t *meta, char *err)
 {
     char *txt;
     int rc = tam_read_file(path, &txt, NULL, err);
     if (rc)
         return rc;
-    if (base_hash)
-        base_hash[0] = '\0';
+    econf_coeffs_meta_t m;
+    memset(&m, 0, sizeof m);
+    if (meta)
+        *meta = m;
     cJSON *root = cJSON_ParseWithOpts(txt, NULL, 1);
     free(txt);
     if (!root || !cJSON_IsObject(root)) {
@@ -213,6 +230,11 @@ int econf_load_coeffs(const char *path, econf_t *c, char base_hash[17], char *er
           strspn(bh->valuestring, "0123456789abcdef") == 16))
         rc = tam_fail(err, TAM_EFIELD, "%s: field 'base_config_hash' must be 16 hex digits",
                       path);
+    if (rc == TAM_OK)
+        rc = meta_string(root, "hardware_measured", path, m.hardware_measured,
+                         sizeof m.hardware_measured, err);
+    if (rc == TAM_OK)
+        rc = meta_string(root, "gemm_table", path, m.gemm_table, sizeof m.gemm_table, err);
     if (rc == TAM_OK) {
         char what[600];
         snprintf(what, sizeof what, "%s: config", path);
@@ -222,8 +244,10 @@ int econf_load_coeffs(const char *path, econf_t *c, char base_hash[17], char *er
             /* The label is not part of the meaning; keep the caller's. */
             snprintf(tmp.name, sizeof tmp.name, "%s", c->name);
             *c = tmp;
-            if (base_hash && bh)
-                snprintf(base_hash, 17, "%s", bh->valuestring);
+            if (bh)
+                snprintf(m.base_hash, sizeof m.base_hash, "%s", bh->valuestring);
+            if (meta)
+                *meta = m;
         }
     }
     cJSON_Delete(root);

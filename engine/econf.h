@@ -60,15 +60,21 @@ int econf_load(const char *path, econf_t *c, char *err);
 ** same strict rules as econf_parse (unknown keys and out-of-range values are
 ** errors, naming `what`); on error *c is unchanged. */
 int econf_merge_json(const char *json, const char *what, econf_t *c, char *err);
+/* What a coefficient file says it was fitted over, so a caller can say when
+** it is applied over something else; "" for a field the file lacks. */
+typedef struct {
+    char base_hash[17];          /* "base_config_hash" */
+    char hardware_measured[128]; /* "hardware_measured": the profile's provenance */
+    char gemm_table[512];        /* "gemm_table": the --gemm-mfu CSV */
+} econf_coeffs_meta_t;
+
 /* Apply a Tier 1 coefficient file (written by `tam calibrate`) over *c: the
 ** file must be an object with "tam_coefficients": 1 and a "config" object of
 ** engine configuration keys, which are merged with econf_merge_json; its
 ** other fields are metadata (any field not in the format is an error, so a
-** typo is never silently ignored).  base_hash (may be NULL) receives the
-** file's "base_config_hash" ("" when absent), so a caller can say when the
-** coefficients are applied over a different base than they were fitted on.
-** On error *c is unchanged. */
-int econf_load_coeffs(const char *path, econf_t *c, char base_hash[17], char *err);
+** typo is never silently ignored).  meta (may be NULL) receives what the
+** file says it was fitted over.  On error *c is unchanged. */
+int econf_load_coeffs(const char *path, econf_t *c, econf_coeffs_meta_t *meta, char *err);
 /* Canonical serialisation into buf (returns length, or -1 if it does not fit). */
 int econf_canonical(const econf_t *c, char *buf, size_t cap);
 /* 16 lowercase hex digits of FNV-1a 64 over the canonical form. */

@@ -88,6 +88,22 @@ EOF
         grep -q "$G" "$T/ss.json" && bad "the shared-table step names $G" || ok
         expect_fail "--gemm-mfu missing file" "nosuch.csv" "$TAM" step --gemm-mfu "$T/nosuch.csv" \
             --model llama-2-7b-hf --decode 100
+        # Tier 1 over the measured inputs: the coefficient file says what it was
+        # fitted over, and applying it over the datasheet says so
+        TR="$DATA/corpus/guidellm/jan20-codellama-prefill-1"
+        if "$TAM" calibrate --trace "$TR" --config "$T/mb.json" --hardware "$M/profile.json" \
+            --gemm-mfu "$G" -o "$T/co.json" > /dev/null 2> "$T/co.err"; then ok; else bad "calibrate over the profile: $(cat "$T/co.err")"; fi
+        grep -q '"hardware_measured":.*SYNTHETIC fixture' "$T/co.json" && grep -q "\"gemm_table\":.*$G" "$T/co.json" &&
+            ok || bad "coefficient file lacks the profile and table: $(head -12 "$T/co.json")"
+        "$TAM" simulate --trace "$TR" --config "$T/mb.json" --hardware "$M/profile.json" --gemm-mfu "$G" \
+            --coeffs "$T/co.json" -o /dev/null 2> "$T/ap1.err" || bad "simulate --coeffs (same inputs)"
+        grep -q "note: .*fitted over hardware\|note: .*GEMM table" "$T/ap1.err" &&
+            bad "a note although the inputs match: $(grep note "$T/ap1.err")" || ok
+        "$TAM" simulate --trace "$TR" --coeffs "$T/co.json" -o /dev/null 2> "$T/ap2.err" ||
+            bad "simulate --coeffs over the datasheet"
+        grep -q "note: .*fitted over hardware profile 'SYNTHETIC fixture.*this run uses 'datasheet (not measured)'" "$T/ap2.err" &&
+            grep -q "note: .*fitted with GEMM table $G; this run uses the --mfu folder's" "$T/ap2.err" &&
+            ok || bad "no note for other inputs: $(grep note "$T/ap2.err")"
     else
         bad "no $DATA/mfu/h100/mha to pair with the derived GEMM table"
     fi

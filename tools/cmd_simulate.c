@@ -161,13 +161,25 @@ int cmd_simulate(int argc, char **argv)
     if (cli_build(&e, &m, &hw, &db, &c, &sm, err))
         goto fail;
     if (coeffs) { /* Tier 1: merge the fitted keys, rebuild the step model */
-        char bh[17], h[17];
+        char h[17];
+        econf_coeffs_meta_t cm;
         econf_hash(&c, h);
-        if (econf_load_coeffs(coeffs, &c, bh, err))
+        if (econf_load_coeffs(coeffs, &c, &cm, err))
             goto fail;
-        if (bh[0] && strcmp(bh, h))
+        /* Applying coefficients over something else than they were fitted
+        ** on is allowed (that is what staleness measures), but said. */
+        if (cm.base_hash[0] && strcmp(cm.base_hash, h))
             fprintf(stderr, "tam simulate: note: %s was fitted over base configuration %s; "
-                    "this run's base is %s\n", coeffs, bh, h);
+                    "this run's base is %s\n", coeffs, cm.base_hash, h);
+        if (strcmp(cm.hardware_measured, hw.measured))
+            fprintf(stderr, "tam simulate: note: %s was fitted over hardware profile '%s'; "
+                    "this run uses '%s'\n", coeffs,
+                    cm.hardware_measured[0] ? cm.hardware_measured : "datasheet (not measured)",
+                    hw.measured[0] ? hw.measured : "datasheet (not measured)");
+        if (strcmp(cm.gemm_table, e.gemm_mfu ? e.gemm_mfu : ""))
+            fprintf(stderr, "tam simulate: note: %s was fitted with GEMM table %s; this run "
+                    "uses %s\n", coeffs, cm.gemm_table[0] ? cm.gemm_table : "the --mfu folder's",
+                    e.gemm_mfu ? e.gemm_mfu : "the --mfu folder's");
         step_model_free(sm);
         sm = NULL;
         if (step_model_new(&m, &hw, db, e.tp, &c, &sm, err))

@@ -324,27 +324,44 @@ static void t_merge(void)
     fputs("{\"tam_coefficients\": 1, \"method\": \"residual\", \"base_config_hash\": "
           "\"0123456789abcdef\", \"config\": {\"resid_ttft_a_ms\": 0.25}, \"fit\": {}}", f);
     fclose(f);
-    char bh[17] = "x";
+    econf_coeffs_meta_t cm;
+    memset(&cm, 'x', sizeof cm);
     c = before;
-    rc = econf_load_coeffs(path, &c, bh, err);
+    rc = econf_load_coeffs(path, &c, &cm, err);
     CHECK(rc == TAM_OK && c.resid_ttft_a_ms == 0.25 && c.bw_eta == 0.8 &&
-          strcmp(bh, "0123456789abcdef") == 0, "coeffs: rc %d %s", rc, err);
+          strcmp(cm.base_hash, "0123456789abcdef") == 0 && cm.hardware_measured[0] == 0 &&
+          cm.gemm_table[0] == 0, "coeffs: rc %d %s", rc, err);
+    f = fopen(path, "w");
+    fputs("{\"tam_coefficients\": 1, \"hardware_measured\": \"2026-12-01 H100 driver 1\", "
+          "\"gemm_table\": \"m/gemm.csv\", \"config\": {}}", f);
+    fclose(f);
+    rc = econf_load_coeffs(path, &c, &cm, err);
+    CHECK(rc == TAM_OK && strcmp(cm.hardware_measured, "2026-12-01 H100 driver 1") == 0 &&
+          strcmp(cm.gemm_table, "m/gemm.csv") == 0 && cm.base_hash[0] == 0,
+          "coeffs metadata: rc %d %s", rc, err);
+    f = fopen(path, "w");
+    fputs("{\"tam_coefficients\": 1, \"gemm_table\": 7, \"config\": {}}", f);
+    fclose(f);
+    c = before;
+    rc = econf_load_coeffs(path, &c, &cm, err);
+    CHECK(rc == TAM_EFIELD && strstr(err, "field 'gemm_table' must be a string"), "%s", err);
+    CHECK(memcmp(&before, &c, sizeof c) == 0, "failed load changed the configuration");
     f = fopen(path, "w");
     fputs("{\"tam_coefficients\": 1, \"config\": {}, \"colour\": \"blue\"}", f);
     fclose(f);
     c = before;
-    rc = econf_load_coeffs(path, &c, bh, err);
+    rc = econf_load_coeffs(path, &c, &cm, err);
     CHECK(rc == TAM_EFIELD && strstr(err, "unknown field 'colour'"), "%s", err);
     CHECK(memcmp(&before, &c, sizeof c) == 0, "failed load changed the configuration");
     f = fopen(path, "w");
     fputs("{\"tam_coefficients\": 2, \"config\": {}}", f);
     fclose(f);
-    rc = econf_load_coeffs(path, &c, bh, err);
+    rc = econf_load_coeffs(path, &c, &cm, err);
     CHECK(rc == TAM_EFIELD && strstr(err, "tam_coefficients"), "%s", err);
     f = fopen(path, "w");
     fputs("{\"tam_coefficients\": 1, \"config\": {\"overhead_decode_z\": 1}}", f);
     fclose(f);
-    rc = econf_load_coeffs(path, &c, bh, err);
+    rc = econf_load_coeffs(path, &c, &cm, err);
     CHECK(rc == TAM_EFIELD && strstr(err, "config: unknown field 'overhead_decode_z'"), "%s",
           err);
     unlink(path);

@@ -309,14 +309,18 @@ static int fz_run_econf_coeffs(const fz_target_t *t, const char *dir, const char
                                char *err)
 {
     (void)txt, (void)n;
-    char path[1024], bh[17], b1[4096], b2[4096], e2[TAM_ERRLEN];
+    char path[1024], b1[4096], b2[4096], e2[TAM_ERRLEN];
     snprintf(path, sizeof path, "%s/%s", dir, t->slot[0]);
     econf_t c, c2;
+    econf_coeffs_meta_t cm;
     econf_baseline(&c);
-    memset(bh, 'x', sizeof bh);
-    int rc = econf_load_coeffs(path, &c, bh, err);
+    memset(&cm, 'x', sizeof cm);
+    int rc = econf_load_coeffs(path, &c, &cm, err);
     if (rc == TAM_OK) {
-        FZ_REQUIRE(memchr(bh, 0, sizeof bh) && (bh[0] == 0 || strlen(bh) == 16));
+        const char *bh = cm.base_hash;
+        FZ_REQUIRE(memchr(bh, 0, sizeof cm.base_hash) && (bh[0] == 0 || strlen(bh) == 16));
+        FZ_REQUIRE(memchr(cm.hardware_measured, 0, sizeof cm.hardware_measured));
+        FZ_REQUIRE(memchr(cm.gemm_table, 0, sizeof cm.gemm_table));
         int n1 = econf_canonical(&c, b1, sizeof b1);
         FZ_REQUIRE(n1 > 0);
         FZ_REQUIRE(econf_parse(b1, "canonical", &c2, e2) == TAM_OK);
