@@ -22,4 +22,4 @@ SELECT choice AS calibration_exp, round(100.0 * avg(mape_e2e), 1) AS e2e_as_fitt
   round(100.0 * avg(CASE WHEN guard_reject = 1 THEN base_mape_e2e ELSE mape_e2e END), 1) AS e2e_after_guard,
   max(guard_reject) AS guard, sum(stale) AS stale_held_out,
   printf('%.3g*out %+.3g*in %+.3g ms', max(tpot_a_ms), max(tpot_b_ms), max(tpot_d_ms)) AS tpot_residual
-FROM @tier@_cv WHERE protocol = 'single' AND method = 'residual' GROUP BY choice ORDER BY choice;
+FROM @tier@_cv WHERE protocol = 'single' AND method = 'residual' GROUP BY choice ORDER BY CAST(choice AS INTEGER);

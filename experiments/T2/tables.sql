@@ -23,7 +23,7 @@ SELECT t.choice AS calibration_exp,
     WHERE x.arm = 'gemm' AND x.protocol = 'single' AND x.method = 'residual' AND x.choice = t.choice) AS tier2_gemm,
   (SELECT round(100.0 * avg(CASE WHEN guard_reject = 1 THEN base_mape_e2e ELSE mape_e2e END), 1) FROM tier2_cv x
     WHERE x.arm = 'both' AND x.protocol = 'single' AND x.method = 'residual' AND x.choice = t.choice) AS tier2_both
-FROM tier1_cv t WHERE t.protocol = 'single' AND t.method = 'residual' GROUP BY t.choice ORDER BY t.choice;
+FROM tier1_cv t WHERE t.protocol = 'single' AND t.method = 'residual' GROUP BY t.choice ORDER BY CAST(t.choice AS INTEGER);
 
 -- table: What these numbers were computed from (table tier2_inputs, written by tools/tier2.sh)
 SELECT json_extract(profile_json, '$.measured') AS measured, json_extract(profile_json, '$.bw_sequential') AS bw_sequential,
