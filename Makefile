@@ -127,9 +127,10 @@ tier1x: tier0x                        ## exploratory: Tier 1's cross-validation 
 # Tier 2 needs a measured profile from a real GPU run (tools/bench/README.md).
 MEASURED ?= tools/bench/measured
 tier2: NO_FINDINGS := 1
-tier2: bin/tam                        ## Tier 2: Tier 1 again over the measured profile + GEMM table (table tier2_cv), when a GPU run left them
+# Tier 1 (and so everything before it) is a prerequisite only when there is
+# something to compare, so that `make tier2` without a measurement just says so.
+tier2: bin/tam $(if $(wildcard $(MEASURED)/profile.json),tier1) ## Tier 2: Tier 1 again over the measured profile + GEMM table (table tier2_cv), when a GPU run left them
 	@if [ -f $(MEASURED)/profile.json ] && [ -f $(MEASURED)/mfu/gemm/data.csv ]; then \
-	    $(MAKE) --no-print-directory tier1 NO_FINDINGS=1 DB=$(DB) DATA=$(DATA) && \
 	    TAM=bin/tam sh tools/tier2.sh $(DB) $(DATA) build/tier0.json $(MEASURED) && \
 	    bin/tam report --criteria experiments/T2/criteria.json --db $(DB); \
 	elif [ -f $(MEASURED)/profile.json ]; then \

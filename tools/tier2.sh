@@ -24,6 +24,7 @@ MANIFEST=${5:-experiments/corpus.json} SPLITS=${6:-20} OUTDIR=${7:-build}
 ARMS=${TIER2_ARMS:-bw gemm both}
 TAM=${TAM:-bin/tam}
 PROFILE=$MEAS/profile.json GEMM=$MEAS/mfu/gemm/data.csv
+sqlq() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/''/g")"; } # a path as an SQL literal
 for f in "$BASE" "$PROFILE" "$GEMM" "$MANIFEST"; do
     [ -f "$f" ] || { echo "tier2: $f: no such file" >&2; exit 1; }
 done
@@ -31,7 +32,7 @@ mkdir -p "$OUTDIR"
 # The base configuration with measured_bw on; sqlite3's JSON functions keep
 # every other key as it is (tam re-validates the result strictly).
 BWCONF=$OUTDIR/tier2-bw-config.json
-sqlite3 -batch :memory: "SELECT json_set(readfile('$BASE'), '\$.measured_bw', json('true'));" > "$BWCONF"
+sqlite3 -batch :memory: "SELECT json_set(readfile($(sqlq "$BASE")), '\$.measured_bw', json('true'));" > "$BWCONF"
 for arm in $ARMS; do
     case $arm in
         bw)   set -- --config "$BWCONF" --hardware "$PROFILE" ;;
@@ -62,7 +63,7 @@ sqlite3 -batch "$DB" <<SQL
 .bail on
 BEGIN IMMEDIATE;
 DROP TABLE IF EXISTS tier2_inputs;
-CREATE TABLE tier2_inputs AS SELECT '$PROFILE' AS profile_path, readfile('$PROFILE') AS profile_json,
-    '$GEMM' AS gemm_path, '$GSUM' AS gemm_sha256;
+CREATE TABLE tier2_inputs AS SELECT $(sqlq "$PROFILE") AS profile_path,
+    readfile($(sqlq "$PROFILE")) AS profile_json, $(sqlq "$GEMM") AS gemm_path, '$GSUM' AS gemm_sha256;
 COMMIT;
 SQL
