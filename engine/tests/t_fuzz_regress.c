@@ -11,7 +11,9 @@
 **   - tests/fuzz/bad-inputs/<target>/<name>: the bad inputs of the table in
 **     BAD-INPUTS.md, checked the same way against bad-inputs/EXPECT;
 **   - tests/fuzz/corpus/<target>/<name>: the seed corpus.  A seed whose name
-**     starts with "bad" must fail with a message; every other seed must load.
+**     starts with "bad" must fail with a message; every other seed must load;
+**   - the data directory's own files a parser reads (model configs, the
+**     TraceV2 YAML, the hardware datasheet), seeds too, read in place.
 ** FZ_VERBOSE=1 prints each input's status and message.
 */
 #include <stdarg.h>
@@ -96,8 +98,9 @@ static int cmp_name(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Sorted regular-file names of dir (NULL-terminated), or NULL if no dir. */
-static char **list_files(const char *dir, int *n)
+/* The names in dir, sorted and NULL-terminated (NULL if no dir): its regular
+** files, or its folders when dirs. */
+static char **list_files(const char *dir, int dirs, int *n)
 {
     *n = 0;
     DIR *d = opendir(dir);
@@ -109,7 +112,8 @@ static char **list_files(const char *dir, int *n)
         char p[1024];
         struct stat st;
         snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-        if (e->d_name[0] == '.' || stat(p, &st) != 0 || !S_ISREG(st.st_mode))
+        if (e->d_name[0] == '.' || stat(p, &st) != 0 ||
+            !(dirs ? S_ISDIR(st.st_mode) : S_ISREG(st.st_mode)))
             continue;
         if (*n + 1 >= cap) {
             cap = cap ? 2 * cap : 16;
@@ -130,48 +134,59 @@ static char **list_files(const char *dir, int *n)
 
 static int verbose;
 
-/* Run every file of top/<target> through target ti.  expect = 1: every file
-** has an EXPECT line; 0: corpus seeds.  Returns the number of inputs. */
+/* Run one file through target ti and check the contract.  regress: the
+** file must have an EXPECT line under `key`; otherwise it is a seed, which
+** must load when good and fail with a message when not. */
+static void run_file(int ti, const char *path, const char *key, int regress, int good,
+                     const char *top)
+{
+    char err[TAM_ERRLEN], rerr[TAM_ERRLEN];
+    char *buf;
+    size_t len;
+    if (tam_read_file(path, &buf, &len, rerr) != TAM_OK) {
+        CHECK(0, "%s", rerr);
+        return;
+    }
+    int bugs = fz_bugs;
+    int rc = fz_one(ti, (const uint8_t *)buf, len, err);
+    free(buf);
+    if (verbose)
+        printf("# %-40s %d %s\n", key, rc, rc ? err : "");
+    CHECK(fz_bugs == bugs, "%s: a result breaks an invariant", key);
+    CHECK(rc <= 0, "%s: status %d", key, rc);
+    CHECK(rc == 0 || err[0], "%s: status %d without a message", key, rc);
+    if (regress) {
+        expect_t *e = find_expect(key);
+        CHECK(e != NULL, "%s: not listed in %s/EXPECT (got %d: %s)", key, top, rc,
+              rc ? err : "ok");
+        if (e) {
+            e->used = 1;
+            CHECK(rc == e->rc, "%s: status %d, EXPECT says %d (%s)", key, rc, e->rc, err);
+            CHECK(rc == 0 || strstr(err, e->want), "%s: message '%s' lacks '%s'", key, err,
+                  e->want);
+        }
+    } else if (!good) {
+        CHECK(rc < 0, "%s: a bad seed loads", key);
+    } else {
+        CHECK(rc == 0, "%s: a good seed fails: %s", key, err);
+    }
+}
+
+/* Run every file of top/<target> through target ti.  regress = 1: every
+** file has an EXPECT line; 0: corpus seeds, bad when the name starts with
+** "bad".  Returns the number of inputs. */
 static int run_dir(int ti, const char *top, int regress)
 {
     const fz_target_t *t = &fz_targets[ti];
     char dir[512];
     snprintf(dir, sizeof dir, "%s/%s", top, t->name);
     int n;
-    char **names = list_files(dir, &n);
+    char **names = list_files(dir, 0, &n);
     for (int i = 0; i < n; i++) {
-        char path[1024], key[256], err[TAM_ERRLEN], rerr[TAM_ERRLEN];
+        char path[1024], key[256];
         snprintf(path, sizeof path, "%s/%s", dir, names[i]);
         snprintf(key, sizeof key, "%s/%s", t->name, names[i]);
-        char *buf;
-        size_t len;
-        if (tam_read_file(path, &buf, &len, rerr) != TAM_OK) {
-            CHECK(0, "%s", rerr);
-            continue;
-        }
-        int bugs = fz_bugs;
-        int rc = fz_one(ti, (const uint8_t *)buf, len, err);
-        free(buf);
-        if (verbose)
-            printf("# %-40s %d %s\n", key, rc, rc ? err : "");
-        CHECK(fz_bugs == bugs, "%s: a result breaks an invariant", key);
-        CHECK(rc <= 0, "%s: status %d", key, rc);
-        CHECK(rc == 0 || err[0], "%s: status %d without a message", key, rc);
-        if (regress) {
-            expect_t *e = find_expect(key);
-            CHECK(e != NULL, "%s: not listed in %s/EXPECT (got %d: %s)", key, top, rc,
-                  rc ? err : "ok");
-            if (e) {
-                e->used = 1;
-                CHECK(rc == e->rc, "%s: status %d, EXPECT says %d (%s)", key, rc, e->rc, err);
-                CHECK(rc == 0 || strstr(err, e->want), "%s: message '%s' lacks '%s'", key, err,
-                      e->want);
-            }
-        } else if (strncmp(names[i], "bad", 3) == 0) {
-            CHECK(rc < 0, "%s: a bad seed loads", key);
-        } else {
-            CHECK(rc == 0, "%s: a good seed fails: %s", key, err);
-        }
+        run_file(ti, path, key, regress, strncmp(names[i], "bad", 3) != 0, top);
         free(names[i]);
     }
     free(names);
@@ -211,11 +226,57 @@ static void test_corpus(void)
     }
 }
 
+/* Seeds read from the data directory (DATA, default ../shared/data), never
+** copied into the repository; tests/fuzz/run.sh seeds the fuzzers with the
+** same files.  DATA/<dir>/<entry>[/<file>] for every entry of DATA/<dir>.
+** The shared hardware datasheet is not an engine profile: refused. */
+static const struct {
+    const char *target, *dir, *file;
+    int good;
+} data_seeds[] = {
+    {"model", "models", "config.json", 1},
+    {"v2_yaml", "corpus/tracev2", "trace.yaml", 1},
+    {"hw", "hardware", NULL, 0},
+};
+
+static void test_data_seeds(void)
+{
+    const char *data = getenv("DATA");
+    if (!data || !*data)
+        data = "../shared/data";
+    for (size_t k = 0; k < sizeof data_seeds / sizeof data_seeds[0]; k++) {
+        int ti = -1;
+        for (int i = 0; i < FZ_NTARGETS; i++)
+            if (strcmp(fz_targets[i].name, data_seeds[k].target) == 0)
+                ti = i;
+        CHECK(ti >= 0, "no fuzz target %s", data_seeds[k].target);
+        char dir[1024];
+        snprintf(dir, sizeof dir, "%s/%s", data, data_seeds[k].dir);
+        int n;
+        char **names = list_files(dir, data_seeds[k].file != NULL, &n);
+        CHECK(n > 0, "no seeds for %s under %s", data_seeds[k].target, dir);
+        for (int i = 0; i < n; i++) {
+            char path[1600], key[512];
+            if (data_seeds[k].file)
+                snprintf(path, sizeof path, "%s/%s/%s", dir, names[i], data_seeds[k].file);
+            else
+                snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+            snprintf(key, sizeof key, "%s <- DATA/%s/%s", data_seeds[k].target,
+                     data_seeds[k].dir, names[i]);
+            if (ti >= 0)
+                run_file(ti, path, key, 0, data_seeds[k].good, data);
+            free(names[i]);
+        }
+        free(names);
+    }
+}
+
 int main(void)
 {
     const char *v = getenv("FZ_VERBOSE");
     verbose = v && *v && *v != '0';
     RUN(test_corpus);
+    RUN(test_data_seeds);
     RUN(test_regressions);
     RUN(test_bad_inputs);
     fz_release();

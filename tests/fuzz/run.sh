@@ -7,7 +7,9 @@
 # (tests/fuzz/regressions/<t>/) are replayed (they must all pass), then the
 # fuzzer runs for the given time on a working corpus build-fuzz/corpus/<t>
 # seeded from tests/fuzz/{corpus,bad-inputs,regressions}/<t> (the files in
-# the repo are never modified), with tests/fuzz/dict/<t>.dict and a -max_len suited to the file.
+# the repo are never modified) and from the data directory's own files that
+# the target parses (DATA, default ../shared/data: model configs, TraceV2
+# YAML, the hardware datasheet), copied into the scratch corpus only, with tests/fuzz/dict/<t>.dict and a -max_len suited to the file.
 # A crash, leak, UB report, timeout (> 10 s per input) or out-of-memory
 # (> 2 GB) stops that target and leaves the input in build-fuzz/artifacts/<t>/.
 # One summary line per target; exit status 1 if anything failed.
@@ -40,6 +42,21 @@ max_len() {
     esac
 }
 
+DATA=${DATA:-../shared/data}
+# data_seeds TARGET DIR: copy the data directory's files that TARGET parses
+# into DIR (build-fuzz scratch; never into the repository).
+data_seeds() {
+    case $1 in
+        model)   for f in "$DATA"/models/*/config.json; do
+                     [ -f "$f" ] && cp "$f" "$2/data-$(basename "$(dirname "$f")").json"; done ;;
+        v2_yaml) for f in "$DATA"/corpus/tracev2/*/trace.yaml; do
+                     [ -f "$f" ] && cp "$f" "$2/data-$(basename "$(dirname "$f")").yaml"; done ;;
+        hw)      for f in "$DATA"/hardware/*.json; do
+                     [ -f "$f" ] && cp "$f" "$2/data-$(basename "$f")"; done ;;
+    esac
+    return 0
+}
+
 status=0
 summary=""
 for t in "$@"; do
@@ -48,6 +65,7 @@ for t in "$@"; do
     art="$OUT/artifacts/$t"
     log="$OUT/logs/$t.log"
     mkdir -p "$work" "$art" "$OUT/logs"
+    data_seeds "$t" "$work"
 
     # 1. stored regression inputs
     reg="ok"
