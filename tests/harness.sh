@@ -11,12 +11,7 @@ set -u
 TAM=${TAM:-bin/tam}
 DATA=${DATA:-../shared/data}
 . tests/lib.sh
-q() { sqlite3 -batch "$1" "$2"; }
-if [ ! -d "$DATA/corpus" ] || ! command -v sqlite3 >/dev/null; then
-    echo "# skip: no $DATA/corpus or no sqlite3"
-    echo "harness: 0 passed, 0 failed"
-    exit 0
-fi
+skip_without_corpus harness
 SMALL=jan20-codellama-prefill-1
 BIG=20260217-202857-llama-2-70b-tp4-general
 DB="$T/t.db"

@@ -1,7 +1,8 @@
 # tests/lib.sh - what every shell test shares; sourced from the repository
 # root (`. tests/lib.sh`).  Gives: a scratch directory $T (removed on exit),
-# the counters and ok / bad, expect_fail, and report NAME, which prints the
-# closing "NAME: N passed, N failed" line that tests/run-unit.sh adds up.
+# the counters and ok / bad, expect_fail, q DB SQL (sqlite3), skip_without_corpus
+# NAME, and report NAME, which prints the closing "NAME: N passed, N failed"
+# line that tests/run-unit.sh adds up.
 pass=0 fail=0
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
@@ -16,3 +17,15 @@ expect_fail() {
 }
 
 report() { echo "$1: $pass passed, $fail failed"; [ "$fail" -eq 0 ]; }
+
+q() { sqlite3 -batch "$1" "$2"; }
+
+# skip_without_corpus NAME: with no $DATA/corpus or no sqlite3, say so, print
+# NAME's (empty) count line and end the test.
+skip_without_corpus() {
+    if [ ! -d "$DATA/corpus" ] || ! command -v sqlite3 >/dev/null; then
+        echo "# skip: no $DATA/corpus or no sqlite3"
+        echo "$1: 0 passed, 0 failed"
+        exit 0
+    fi
+}

@@ -8,10 +8,7 @@ set -u
 TAM=${TAM:-bin/tam}
 DATA=${DATA:-../shared/data}
 . tests/lib.sh
-q() { sqlite3 -batch "$1" "$2"; }
-if [ ! -d "$DATA/corpus" ] || ! command -v sqlite3 >/dev/null; then
-    echo "# skip: no $DATA/corpus or no sqlite3"; echo "scaleout: 0 passed, 0 failed"; exit 0
-fi
+skip_without_corpus scaleout
 # two small experiments (GuideLLM, 200 requests each), 2 arms x 2 seeds = 8 jobs
 M="$T/manifest.json"
 python3 - "$M" <<'PY' 2>/dev/null || sed -n '1,200p' experiments/corpus.json > "$M"
