@@ -74,22 +74,6 @@ void econf_baseline(econf_t *c)
     c->allreduce_lat_s = 8e-6;
 }
 
-/* A rejected value as the user wrote it: an overflowed number as inf (cJSON
-** would print null), other numbers with %.15g, anything else as JSON. */
-static void show_value(const cJSON *it, char *buf, size_t cap)
-{
-    if (cJSON_IsNumber(it)) {
-        if (isfinite(it->valuedouble))
-            snprintf(buf, cap, "%.15g", it->valuedouble);
-        else
-            snprintf(buf, cap, "%s", it->valuedouble > 0 ? "inf" : "-inf");
-        return;
-    }
-    char *t = cJSON_PrintUnformatted(it);
-    snprintf(buf, cap, "%s", t ? t : "?");
-    free(t);
-}
-
 /* Apply the keys of one parsed JSON object over *c (strict). */
 static int apply_object(const cJSON *root, const char *what, econf_t *c, char *err)
 {
@@ -126,8 +110,8 @@ static int apply_object(const cJSON *root, const char *what, econf_t *c, char *e
         } else {
             if (!cJSON_IsNumber(it) || !isfinite(it->valuedouble) || it->valuedouble < k->min ||
                 it->valuedouble > k->max) {
-                char v[64];
-                show_value(it, v, sizeof v);
+                char v[128];
+                json_show_value(it, v, sizeof v);
                 rc = tam_fail(err, TAM_EFIELD, "%s: field '%s': %s is not a number in [%g, %g]",
                               what, k->key, v, k->min, k->max);
                 break;

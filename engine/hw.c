@@ -28,14 +28,10 @@ static int num(const cJSON *root, const char *key, int required, double *out, co
         return TAM_OK;
     }
     if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || v->valuedouble <= 0) {
-        if (cJSON_IsNumber(v)) /* %g: cJSON would print an overflowed 1e999 as "null" */
-            return tam_fail(err, TAM_EFIELD, "%s: field '%s': %g is not a positive number", what,
-                            key, v->valuedouble);
-        char *t = cJSON_PrintUnformatted(v);
-        int rc = tam_fail(err, TAM_EFIELD, "%s: field '%s': %s is not a positive number", what,
-                          key, t ? t : "?");
-        free(t);
-        return rc;
+        char shown[128];
+        json_show_value(v, shown, sizeof shown);
+        return tam_fail(err, TAM_EFIELD, "%s: field '%s': %s is not a positive number", what,
+                        key, shown);
     }
     *out = v->valuedouble;
     return TAM_OK;

@@ -9,9 +9,15 @@
 #define TAM_JSONUTIL_H
 
 #include <cJSON.h>
+#include <stddef.h>
 
 /* The second occurrence of the first key that appears twice among obj's
 ** direct members, or NULL when all keys are distinct. */
 const cJSON *json_duplicate_key(const cJSON *obj);
+
+/* A rejected value as the user wrote it, for an error message: a number with
+** %.15g (so an overflowed 1e999 shows as inf, where cJSON would print null),
+** anything else as compact JSON. */
+void json_show_value(const cJSON *v, char *buf, size_t cap);
 
 #endif

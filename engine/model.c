@@ -26,14 +26,10 @@ static int get_int(const cJSON *root, const char *key, int required, int dflt, i
     }
     if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) || v->valuedouble < 1 ||
         v->valuedouble > 1e9) {
-        if (cJSON_IsNumber(v)) /* %g: cJSON would print an overflowed 1e999 as "null" */
-            return tam_fail(err, TAM_EFIELD, "%s: field '%s': %.17g is not a positive integer",
-                            what, key, v->valuedouble);
-        char *txt = cJSON_PrintUnformatted(v);
-        int rc = tam_fail(err, TAM_EFIELD, "%s: field '%s': %s is not a positive integer", what,
-                          key, txt ? txt : "?");
-        free(txt);
-        return rc;
+        char shown[128];
+        json_show_value(v, shown, sizeof shown);
+        return tam_fail(err, TAM_EFIELD, "%s: field '%s': %s is not a positive integer", what,
+                        key, shown);
     }
     *out = (int)v->valuedouble;
     return TAM_OK;
