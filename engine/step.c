@@ -153,12 +153,11 @@ static double memo_gemm(const step_model_t *sm, double m, double k, double n)
 }
 
 /* One decode request's attention time per layer at batch bs and context c,
-** f / (P mfu) with f = 4 Ht hd c: cached whole, keyed by integer (bs, c), so
-** a hit costs one cache line and no division; the value is the same double
-** the expression gives. */
-static double memo_decode_time(const step_model_t *sm, double bs, double c)
+** f / (P mfu) with f its FLOPs (4 Ht hd c, computed by the caller): cached
+** whole, keyed by integer (bs, c), so a hit costs one cache line and no
+** division; the value is the same double the expression gives. */
+static double memo_decode_time(const step_model_t *sm, double bs, double c, double f)
 {
-    double f = 4.0 * sm->Ht * sm->hd * c;
     if (bs >= 4294967295.0 || c >= 4294967295.0)
         return f / (sm->P * mfu_decode(&sm->attn, sm->mode, bs, c > 1 ? c : 1, NULL));
     uint64_t k = ((uint64_t)bs << 32 | (uint64_t)c) + 1;
@@ -280,7 +279,7 @@ static void attn_decode(const step_model_t *sm, acc_t *a, step_bd_t *bd, char ph
             TAM_ASSERT(mfu > 0 && mfu <= 1.0);
             time += f / (P * mfu);
         } else {
-            time += memo_decode_time(sm, D, c);
+            time += memo_decode_time(sm, D, c, f);
         }
         flops += f;
         kv += sm->kv_tok * (c + 1.0); /* read the context, write one token */
