@@ -703,18 +703,16 @@ int cmd_jobs(int argc, char **argv)
                 snprintf(shard, sizeof shard, "%s/%s-a%d-e%d-s%llu.db", o.shards, g.hyp,
                          a, m.e[i].number, seed);
                 njobs++;
+                /* One command; in a makefile the binary is $(TAM) and the
+                ** shard is the target, $@. */
+                const char *tam = mk ? "$(TAM)" : "bin/tam", *db = mk ? "$@" : shard;
                 if (mk)
-                    printf("all: %s\n%s:\n\t@mkdir -p %s && $(TAM) ingest --quiet --db $@ --data %s "
-                           "--manifest %s --only %s && $(TAM) run --quiet --db $@ --data %s "
-                           "--manifest %s --grid %s --only %s --arm '%s' --seed %llu\n",
-                           shard, shard, o.shards, o.env.data, o.manifest, m.e[i].id, o.env.data,
-                           o.manifest, o.grid, m.e[i].id, g.label[a], seed);
-                else
-                    printf("mkdir -p %s && bin/tam ingest --quiet --db %s --data %s --manifest %s "
-                           "--only %s && bin/tam run --quiet --db %s --data %s --manifest %s "
-                           "--grid %s --only %s --arm '%s' --seed %llu\n",
-                           o.shards, shard, o.env.data, o.manifest, m.e[i].id, shard, o.env.data,
-                           o.manifest, o.grid, m.e[i].id, g.label[a], seed);
+                    printf("all: %s\n%s:\n\t@", shard, shard);
+                printf("mkdir -p %s && %s ingest --quiet --db %s --data %s --manifest %s "
+                       "--only %s && %s run --quiet --db %s --data %s --manifest %s "
+                       "--grid %s --only %s --arm '%s' --seed %llu\n",
+                       o.shards, tam, db, o.env.data, o.manifest, m.e[i].id, tam, db, o.env.data,
+                       o.manifest, o.grid, m.e[i].id, g.label[a], seed);
             }
         }
     }
