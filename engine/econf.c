@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { K_NUM, K_BOOL };
+enum { K_NUM, K_BOOL, K_STR };
 
 typedef struct {
     const char *key;
@@ -26,6 +26,7 @@ typedef struct {
 
 #define NUM(f, lo, hi) {#f, K_NUM, offsetof(econf_t, f), lo, hi}
 #define BOOL(f) {#f, K_BOOL, offsetof(econf_t, f), 0, 1}
+#define STR(f) {#f, K_STR, offsetof(econf_t, f), 0, sizeof(((econf_t *)0)->f) - 1}
 
 /* Sorted by key: the canonical order. */
 static const ckey_t keys[] = {
@@ -36,9 +37,17 @@ static const ckey_t keys[] = {
     NUM(bw_eta, 0.01, 1),
     NUM(client_token_s, 0, 10),
     NUM(client_ttft_s, 0, 100),
+    /* Kernel data keys (fp8_gemm_ratio, kernels, kernels_sha256, mfu_exact):
+    ** added with the measured kernel sets; like the Tier 1 keys they changed
+    ** every configuration's hash once, because the kernel data a run stands
+    ** on is part of what identifies it. */
+    NUM(fp8_gemm_ratio, 1, 4),
     BOOL(fused_qkv),
+    STR(kernels),
+    STR(kernels_sha256),
     BOOL(lm_head),
     BOOL(measured_bw),
+    BOOL(mfu_exact),
     BOOL(mfu_interp),
     BOOL(moe_fused),
     NUM(overhead_decode_s, 0, 10),
@@ -72,6 +81,32 @@ void econf_baseline(econf_t *c)
     c->overhead_prefill_s = 50e-6;
     c->lm_head = 1;
     c->allreduce_lat_s = 8e-6;
+    c->fp8_gemm_ratio = 2.0;
+    snprintf(c->kernels, sizeof c->kernels, "%s", ECONF_DEFAULT_KERNELS);
+}
+
+/* A string key: kernels is a name or a path (printable, no quote or
+** backslash, so the canonical form needs no escaping); kernels_sha256 is
+** "" or 64 lowercase hex digits. */
+static int check_string(const cJSON *it, const ckey_t *k, const char *what, char *err)
+{
+    if (!cJSON_IsString(it) || strlen(it->valuestring) > (size_t)k->max)
+        return tam_fail(err, TAM_EFIELD, "%s: field '%s' must be a string of at most %d "
+                        "characters", what, k->key, (int)k->max);
+    const char *v = it->valuestring;
+    if (strcmp(k->key, "kernels_sha256") == 0) {
+        if (*v && !(strlen(v) == 64 && strspn(v, "0123456789abcdef") == 64))
+            return tam_fail(err, TAM_EFIELD, "%s: field 'kernels_sha256': \"%.70s\" is not 64 "
+                            "lowercase hex digits", what, v);
+        return TAM_OK;
+    }
+    if (!*v)
+        return tam_fail(err, TAM_EFIELD, "%s: field '%s' must not be empty", what, k->key);
+    for (const char *q = v; *q; q++)
+        if ((unsigned char)*q < 0x20 || *q == '"' || *q == '\\')
+            return tam_fail(err, TAM_EFIELD, "%s: field '%s': quotes, backslashes and control "
+                            "characters are not allowed", what, k->key);
+    return TAM_OK;
 }
 
 /* Apply the keys of one parsed JSON object over *c (strict). */
@@ -101,7 +136,11 @@ static int apply_object(const cJSON *root, const char *what, econf_t *c, char *e
             break;
         }
         char *p = (char *)c + k->off;
-        if (k->type == K_BOOL) {
+        if (k->type == K_STR) {
+            if ((rc = check_string(it, k, what, err)))
+                break;
+            snprintf(p, (size_t)k->max + 1, "%s", it->valuestring);
+        } else if (k->type == K_BOOL) {
             if (!cJSON_IsBool(it)) {
                 rc = tam_fail(err, TAM_EFIELD, "%s: field '%s' must be true or false", what, k->key);
                 break;
@@ -258,7 +297,9 @@ int econf_canonical(const econf_t *c, char *buf, size_t cap)
     n += (size_t)w;
     for (size_t i = 0; i < NKEYS; i++) {
         const char *p = (const char *)c + keys[i].off;
-        if (keys[i].type == K_BOOL)
+        if (keys[i].type == K_STR)
+            w = snprintf(buf + n, cap - n, "%s\"%s\":\"%s\"", i ? "," : "", keys[i].key, p);
+        else if (keys[i].type == K_BOOL)
             w = snprintf(buf + n, cap - n, "%s\"%s\":%s", i ? "," : "", keys[i].key,
                          *(const int *)p ? "true" : "false");
         else

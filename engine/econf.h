@@ -13,6 +13,9 @@
 
 #include "common.h"
 
+/* The kernel data set of the proposal's baseline (engine/kset.h). */
+#define ECONF_DEFAULT_KERNELS "proposal-h100"
+
 typedef struct {
     char name[64];             /* label only; not part of the hash */
     /* H1 */
@@ -40,6 +43,18 @@ typedef struct {
                                ** GEMM (one lookup at m = tokens*topk) */
     /* Tier 2 */
     int measured_bw;           /* 1: weights at hw.bw_seq, KV at hw.bw_kv */
+    /* Kernel data (engine/kset.h): which set of kernel measurements prices
+    ** the step, and the digest of its files.  kernels_sha256 is filled when a
+    ** set is bound (kset_bind); given in a file, it must match the files. */
+    char kernels[256];         /* a built-in set's name or a manifest path;
+                               ** baseline "proposal-h100" */
+    char kernels_sha256[65];   /* "" until bound */
+    int mfu_exact;             /* 1: the proposal tables' MFU recomputed from
+                               ** their latency_us, not the 3-decimal column */
+    double fp8_gemm_ratio;     /* a bf16 model's GEMM time over an FP8 table's
+                               ** kernel time; roofline v2 implies 2 (MFU
+                               ** relative to the FP8 peak, priced at the bf16
+                               ** peak); baseline 2 */
     /* Client-side time outside the GPU (Tier 1, in-simulator calibration) */
     double client_ttft_s;      /* added to every request's first token */
     double client_token_s;     /* added per streamed output token after the first */

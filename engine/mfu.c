@@ -87,7 +87,7 @@ static const col_t PRE_COLS[] = {{"dtype", ROLE_TEXT}, {"seq_len", ROLE_X},
                                  {"latency_us", ROLE_LAT}, {"mfu", ROLE_MFU}};
 
 typedef struct {
-    double a, b, x, f;
+    double a, b, x, f, lat;
     int line;
 } raw_t;
 
@@ -193,9 +193,64 @@ static int table_build(mfu_table_t *t, const raw_t *r, int n, char *err)
     return TAM_OK;
 }
 
+/* The peaks every table's mfu column is relative to: the H100 SXM dense
+** bf16 peak for attention (and a bf16 GEMM table), twice that for an FP8
+** GEMM table (kernels/README.md: mfu = round(tflops / 1979, 3)). */
+#define PEAK_BF16 989.5e12
+#define PEAK_FP8 1979e12
+#define HBM_BW 3.35e12            /* H100 SXM HBM3 peak, B/s */
+#define L2_BYTES (50.0 * 1048576) /* H100 SXM L2: a working set below it may be cached */
+#define PHYS_TOL 0.05             /* a row may exceed a limit by this much (timing noise) */
+
+/* The FLOPs a row's latency measured, as the table's own mfu column counts
+** them (each file's mfu equals this over latency x peak, to its rounding). */
+static double row_flops(const mfu_table_t *t, const raw_t *r)
+{
+    if (t->kind == KIND_GEMM)
+        return 2.0 * r->x * r->a * r->b;                       /* 2 m k n */
+    if (t->kind == KIND_DECODE)
+        return r->a * 4.0 * ((double)t->H / t->tp) * t->hd * r->x; /* bs 4 (H/tp) hd kv */
+    return 4.0 * t->H * t->hd * r->x * r->x / 2.0;               /* causal: 4 H hd S^2 / 2 */
+}
+
+/* Check a row against the physics of the table's declared dtype and, in
+** exact mode, replace its rounded mfu by the value its latency implies. */
+static int row_physics(const mfu_table_t *t, raw_t *r, const mfu_opts_t *opt, char *err)
+{
+    int fp8 = t->kind == KIND_GEMM && opt->gemm_fp8;
+    double peak = fp8 ? PEAK_FP8 : PEAK_BF16, wb = fp8 ? 1.0 : 2.0;
+    if (r->lat <= 0) {
+        if (opt->exact)
+            return tam_fail(err, TAM_EFIELD, "%s:%d: field 'latency_us': %g: exact mode needs a "
+                            "latency > 0", t->path, r->line, r->lat);
+        return TAM_OK; /* no latency to check: the mfu column alone prices the row */
+    }
+    double sec = r->lat * 1e-6, flops = row_flops(t, r);
+    if (flops / sec > peak * (1 + PHYS_TOL))
+        return tam_fail(err, TAM_EFIELD, "%s:%d: latency_us=%g implies %.1f TFLOP/s, above the "
+                        "%s dense peak %.1f TFLOP/s", t->path, r->line, r->lat, flops / sec / 1e12,
+                        fp8 ? "FP8" : "bf16", peak / 1e12);
+    double bytes = 0; /* what the kernel must at least read from HBM */
+    if (t->kind == KIND_GEMM)
+        bytes = r->a * r->b * wb;                              /* the weights, k n */
+    else if (t->kind == KIND_DECODE)
+        bytes = r->a * r->x * 2.0 * ((double)t->K / t->tp >= 1 ? (double)t->K / t->tp : 1) *
+                t->hd * 2.0;                                     /* K and V of every context */
+    if (bytes > L2_BYTES && bytes / sec > HBM_BW * (1 + PHYS_TOL))
+        return tam_fail(err, TAM_EFIELD, "%s:%d: latency_us=%g implies %.2f TB/s of %s traffic, "
+                        "above HBM's %.2f TB/s (as %s)", t->path, r->line, r->lat,
+                        bytes / sec / 1e12, t->kind == KIND_GEMM ? "weight" : "KV",
+                        HBM_BW / 1e12, fp8 ? "FP8" : "bf16");
+    if (opt->exact) {
+        double f = flops / (sec * peak);
+        r->f = f < 1.0 ? f : 1.0;
+    }
+    return TAM_OK;
+}
+
 /* Load one CSV into t (t->path already set).  On error t still owns what it
 ** allocated; the caller clears it. */
-static int table_load(mfu_table_t *t, int kind, char *err)
+static int table_load(mfu_table_t *t, int kind, const mfu_opts_t *opt, char *err)
 {
     const col_t *cols = kind == KIND_GEMM ? GEMM_COLS : kind == KIND_DECODE ? DEC_COLS : PRE_COLS;
     int ncols = kind == KIND_GEMM     ? (int)(sizeof GEMM_COLS / sizeof *GEMM_COLS)
@@ -277,7 +332,7 @@ static int table_load(mfu_table_t *t, int kind, char *err)
                           hdr_line, nhdr);
             goto done;
         }
-        raw_t r = {0, 0, 0, 0, lineno};
+        raw_t r = {0, 0, 0, 0, 0, lineno};
         for (int c = 0; c < ncols; c++) {
             int role = cols[c].role;
             if (role == ROLE_TEXT)
@@ -309,7 +364,11 @@ static int table_load(mfu_table_t *t, int kind, char *err)
                 r.x = v;
             else if (role == ROLE_MFU)
                 r.f = v;
+            else if (role == ROLE_LAT)
+                r.lat = v;
         }
+        if ((rc = row_physics(t, &r, opt, err)))
+            goto done;
         if (nraw == cap) {
             int nc = cap ? cap * 2 : 64;
             raw_t *nr = realloc(raw, sizeof(raw_t) * (size_t)nc);
@@ -438,7 +497,7 @@ static int cmp_table(const void *a, const void *b)
 
 /* Load every matching table of dir/sub into *tabs (sorted by key). */
 static int load_dir(const char *dir, const char *sub, int kind, mfu_table_t **tabs, int *ntabs,
-                    char *err)
+                    const mfu_opts_t *opt, char *err)
 {
     int with_tp = kind == KIND_DECODE;
     char *dpath = join(dir, sub);
@@ -490,7 +549,7 @@ static int load_dir(const char *dir, const char *sub, int kind, mfu_table_t **ta
             rc = tam_fail(err, TAM_ENOMEM, "%s: out of memory", dpath);
             goto done;
         }
-        if ((rc = table_load(t, kind, err)) != TAM_OK)
+        if ((rc = table_load(t, kind, opt, err)) != TAM_OK)
             goto done;
     }
     qsort(*tabs, (size_t)nn, sizeof **tabs, cmp_table);
@@ -518,6 +577,13 @@ int mfu_load(const char *dir, mfu_db_t **out, char *err)
 
 int mfu_load_with_gemm(const char *dir, const char *gemm_csv, mfu_db_t **out, char *err)
 {
+    mfu_opts_t o = {0, 1};
+    return mfu_load_opts(dir, gemm_csv, &o, out, err);
+}
+
+int mfu_load_opts(const char *dir, const char *gemm_csv, const mfu_opts_t *opt, mfu_db_t **out,
+                  char *err)
+{
     TAM_ASSERT(dir && out);
     *out = NULL;
     mfu_db_t *db = calloc(1, sizeof *db);
@@ -526,9 +592,10 @@ int mfu_load_with_gemm(const char *dir, const char *gemm_csv, mfu_db_t **out, ch
     int rc;
     if (!(db->gemm.path = gemm_csv ? strdup(gemm_csv) : join(dir, "gemm/data.csv")))
         rc = tam_fail(err, TAM_ENOMEM, "%s: out of memory", dir);
-    else if ((rc = table_load(&db->gemm, KIND_GEMM, err)) == TAM_OK &&
-             (rc = load_dir(dir, "mha/decode", KIND_DECODE, &db->dec, &db->ndec, err)) == TAM_OK)
-        rc = load_dir(dir, "mha/prefill", KIND_PREFILL, &db->pre, &db->npre, err);
+    else if ((rc = table_load(&db->gemm, KIND_GEMM, opt, err)) == TAM_OK &&
+             (rc = load_dir(dir, "mha/decode", KIND_DECODE, &db->dec, &db->ndec, opt, err)) ==
+                 TAM_OK)
+        rc = load_dir(dir, "mha/prefill", KIND_PREFILL, &db->pre, &db->npre, opt, err);
     if (rc != TAM_OK) {
         mfu_free(db);
         return rc;
@@ -554,6 +621,25 @@ void mfu_free(mfu_db_t *db)
 const char *mfu_table_path(const mfu_table_t *t)
 {
     return t ? t->path : NULL;
+}
+
+int mfu_table_count(const mfu_db_t *db)
+{
+    return 1 + db->ndec + db->npre;
+}
+
+const char *mfu_table_file(const mfu_db_t *db, int i, const char **role)
+{
+    if (i == 0) {
+        *role = "mfu.gemm";
+        return db->gemm.path;
+    }
+    if (i <= db->ndec) {
+        *role = "mfu.decode";
+        return db->dec[i - 1].path;
+    }
+    *role = "mfu.prefill";
+    return db->pre[i - 1 - db->ndec].path;
 }
 
 /* ------------------------------------------------------------ selection */

@@ -51,6 +51,22 @@ int mfu_load(const char *dir, mfu_db_t **out, char *err);
 ** (NULL: the default), e.g. Tier 2's own sweep (tools/bench/measured/mfu/gemm/
 ** data.csv) beside the shared attention tables. */
 int mfu_load_with_gemm(const char *dir, const char *gemm_csv, mfu_db_t **out, char *err);
+/* How a set of tables is read.  exact: each row's mfu is recomputed from its
+** latency_us with the table's own FLOP count (the column is rounded to 3
+** decimals: 0.000-0.003 for MHA decode) instead of read from the column.
+** gemm_fp8: the GEMM table measured FP8 kernels, its mfu relative to the FP8
+** peak (the proposal's table: kernels/README.md).  Every row with a latency
+** is checked against the physics of its declared dtype (implied FLOP/s above
+** the dense peak; implied weight or KV traffic above HBM bandwidth when it
+** cannot sit in L2), and a row that breaks it is an error naming file:line
+** and the implied figure.  mfu_load and mfu_load_with_gemm read the
+** proposal's way: {exact 0, gemm_fp8 1}. */
+typedef struct {
+    int exact;
+    int gemm_fp8;
+} mfu_opts_t;
+int mfu_load_opts(const char *dir, const char *gemm_csv, const mfu_opts_t *opt, mfu_db_t **out,
+                  char *err);
 void mfu_free(mfu_db_t *db);
 
 /* Choose attention tables: exact (H,K,hd) if present, else the nearest by
@@ -64,5 +80,9 @@ double mfu_prefill(const mfu_attn_t *a, mfu_mode_t mode, double seq, mfu_src_t *
 
 /* The file path a table was loaded from (owned by the db), or NULL for NULL. */
 const char *mfu_table_path(const mfu_table_t *t);
+/* Every file the db read, in load order (GEMM, decode tables, prefill
+** tables, each sorted by key): count, then the i-th path and its role. */
+int mfu_table_count(const mfu_db_t *db);
+const char *mfu_table_file(const mfu_db_t *db, int i, const char **role);
 
 #endif

@@ -19,9 +19,15 @@ struct step_model {
     model_t m;
     hw_t hw;
     econf_t c;
-    const mfu_db_t *db;
+    const kset_t *ks;
+    const mfu_db_t *db;   /* proposal-layout tables: published or exact mfu */
     mfu_attn_t attn;
     mfu_mode_t mode;
+    /* Measured latency tables (NULL / 0: priced from db). */
+    const klat_gemm_t *kgemm;
+    const klat_attn_t *kdec, *kpre;
+    const klat_moe_t *kmoe;   /* the fused-MoE table, when moe_fused and one matches */
+    double gemm_scale;        /* fp8_gemm_ratio / 2 for a bf16 model over an FP8 table, else 1 */
     int tp;
     double P;       /* FLOP/s */
     double bw_w;    /* bytes/s for weights */
@@ -69,7 +75,7 @@ struct memo {
     acc_t lval[1u << LMEMO_BITS];
 };
 
-int step_model_new(const model_t *m, const hw_t *hw, const mfu_db_t *db, int tp,
+int step_model_new(const model_t *m, const hw_t *hw, const kset_t *ks, int tp,
                    const econf_t *c, step_model_t **out, char *err)
 {
     *out = NULL;
@@ -84,16 +90,36 @@ int step_model_new(const model_t *m, const hw_t *hw, const mfu_db_t *db, int tp,
     if (c->measured_bw && (hw->bw_seq <= 0 || hw->bw_kv <= 0))
         return tam_fail(err, TAM_EFIELD, "configuration asks for measured_bw but hardware "
                         "profile '%s' has no bw_sequential/bw_paged_kv", hw->name);
+    if (strcmp(c->kernels, ks->name) != 0 && strcmp(c->kernels, ks->spec) != 0)
+        return tam_fail(err, TAM_EFIELD, "configuration '%s' asks for kernels '%s' but the set "
+                        "given is '%s'", c->name, c->kernels, ks->name);
     step_model_t *sm = calloc(1, sizeof *sm);
     if (!sm)
         return tam_fail(err, TAM_ENOMEM, "out of memory");
     sm->m = *m;
     sm->hw = *hw;
     sm->c = *c;
-    sm->db = db;
+    sm->ks = ks;
     sm->tp = tp;
-    sm->mode = c->mfu_interp ? MFU_INTERP : MFU_NEAREST;
-    int rc = mfu_select_attn(db, m->H, m->K, m->hd, tp, &sm->attn, err);
+    /* A set with measured tables prices whatever they lack from its
+    ** proposal-layout tables in latency space too: exact MFU, interpolated. */
+    int measured = ks->gemm != NULL;
+    sm->db = measured || c->mfu_exact ? ks->mfu_exact : ks->mfu;
+    sm->mode = measured || c->mfu_interp ? MFU_INTERP : MFU_NEAREST;
+    int Htp = m->H / tp, Ktp = m->K / tp >= 1 ? m->K / tp : 1;
+    sm->kgemm = ks->gemm;
+    sm->kdec = ks->decode && m->hd == 128 && klat_attn_has(ks->decode, Htp, Ktp) ? ks->decode : NULL;
+    sm->kpre = ks->prefill && m->hd == 128 && klat_attn_has(ks->prefill, Htp, Ktp) ? ks->prefill
+                                                                                  : NULL;
+    if (m->E > 0 && c->moe_fused) {
+        const kset_moe_t *km = kset_moe_for(ks, m->d, m->F, m->E, m->topk);
+        if (km && klat_moe_has(km->t, tp, 1, "balanced"))
+            sm->kmoe = km->t;
+    }
+    sm->gemm_scale = !sm->kgemm && ks->gemm_fp8 && m->wbytes == 2 && c->fp8_gemm_ratio != 2.0
+                         ? c->fp8_gemm_ratio / 2.0
+                         : 1.0;
+    int rc = mfu_select_attn(sm->db, m->H, m->K, m->hd, tp, &sm->attn, err);
     if (rc) {
         free(sm);
         return rc;
@@ -152,12 +178,52 @@ static double memo_gemm(const step_model_t *sm, double m, double k, double n)
     return mm->gval[h];
 }
 
+/* A measured GEMM's latency (s), through the same cache: a step model
+** prices its GEMMs one way only, so the cache holds either MFUs or latencies. */
+static double memo_gemm_lat(const step_model_t *sm, double m, double k, double n)
+{
+    if (m >= 2097152.0 || k >= 2097152.0 || n >= 2097152.0 || m != floor(m) || k != floor(k) ||
+        n != floor(n))
+        return klat_gemm(sm->kgemm, m, k, n, NULL);
+    uint64_t key = ((uint64_t)k << 42 | (uint64_t)n << 21 | (uint64_t)m) + 1;
+    uint64_t h = (key * 0x9e3779b97f4a7c15ULL) >> (64 - GMEMO_BITS);
+    struct memo *mm = sm->memo;
+    if (mm->gkey[h] != key) {
+        mm->gkey[h] = key;
+        mm->gval[h] = klat_gemm(sm->kgemm, m, k, n, NULL);
+    }
+    return mm->gval[h];
+}
+
 /* One decode request's attention time per layer at batch bs and context c,
 ** f / (P mfu) with f its FLOPs (4 Ht hd c, computed by the caller): cached
 ** whole, keyed by integer (bs, c), so a hit costs one cache line and no
 ** division; the value is the same double the expression gives. */
+/* One decode request's share of a measured decode-attention call per layer:
+** the latency of a batch of bs requests all at context c, over bs.  Summed
+** over a batch's requests it gives the call's latency when contexts are
+** equal, and weighs each request by its own context when they are not (the
+** kernel reads each request's KV), instead of pricing every request at the
+** batch's longest context. */
+static double decode_share(const step_model_t *sm, double bs, double c, klat_src_t *src)
+{
+    return klat_attn(sm->kdec, (int)sm->Ht, (int)sm->Kt, bs, c > 1 ? c : 1, src) / bs;
+}
+
 static double memo_decode_time(const step_model_t *sm, double bs, double c, double f)
 {
+    if (sm->kdec) {
+        if (bs >= 4294967295.0 || c >= 4294967295.0)
+            return decode_share(sm, bs, c, NULL);
+        uint64_t k = ((uint64_t)bs << 32 | (uint64_t)c) + 1;
+        uint64_t h = (k * 0x9e3779b97f4a7c15ULL) >> (64 - MEMO_BITS);
+        struct memo *m = sm->memo;
+        if (m->dec[h].key != k) {
+            m->dec[h].key = k;
+            m->dec[h].val = decode_share(sm, bs, c, NULL);
+        }
+        return m->dec[h].val;
+    }
     if (bs >= 4294967295.0 || c >= 4294967295.0)
         return f / (sm->P * mfu_decode(&sm->attn, sm->mode, bs, c > 1 ? c : 1, NULL));
     uint64_t k = ((uint64_t)bs << 32 | (uint64_t)c) + 1;
@@ -177,6 +243,22 @@ const mfu_attn_t *step_model_attn(const step_model_t *sm)
     return &sm->attn;
 }
 
+const kset_t *step_model_kset(const step_model_t *sm)
+{
+    return sm->ks;
+}
+
+void step_model_pricing(const step_model_t *sm, step_pricing_t *p)
+{
+    const char *tab = sm->db == sm->ks->mfu_exact ? "mfu-exact" : "mfu";
+    p->gemm = sm->kgemm ? "measured" : tab;
+    p->decode = sm->kdec ? "measured" : tab;
+    p->prefill = sm->kpre ? "measured" : tab;
+    p->moe = sm->m.E == 0 ? "none" : sm->kmoe ? "fused-measured" : sm->c.moe_fused ? "fused-gemm"
+                                                                                    : "per-expert";
+    p->gemm_fp8_for_bf16 = !sm->kgemm && sm->ks->gemm_fp8 && sm->m.wbytes == 2;
+}
+
 const econf_t *step_model_conf(const step_model_t *sm)
 {
     return &sm->c;
@@ -187,7 +269,8 @@ const econf_t *step_model_conf(const step_model_t *sm)
 
 static void add(acc_t *a, step_bd_t *bd, const char *name, char phase, double m, double k,
                 double n, double mfu, double flops, double compute, double wbytes,
-                double kvbytes, double mem, const mfu_src_t *src)
+                double kvbytes, double mem, const mfu_src_t *src, const klat_src_t *ksrc,
+                int extrapolated)
 {
     a->compute += compute;
     a->mem += mem;
@@ -211,6 +294,12 @@ static void add(acc_t *a, step_bd_t *bd, const char *name, char phase, double m,
             c->src = *src;
         else
             memset(&c->src, 0, sizeof c->src);
+        c->measured = ksrc != NULL;
+        if (ksrc)
+            c->ksrc = *ksrc;
+        else
+            memset(&c->ksrc, 0, sizeof c->ksrc);
+        c->extrapolated = extrapolated;
     }
 }
 
@@ -219,13 +308,42 @@ static void add(acc_t *a, step_bd_t *bd, const char *name, char phase, double m,
 static void gemm(const step_model_t *sm, acc_t *a, step_bd_t *bd, const char *name, char phase,
                  double m, double k, double n, double count, double copies, double layers)
 {
-    mfu_src_t src, *sp = (bd && bd->want_comps) ? &src : NULL;
+    int want = bd && bd->want_comps;
+    double flops = 2.0 * m * k * n * count * layers;
+    double wbytes = k * n * sm->b * copies * layers;
+    if (sm->kgemm) {
+        klat_src_t ks, *kp = want ? &ks : NULL;
+        double lat = kp ? klat_gemm(sm->kgemm, m, k, n, kp) : memo_gemm_lat(sm, m, k, n);
+        TAM_ASSERT(lat > 0);
+        double compute = lat * count * layers;
+        add(a, bd, name, phase, m, k, n, flops / (sm->P * compute), flops, compute, wbytes, 0,
+            wbytes / sm->bw_w, NULL, kp, kp ? kp->extrapolated : 0);
+        return;
+    }
+    mfu_src_t src, *sp = want ? &src : NULL;
     double mfu = sp ? mfu_gemm(sm->db, sm->mode, m, k, n, sp) : memo_gemm(sm, m, k, n);
     TAM_ASSERT(mfu > 0 && mfu <= 1.0);
-    double flops = 2.0 * m * k * n * count * layers;
     double compute = flops / (sm->P * mfu);
-    double wbytes = k * n * sm->b * copies * layers;
-    add(a, bd, name, phase, m, k, n, mfu, flops, compute, wbytes, 0, wbytes / sm->bw_w, sp);
+    if (sm->gemm_scale != 1.0)
+        compute *= sm->gemm_scale;
+    add(a, bd, name, phase, m, k, n, mfu, flops, compute, wbytes, 0, wbytes / sm->bw_w, sp, NULL,
+        0);
+}
+
+/* A MoE layer's experts as vLLM's fused kernel, from the measured fused-MoE
+** table: one call over the step's m tokens per layer (balanced routing, the
+** run's TP, no expert parallelism); weights of the experts touched. */
+static void moe_measured(const step_model_t *sm, acc_t *a, step_bd_t *bd, char phase, double m,
+                         double unique, double layers)
+{
+    klat_src_t ks, *kp = (bd && bd->want_comps) ? &ks : NULL;
+    double lat = klat_moe(sm->kmoe, sm->tp, 1, "balanced", m, kp);
+    TAM_ASSERT(lat > 0);
+    double flops = 3.0 * 2.0 * m * sm->m.topk * sm->d * sm->f_n * layers;
+    double compute = lat * layers;
+    double wbytes = 3.0 * sm->d * sm->f_n * sm->b * unique * layers;
+    add(a, bd, "moe.fused", phase, m * sm->m.topk, sm->d, sm->f_n, flops / (sm->P * compute),
+        flops, compute, wbytes, 0, wbytes / sm->bw_w, NULL, kp, kp ? kp->extrapolated : 0);
 }
 
 static void layer_gemms(const step_model_t *sm, acc_t *a, step_bd_t *bd, char ph, double m)
@@ -252,7 +370,9 @@ static void layer_gemms(const step_model_t *sm, acc_t *a, step_bd_t *bd, char ph
     double active = assign < E ? assign : E;
     double unique = E * (1.0 - pow(1.0 - topk / E, m)); /* expected experts touched */
     gemm(sm, a, bd, "router", ph, m, d, E, 1, 1, L);
-    if (sm->c.moe_fused) {
+    if (sm->kmoe) {
+        moe_measured(sm, a, bd, ph, m, unique, L);
+    } else if (sm->c.moe_fused) {
         /* One grouped kernel: the FLOPs of all assignments at the efficiency of
         ** one GEMM over every routed token; weights of touched experts. */
         gemm(sm, a, bd, "moe.gate", ph, assign, d, sm->f_n, 1, unique, L);
@@ -270,11 +390,16 @@ static void attn_decode(const step_model_t *sm, acc_t *a, step_bd_t *bd, char ph
                         const int *ctx)
 {
     double P = sm->P, flops = 0, time = 0, kv = 0, D = n;
-    mfu_src_t src, *sp = (bd && bd->want_comps) ? &src : NULL;
+    int want = bd && bd->want_comps, extrap = 0;
+    mfu_src_t src, *sp = want && !sm->kdec ? &src : NULL;
+    klat_src_t ks, *kp = want && sm->kdec ? &ks : NULL;
     for (int i = 0; i < n; i++) {
         double c = ctx[i];
         double f = 4.0 * sm->Ht * sm->hd * c;
-        if (sp) {
+        if (kp) {
+            time += decode_share(sm, D, c, kp);
+            extrap |= kp->extrapolated;
+        } else if (sp) {
             double mfu = mfu_decode(&sm->attn, sm->mode, D, c > 1 ? c : 1, sp);
             TAM_ASSERT(mfu > 0 && mfu <= 1.0);
             time += f / (P * mfu);
@@ -288,28 +413,57 @@ static void attn_decode(const step_model_t *sm, acc_t *a, step_bd_t *bd, char ph
     time *= sm->L;
     kv *= sm->L;
     add(a, bd, "attn.decode", ph, 0, 0, 0, time > 0 ? flops / (P * time) : 0, flops, time, 0, kv,
-        kv / sm->bw_kv, sp);
+        kv / sm->bw_kv, sp, kp, extrap);
+}
+
+/* One prefill chunk's share of a measured prefill-attention call (all of a
+** step's chunks run as one varlen call of batch npf): the table measured a
+** causal prefill of S = c + r tokens with no prior context, so a chunk of r
+** new tokens over c cached ones costs that call's latency times the chunk's
+** share of its causal FLOPs, r (c + (r + 1) / 2) / (S (S + 1) / 2), but never
+** less than a fresh prefill of its own r tokens (a chunk attends at least to
+** itself: the kernel's floor). */
+static double prefill_share(const step_model_t *sm, double npf, double r, double c,
+                            klat_src_t *src)
+{
+    double S = c + r;
+    double full = klat_attn(sm->kpre, (int)sm->Ht, (int)sm->Kt, npf, S, src) / npf;
+    if (c <= 0)
+        return full;
+    double share = full * (r * (c + (r + 1.0) / 2.0)) / (S * (S + 1.0) / 2.0);
+    klat_src_t own;
+    double floor_ = klat_attn(sm->kpre, (int)sm->Ht, (int)sm->Kt, npf, r, src ? &own : NULL) / npf;
+    if (src)
+        src->extrapolated |= own.extrapolated;
+    return share > floor_ ? share : floor_;
 }
 
 static void attn_prefill(const step_model_t *sm, acc_t *a, step_bd_t *bd, char ph, int n,
                          const int *nw, const int *ctx)
 {
     double P = sm->P, flops = 0, time = 0, kv = 0;
-    mfu_src_t src, *sp = (bd && bd->want_comps) ? &src : NULL;
+    int want = bd && bd->want_comps, extrap = 0;
+    mfu_src_t src, *sp = want && !sm->kpre ? &src : NULL;
+    klat_src_t ks, *kp = want && sm->kpre ? &ks : NULL;
     for (int i = 0; i < n; i++) {
         double r = nw[i], c = ctx[i];
         double f = 4.0 * sm->Ht * sm->hd * r * (c + (r + 1.0) / 2.0); /* exact causal count */
-        double mfu = mfu_prefill(&sm->attn, sm->mode, c + r, sp);
-        TAM_ASSERT(mfu > 0 && mfu <= 1.0);
+        if (sm->kpre) {
+            time += prefill_share(sm, n, r, c, kp);
+            extrap |= kp ? kp->extrapolated : 0;
+        } else {
+            double mfu = mfu_prefill(&sm->attn, sm->mode, c + r, sp);
+            TAM_ASSERT(mfu > 0 && mfu <= 1.0);
+            time += f / (P * mfu);
+        }
         flops += f;
-        time += f / (P * mfu);
         kv += sm->kv_tok * (c + r); /* read cached context, write the chunk */
     }
     flops *= sm->L;
     time *= sm->L;
     kv *= sm->L;
     add(a, bd, "attn.prefill", ph, 0, 0, 0, time > 0 ? flops / (P * time) : 0, flops, time, 0,
-        kv, kv / sm->bw_kv, sp);
+        kv, kv / sm->bw_kv, sp, kp, extrap);
 }
 
 /* layer_gemms added to a zero sum, cached by integer m: a step's token count

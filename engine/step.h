@@ -19,6 +19,7 @@
 #include "common.h"
 #include "econf.h"
 #include "hw.h"
+#include "kset.h"
 #include "mfu.h"
 #include "model.h"
 
@@ -41,6 +42,9 @@ typedef struct {
     double compute;     /* s, all layers */
     double bytes;       /* bytes, all layers */
     mfu_src_t src;      /* rows that served the lookup (GEMMs; last request for attention) */
+    int measured;       /* 1: priced from a measured latency table: ksrc, not src */
+    klat_src_t ksrc;    /* rows of the measured table (likewise) */
+    int extrapolated;   /* some lookup of this component lay outside its grid */
 } step_comp_t;
 
 #define STEP_MAX_COMPS 48
@@ -65,12 +69,21 @@ typedef struct {
 
 typedef struct step_model step_model_t;
 
-/* The MFU database is borrowed (must outlive the step model); model, hw and
-** configuration are copied. */
-int step_model_new(const model_t *m, const hw_t *hw, const mfu_db_t *db, int tp,
+/* The kernel set is borrowed (must outlive the step model); model, hw and
+** configuration are copied.  c->kernels must name the set (kset_bind). */
+int step_model_new(const model_t *m, const hw_t *hw, const kset_t *ks, int tp,
                    const econf_t *c, step_model_t **out, char *err);
 void step_model_free(step_model_t *sm);
 const mfu_attn_t *step_model_attn(const step_model_t *sm);
+const kset_t *step_model_kset(const step_model_t *sm);
+/* Which table prices each kind of kernel for this model: "measured" (the
+** set's latency tables), "mfu" (the proposal-layout tables), "mfu-exact"
+** (their latency_us), or for MoE "fused-measured" / "per-expert". */
+typedef struct {
+    const char *gemm, *decode, *prefill, *moe;
+    int gemm_fp8_for_bf16;  /* GEMMs of a bf16 model priced through an FP8 table */
+} step_pricing_t;
+void step_model_pricing(const step_model_t *sm, step_pricing_t *p);
 const econf_t *step_model_conf(const step_model_t *sm);
 
 /* Duration of one step in seconds; bd may be NULL (the fast path). */

@@ -54,12 +54,36 @@ int cli_load_mfu(const cli_env_t *e, mfu_db_t **db, char *err)
     return mfu_load_with_gemm(path, e->gemm_mfu, db, err);
 }
 
-int cli_build(const cli_env_t *e, model_t *m, hw_t *hw, mfu_db_t **db, econf_t *c,
+int cli_load_config(const cli_env_t *e, econf_t *c, char *err)
+{
+    int rc = e->config ? econf_load(e->config, c, err) : (econf_baseline(c), TAM_OK);
+    if (rc == TAM_OK && e->kernels) {
+        if (!*e->kernels || strlen(e->kernels) >= sizeof c->kernels)
+            return tam_fail(err, TAM_EFIELD, "--kernels: '%s' must be a set name or a manifest "
+                            "path of 1 to %zu characters", e->kernels, sizeof c->kernels - 1);
+        if (strcmp(c->kernels, e->kernels) != 0)
+            c->kernels_sha256[0] = '\0'; /* another set: its own digest is bound below */
+        snprintf(c->kernels, sizeof c->kernels, "%s", e->kernels);
+    }
+    return rc;
+}
+
+int cli_load_kset(const cli_env_t *e, const hw_t *hw, econf_t *c, kset_t **ks, char *err)
+{
+    int rc = kset_load(e->data, c->kernels, e->mfu, e->gemm_mfu, hw, ks, err);
+    if (rc == TAM_OK && (rc = kset_bind(*ks, c, err))) {
+        kset_free(*ks);
+        *ks = NULL;
+    }
+    return rc;
+}
+
+int cli_build(const cli_env_t *e, model_t *m, hw_t *hw, kset_t **ks, econf_t *c,
               step_model_t **sm, char *err)
 {
     char path[1024];
     int rc;
-    *db = NULL;
+    *ks = NULL;
     *sm = NULL;
     if (!e->model)
         return tam_fail(err, TAM_EFIELD, "--model is required (a folder under %s/models, or a "
@@ -74,17 +98,11 @@ int cli_build(const cli_env_t *e, model_t *m, hw_t *hw, mfu_db_t **db, econf_t *
     } else {
         hw_h100_sxm(hw);
     }
-    if (e->config) {
-        if ((rc = econf_load(e->config, c, err)))
-            return rc;
-    } else {
-        econf_baseline(c);
-    }
-    if ((rc = cli_load_mfu(e, db, err)))
+    if ((rc = cli_load_config(e, c, err)) || (rc = cli_load_kset(e, hw, c, ks, err)))
         return rc;
-    if ((rc = step_model_new(m, hw, *db, e->tp, c, sm, err))) {
-        mfu_free(*db);
-        *db = NULL;
+    if ((rc = step_model_new(m, hw, *ks, e->tp, c, sm, err))) {
+        kset_free(*ks);
+        *ks = NULL;
         return rc;
     }
     return TAM_OK;

@@ -5,6 +5,7 @@
 
 #include "econf.h"
 #include "hw.h"
+#include "kset.h"
 #include "mfu.h"
 #include "model.h"
 #include "step.h"
@@ -18,13 +19,19 @@ typedef struct {
     const char *mfu;       /* MFU dir, NULL = DATA/mfu/h100 */
     const char *gemm_mfu;  /* GEMM table CSV replacing the MFU dir's, NULL = none */
     const char *config;    /* engine configuration JSON, NULL = baseline */
+    const char *kernels;   /* kernel set replacing the configuration's, NULL = keep */
     int tp;
 } cli_env_t;
 
 void cli_env_init(cli_env_t *e);
-/* Load model, hardware, MFU db, configuration; build a step model. */
-int cli_build(const cli_env_t *e, model_t *m, hw_t *hw, mfu_db_t **db, econf_t *c,
+/* Load model, hardware, configuration and its kernel set (bound to it);
+** build a step model. */
+int cli_build(const cli_env_t *e, model_t *m, hw_t *hw, kset_t **ks, econf_t *c,
               step_model_t **sm, char *err);
+/* The configuration of --config (or the baseline) with --kernels applied. */
+int cli_load_config(const cli_env_t *e, econf_t *c, char *err);
+/* The kernel set a configuration names (with --mfu/--gemm-mfu), bound to it. */
+int cli_load_kset(const cli_env_t *e, const hw_t *hw, econf_t *c, kset_t **ks, char *err);
 int cli_model_path(const cli_env_t *e, const char *name, char *out, size_t cap);
 /* The MFU tables of --mfu (default DATA/mfu/h100) with --gemm-mfu's GEMM table. */
 int cli_load_mfu(const cli_env_t *e, mfu_db_t **db, char *err);

@@ -48,7 +48,7 @@ static double median_col(const double *v, int n, int k)
 }
 
 static int corpus_pass(const manifest_t *m, const char *data, const char *dbpath, int sim,
-                       const mfu_db_t *db, double *secs, double ph[PH_N], long long *rows,
+                       const kset_t *ks, double *secs, double ph[PH_N], long long *rows,
                        char *err)
 {
     store_t *s = NULL;
@@ -59,6 +59,10 @@ static int corpus_pass(const manifest_t *m, const char *data, const char *dbpath
     econf_t c;
     econf_baseline(&c);
     char canon[2048], h[17];
+    if ((rc = kset_bind(ks, &c, err))) {
+        store_close(s);
+        return rc;
+    }
     econf_canonical(&c, canon, sizeof canon);
     econf_hash(&c, h);
     if ((rc = store_config(s, "baseline", canon, h, "bench", &cid, err))) {
@@ -92,7 +96,7 @@ static int corpus_pass(const manifest_t *m, const char *data, const char *dbpath
             hw_h100_sxm(&hw);
             snprintf(mpath, sizeof mpath, "%s/models/%s", data, m->e[i].model);
             if (!(rc = model_load(mpath, &md, err)) &&
-                !(rc = step_model_new(&md, &hw, db, m->e[i].tp, &c, &sm, err)))
+                !(rc = step_model_new(&md, &hw, ks, m->e[i].tp, &c, &sm, err)))
                 rc = runner_simulate_trace(sm, t, 42, &p, &st, err);
             step_model_free(sm);
         } else if (!rc) {
@@ -175,10 +179,13 @@ int cmd_bench(int argc, char **argv)
     char dflt[1024], mpath[1024], err[TAM_ERRLEN];
     if (corpus) {
         manifest_t m;
-        mfu_db_t *mdb = NULL;
-        char dir[] = "/tmp/tam-bench-XXXXXX", p1[64], p2[64], mp[1024];
-        snprintf(mp, sizeof mp, "%s/mfu/h100", e.data);
-        if (manifest_load(manifest, &m, err) || mfu_load(mp, &mdb, err) || !mkdtemp(dir)) {
+        kset_t *mdb = NULL;
+        char dir[] = "/tmp/tam-bench-XXXXXX", p1[64], p2[64];
+        hw_t hw0;
+        hw_h100_sxm(&hw0);
+        if (manifest_load(manifest, &m, err) ||
+            kset_load(e.data, ECONF_DEFAULT_KERNELS, NULL, NULL, &hw0, &mdb, err) ||
+            !mkdtemp(dir)) {
             fprintf(stderr, "tam bench: %s\n", err);
             return 1;
         }
@@ -220,7 +227,7 @@ int cmd_bench(int argc, char **argv)
         snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
         if (system(cmd) != 0)
             fprintf(stderr, "tam bench: could not remove %s\n", dir);
-        mfu_free(mdb);
+        kset_free(mdb);
         manifest_free(&m);
         return rc ? 1 : 0;
     }
@@ -244,7 +251,7 @@ int cmd_bench(int argc, char **argv)
     model_t m;
     hw_t hw;
     econf_t c;
-    mfu_db_t *db = NULL;
+    kset_t *db = NULL;
     step_model_t *sm = NULL;
     if (trace_load(trace, &t, err))
         goto fail;
@@ -266,7 +273,7 @@ int cmd_bench(int argc, char **argv)
         run_stats_t st;
         if (trace_load(trace, &t, err) || runner_simulate_trace(sm, t, 42, &p, &st, err)) {
             step_model_free(sm);
-            mfu_free(db);
+            kset_free(db);
             goto fail;
         }
         ts[r] = now() - t0;
@@ -277,7 +284,7 @@ int cmd_bench(int argc, char **argv)
         t = NULL;
     }
     step_model_free(sm);
-    mfu_free(db);
+    kset_free(db);
     qsort(tl, (size_t)reps, sizeof *tl, cmp_d);
     qsort(ts, (size_t)reps, sizeof *ts, cmp_d);
     struct rusage ru;

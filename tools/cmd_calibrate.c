@@ -119,7 +119,7 @@ typedef struct {
 
 typedef struct {
     hw_t hw;
-    mfu_db_t *db;
+    kset_t *ks;
     const char *gemm_table; /* --gemm-mfu, or NULL */
     econf_t base;
     unsigned long long seed;
@@ -269,7 +269,7 @@ static int sim_get(cctx_t *cx, int e, int base, double o, double c, const cpred_
     econf_t conf;
     conf_for(cx, base, o, c, &conf);
     step_model_t *sm = NULL;
-    int rc = step_model_new(&x->m, &cx->hw, cx->db, x->tp, &conf, &sm, err);
+    int rc = step_model_new(&x->m, &cx->hw, cx->ks, x->tp, &conf, &sm, err);
     if (rc)
         return rc;
     pred_t *p = NULL;
@@ -1270,7 +1270,7 @@ int cmd_calibrate(int argc, char **argv)
         {"splits", required_argument, 0, 4},    {"quiet", no_argument, 0, 'q'},
         {"hardware", required_argument, 0, 5},  {"mfu", required_argument, 0, 6},
         {"gemm-mfu", required_argument, 0, 7},  {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
+        {"kernels", required_argument, 0, 8},   {0, 0, 0, 0}};
     cli_env_t env;
     cli_env_init(&env);
     const char *trace_dir = NULL, *outp = NULL, *model = NULL, *date = NULL;
@@ -1305,6 +1305,7 @@ int cmd_calibrate(int argc, char **argv)
         case 5: env.hardware = optarg; break;
         case 6: env.mfu = optarg; break;
         case 7: env.gemm_mfu = optarg; break;
+        case 8: env.kernels = optarg; break;
         case 'q': quiet = 1; break;
         case 'h': fputs(calib_usage, stdout); return 0;
         default: fputs(calib_usage, stderr); return 2;
@@ -1343,19 +1344,15 @@ int cmd_calibrate(int argc, char **argv)
     } else {
         hw_h100_sxm(&cx.hw);
     }
-    if (env.config) {
-        if (econf_load(env.config, &cx.base, err))
-            goto out;
-    } else {
-        econf_baseline(&cx.base);
-    }
+    if (cli_load_config(&env, &cx.base, err))
+        goto out;
     if (calib_resid_active(&cx.base)) {
         tam_fail(err, TAM_EFIELD, "%s: the base configuration already carries a residual "
                  "(resid_* keys); calibrate over the configuration without it",
                  env.config ? env.config : "base");
         goto out;
     }
-    if (cli_load_mfu(&env, &cx.db, err))
+    if (cli_load_kset(&env, &cx.hw, &cx.base, &cx.ks, err))
         goto out;
     if (cv) {
         if (manifest_load(manifest, &man, err))
@@ -1424,6 +1421,6 @@ out:
         free(cx.x);
     }
     manifest_free(&man);
-    mfu_free(cx.db);
+    kset_free(cx.ks);
     return rc;
 }

@@ -8,30 +8,49 @@
 int cmd_config(int argc, char **argv)
 {
     static const struct option opts[] = {{"config", required_argument, 0, 'c'},
+                                         {"kernels", required_argument, 0, 'K'},
+                                         {"data", required_argument, 0, 'D'},
+                                         {"unbound", no_argument, 0, 'u'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
-    const char *path = NULL;
-    int o;
+    cli_env_t e;
+    cli_env_init(&e);
+    int o, unbound = 0;
     optind = 1;
     while ((o = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
         if (o == 'c')
-            path = optarg;
+            e.config = optarg;
+        else if (o == 'K')
+            e.kernels = optarg;
+        else if (o == 'D')
+            e.data = optarg;
+        else if (o == 'u')
+            unbound = 1;
         else {
-            printf("usage: tam config [--config FILE]\n"
+            printf("usage: tam config [--config FILE] [--kernels SET] [--data DIR] [--unbound]\n"
                    "Print the canonical JSON (every key, sorted; the baseline for keys the\n"
-                   "file omits) and its FNV-1a 64 hash, the id stored with every prediction.\n");
+                   "file omits) and its hash, the id stored with every prediction.  The\n"
+                   "configuration is bound to its kernel set first (kernels_sha256 = the\n"
+                   "digest of the set's files under --data, default $DATA or ../shared/data),\n"
+                   "as `tam run` stores it; --unbound prints it as the file gives it.\n");
             return o == 'h' ? 0 : 2;
         }
     }
     econf_t c;
     char err[TAM_ERRLEN];
-    if (path) {
-        if (econf_load(path, &c, err)) {
+    if (cli_load_config(&e, &c, err)) {
+        fprintf(stderr, "tam config: %s\n", err);
+        return 1;
+    }
+    if (!unbound) {
+        hw_t hw;
+        kset_t *ks;
+        hw_h100_sxm(&hw);
+        if (cli_load_kset(&e, &hw, &c, &ks, err)) {
             fprintf(stderr, "tam config: %s\n", err);
             return 1;
         }
-    } else {
-        econf_baseline(&c);
+        kset_free(ks);
     }
     char buf[2048], h[17];
     econf_canonical(&c, buf, sizeof buf);

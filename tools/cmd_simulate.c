@@ -18,7 +18,7 @@ static const char sim_usage[] =
     "                     output carries the measured TTFT/E2E beside each prediction\n"
     "  --workload CSV     columns t_send_s,prompt_tokens,output_tokens\n"
     "                     [,prefix_group,prefix_tokens]; needs --model, --kv-blocks\n"
-    "  --model M --tp N --config F --hardware F --mfu DIR --gemm-mfu CSV\n"
+    "  --model M --tp N --config F --kernels SET --hardware F --mfu DIR --gemm-mfu CSV\n"
     "                     (see tam step --help)\n"
     "  --coeffs FILE      a Tier 1 coefficient file (tam calibrate): its \"config\"\n"
     "                     keys are merged over --config (or the baseline)\n"
@@ -90,7 +90,8 @@ int cmd_simulate(int argc, char **argv)
         {"max-inflight", required_argument, 0, 6},
         {"steps", required_argument, 0, 7},     {"allow-rejected", no_argument, 0, 8},
         {"coeffs", required_argument, 0, 9},    {"gemm-mfu", required_argument, 0, 10},
-        {"help", no_argument, 0, 'h'},          {0, 0, 0, 0}};
+        {"kernels", required_argument, 0, 11},  {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
     cli_env_t e;
     cli_env_init(&e);
     e.tp = 0;
@@ -122,6 +123,7 @@ int cmd_simulate(int argc, char **argv)
         case 8: allow_rej = 1; break;
         case 9: coeffs = optarg; break;
         case 10: e.gemm_mfu = optarg; break;
+        case 11: e.kernels = optarg; break;
         case 'h': fputs(sim_usage, stdout); return 0;
         default: fputs(sim_usage, stderr); return 2;
         }
@@ -134,7 +136,7 @@ int cmd_simulate(int argc, char **argv)
     model_t m;
     hw_t hw;
     econf_t c;
-    mfu_db_t *db = NULL;
+    kset_t *ks = NULL;
     step_model_t *sm = NULL;
     int rc = 1;
     FILE *f = NULL, *sf = NULL;
@@ -158,7 +160,7 @@ int cmd_simulate(int argc, char **argv)
     }
     if (!e.tp)
         e.tp = 1;
-    if (cli_build(&e, &m, &hw, &db, &c, &sm, err))
+    if (cli_build(&e, &m, &hw, &ks, &c, &sm, err))
         goto fail;
     if (coeffs) { /* Tier 1: merge the fitted keys, rebuild the step model */
         char h[17];
@@ -182,7 +184,7 @@ int cmd_simulate(int argc, char **argv)
                     e.gemm_mfu ? e.gemm_mfu : "the --mfu folder's");
         step_model_free(sm);
         sm = NULL;
-        if (step_model_new(&m, &hw, db, e.tp, &c, &sm, err))
+        if (step_model_new(&m, &hw, ks, e.tp, &c, &sm, err))
             goto fail;
     }
     run_stats_t st;
@@ -310,6 +312,6 @@ fail:
     wl_free(&w);
     trace_free(t);
     step_model_free(sm);
-    mfu_free(db);
+    kset_free(ks);
     return rc;
 }

@@ -8,11 +8,15 @@
 #include <string.h>
 
 static const char step_usage[] =
-    "usage: tam step --model M [--tp N] [--config F] [--hardware F] [--mfu DIR]\n"
+    "usage: tam step --model M [--tp N] [--config F] [--kernels SET] [--hardware F] [--mfu DIR]\n"
     "                [--gemm-mfu CSV] [--prefill NEW:CTX[:EMIT],...] [--decode CTX[xCOUNT],...] [-o FILE]\n"
     "Price one engine step and print JSON: total seconds, overhead, the prefill and\n"
-    "decode phase times, compute vs memory time, bytes, the mixed-batch rule used and\n"
-    "every priced component with the MFU table rows that served it.\n"
+    "decode phase times, compute vs memory time, bytes, the mixed-batch rule used, the\n"
+    "kernel set and which of its tables priced each kind of kernel, and every priced\n"
+    "component with the table rows that served it (flagged when outside the grid).\n"
+    "  --kernels  kernel data set: proposal-h100 (the proposal's tables, the baseline's),\n"
+    "             h100-sxm-bf16 (measured bf16 vLLM kernels) or a manifest JSON path;\n"
+    "             default: the configuration's \"kernels\"\n"
     "  --prefill  chunks: NEW tokens on top of CTX cached; EMIT=1 (default) when the\n"
     "             chunk completes its prompt (an LM-head row)\n"
     "  --decode   decoding requests by context length; 1000x32 = 32 requests at 1000\n"
@@ -77,7 +81,7 @@ int cmd_step(int argc, char **argv)
         {"mfu", required_argument, 0, 'f'},      {"prefill", required_argument, 0, 'p'},
         {"decode", required_argument, 0, 'd'},   {"output", required_argument, 0, 'o'},
         {"gemm-mfu", required_argument, 0, 'G'}, {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
+        {"kernels", required_argument, 0, 'K'},  {0, 0, 0, 0}};
     cli_env_t e;
     cli_env_init(&e);
     const char *pre = NULL, *dec = NULL, *outp = NULL;
@@ -91,6 +95,7 @@ int cmd_step(int argc, char **argv)
         case 'w': e.hardware = optarg; break;
         case 'f': e.mfu = optarg; break;
         case 'G': e.gemm_mfu = optarg; break;
+        case 'K': e.kernels = optarg; break;
         case 'p': pre = optarg; break;
         case 'd': dec = optarg; break;
         case 'o': outp = optarg; break;
@@ -114,9 +119,9 @@ int cmd_step(int argc, char **argv)
     model_t m;
     hw_t hw;
     econf_t c;
-    mfu_db_t *db;
+    kset_t *ks;
     step_model_t *sm;
-    if (cli_build(&e, &m, &hw, &db, &c, &sm, err)) {
+    if (cli_build(&e, &m, &hw, &ks, &c, &sm, err)) {
         fprintf(stderr, "tam step: %s\n", err);
         return 1;
     }
@@ -131,6 +136,23 @@ int cmd_step(int argc, char **argv)
     cJSON_AddNumberToObject(j, "tp", e.tp);
     cJSON_AddStringToObject(j, "config", c.name);
     cJSON_AddStringToObject(j, "config_hash", hash);
+    cJSON_AddStringToObject(j, "kernels", ks->name);
+    cJSON_AddStringToObject(j, "kernels_sha256", ks->sha256);
+    step_pricing_t pr;
+    step_model_pricing(sm, &pr);
+    cJSON *pj = cJSON_AddObjectToObject(j, "priced_by");
+    cJSON_AddStringToObject(pj, "gemm", pr.gemm);
+    cJSON_AddStringToObject(pj, "decode_attention", pr.decode);
+    cJSON_AddStringToObject(pj, "prefill_attention", pr.prefill);
+    cJSON_AddStringToObject(pj, "moe", pr.moe);
+    if (pr.gemm_fp8_for_bf16) {
+        char note[300];
+        snprintf(note, sizeof note, "this bf16 model's GEMMs are priced through an FP8 GEMM table "
+                 "(%s): time = FP8 kernel time x fp8_gemm_ratio %g%s", ks->name, c.fp8_gemm_ratio,
+                 c.fp8_gemm_ratio == 2.0 ? " (roofline v2's implicit factor; measured bf16/FP8 "
+                 "ratios are 1.4-1.7)" : "");
+        cJSON_AddStringToObject(j, "note", note);
+    }
     cJSON_AddStringToObject(j, "decode_table", step_model_attn(sm)->decode_file);
     cJSON_AddStringToObject(j, "prefill_table", step_model_attn(sm)->prefill_file);
     cJSON_AddNumberToObject(j, "prefill_tokens", 0);
@@ -166,6 +188,17 @@ int cmd_step(int argc, char **argv)
         cJSON_AddNumberToObject(x, "flops", sc->flops);
         cJSON_AddNumberToObject(x, "compute_s", sc->compute);
         cJSON_AddNumberToObject(x, "bytes", sc->bytes);
+        if (sc->measured) {
+            cJSON_AddBoolToObject(x, "extrapolated", sc->extrapolated);
+            cJSON *rows = cJSON_AddArrayToObject(x, "latency_rows");
+            for (int r = 0; r < sc->ksrc.n; r++) {
+                cJSON *row = cJSON_CreateObject();
+                cJSON_AddStringToObject(row, "table", sc->ksrc.table ? sc->ksrc.table : "");
+                cJSON_AddNumberToObject(row, "line", sc->ksrc.line[r]);
+                cJSON_AddNumberToObject(row, "weight", sc->ksrc.weight[r]);
+                cJSON_AddItemToArray(rows, row);
+            }
+        }
         if (sc->src.n > 0) {
             cJSON *rows = cJSON_AddArrayToObject(x, "mfu_rows");
             for (int r = 0; r < sc->src.n; r++) {
@@ -195,6 +228,6 @@ int cmd_step(int argc, char **argv)
     cJSON_Delete(j);
     free(bd);
     step_model_free(sm);
-    mfu_free(db);
+    kset_free(ks);
     return rc;
 }

@@ -165,10 +165,18 @@ static void say(out_t *o, const char *fmt, ...)
 typedef struct {
     cli_env_t env;
     store_t *s;
-    mfu_db_t *db;
+    kset_t *ks;            /* the proposal's tables: Part A studies the baseline's lookups */
+    const mfu_db_t *db;    /* ks->mfu */
     hw_t hw;
     char rev[128];
 } ctx_t;
+
+/* The baseline over the study's kernel set. */
+static void base_conf(const ctx_t *c, econf_t *conf)
+{
+    econf_baseline(conf);
+    snprintf(conf->kernels, sizeof conf->kernels, "%s", c->ks->spec);
+}
 
 static int load_model(const ctx_t *c, const char *name, model_t *m, char *err)
 {
@@ -184,13 +192,16 @@ static int make_model(ctx_t *c, const model_t *m, int tp, econf_t *conf, const c
 {
     char canon[2048], h[17];
     snprintf(conf->name, sizeof conf->name, "%s", name);
+    int rc = kset_bind(c->ks, conf, err);
+    if (rc)
+        return rc;
     if (econf_canonical(conf, canon, sizeof canon) < 0)
         return tam_fail(err, TAM_EFIELD, "configuration '%s' does not serialise", name);
     econf_hash(conf, h);
-    int rc = store_config(c->s, name, canon, h, c->rev, cid, err);
+    rc = store_config(c->s, name, canon, h, c->rev, cid, err);
     if (rc)
         return rc;
-    return step_model_new(m, &c->hw, c->db, tp, conf, sm, err);
+    return step_model_new(m, &c->hw, c->ks, tp, conf, sm, err);
 }
 
 static double rel(double a, double ref)
@@ -233,8 +244,8 @@ static int study_h4a(ctx_t *c, out_t *o, char *err)
     int rc;
     if ((rc = load_model(c, "llama-2-70b-hf", &m, err)))
         return rc;
-    econf_baseline(&ca);
-    econf_baseline(&cp);
+    base_conf(c, &ca);
+    base_conf(c, &cp);
     cp.per_component = 1;
     if ((rc = make_model(c, &m, 4, &ca, "baseline", &sa, &ida, err)) ||
         (rc = make_model(c, &m, 4, &cp, "H4 per_component", &sp, &idp, err)))
@@ -332,16 +343,16 @@ static int study_h5a(ctx_t *c, out_t *o, char *err)
     int rc;
     if ((rc = load_model(c, "codellama-34b-instruct-hf", &m, err)))
         return rc;
-    econf_baseline(&cb);
-    econf_baseline(&ca);
+    base_conf(c, &cb);
+    base_conf(c, &ca);
     ca.additive_mixed = 1;
     cbi = cb;
     cai = ca;
     cbi.mfu_interp = cai.mfu_interp = 1; /* context only: printed, not stored */
     if ((rc = make_model(c, &m, 2, &cb, "baseline", &sb, &idb, err)) ||
         (rc = make_model(c, &m, 2, &ca, "H5 additive_mixed", &sa, &ida, err)) ||
-        (rc = step_model_new(&m, &c->hw, c->db, 2, &cbi, &sbi, err)) ||
-        (rc = step_model_new(&m, &c->hw, c->db, 2, &cai, &sai, err)))
+        (rc = step_model_new(&m, &c->hw, c->ks, 2, &cbi, &sbi, err)) ||
+        (rc = step_model_new(&m, &c->hw, c->ks, 2, &cai, &sai, err)))
         goto out;
     double bl[NS], ad[NS], bli[NS], adi[NS];
     const char *rule[NS];
@@ -587,7 +598,7 @@ static const study_t STUDIES[] = {
 #define NSTUDIES (int)(sizeof STUDIES / sizeof STUDIES[0])
 
 static const char sweep_usage[] =
-    "usage: tam sweep --study NAME [--db FILE] [--data DIR] [-o CSV]\n"
+    "usage: tam sweep --study NAME [--db FILE] [--data DIR] [--kernels SET] [-o CSV]\n"
     "Compute a simulator-internal study (Part A of H4, H5, H6) and replace its rows\n"
     "in the store's `sweeps` table (study, series, x, y, value) in one transaction;\n"
     "print the numbers the criteria use on stdout (progress goes to stderr).\n"
@@ -605,6 +616,9 @@ static const char sweep_usage[] =
     "  --db      SQLite store (default db/tam.db; created if absent)\n"
     "  --data    data directory with models/ and mfu/h100/ (default $DATA or\n"
     "            ../shared/data)\n"
+    "  --kernels kernel data set of the step-time studies H4A and H5A (default\n"
+    "            proposal-h100); H6A always studies the proposal-layout MFU tables\n"
+    "            (the set's mfu folder), whose lookups H6 is about\n"
     "  -o, --output CSV  also write the rows as CSV: study,series,x,y,value\n"
     "Both H4A models charge the baseline's 50 us per-step overhead.\n";
 
@@ -704,7 +718,8 @@ int cmd_sweep(int argc, char **argv)
     static const struct option opts[] = {
         {"study", required_argument, 0, 's'}, {"db", required_argument, 0, 'd'},
         {"data", required_argument, 0, 'D'},  {"output", required_argument, 0, 'o'},
-        {"help", no_argument, 0, 'h'},        {0, 0, 0, 0}};
+        {"kernels", required_argument, 0, 'K'}, {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
     ctx_t c;
     memset(&c, 0, sizeof c);
     cli_env_init(&c.env);
@@ -717,6 +732,7 @@ int cmd_sweep(int argc, char **argv)
         case 'd': dbpath = optarg; break;
         case 'D': c.env.data = optarg; break;
         case 'o': outp = optarg; break;
+        case 'K': c.env.kernels = optarg; break;
         case 'h': fputs(sweep_usage, stdout); return 0;
         default: fputs(sweep_usage, stderr); return 2;
         }
@@ -742,16 +758,18 @@ int cmd_sweep(int argc, char **argv)
         return 2;
     }
 
-    char err[TAM_ERRLEN], path[1024];
+    char err[TAM_ERRLEN];
     out_t o;
     memset(&o, 0, sizeof o);
     FILE *f = NULL;
     int rc = 1;
     hw_h100_sxm(&c.hw);
     cli_git_rev(c.rev, sizeof c.rev);
-    snprintf(path, sizeof path, "%s/mfu/h100", c.env.data);
-    if (mfu_load(path, &c.db, err) || store_open(dbpath, &c.s, err))
+    if (kset_load(c.env.data, c.env.kernels ? c.env.kernels : ECONF_DEFAULT_KERNELS, NULL, NULL,
+                  &c.hw, &c.ks, err) ||
+        store_open(dbpath, &c.s, err))
         goto fail;
+    c.db = c.ks->mfu;
     for (int i = 0; i < NSTUDIES; i++) {
         if (!sel[i])
             continue;
@@ -796,7 +814,7 @@ done:
     free(o.r);
     free(o.txt);
     store_close(c.s);
-    mfu_free(c.db);
+    kset_free(c.ks);
     return rc;
 }
 

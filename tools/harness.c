@@ -133,7 +133,7 @@ static const struct option hlong[] = {
     {"quiet", no_argument, 0, 'q'},          {"help", no_argument, 0, 'h'},
     {"arm", required_argument, 0, 'a'},      {"seed", required_argument, 0, 's'},
     {"shards", required_argument, 0, 'S'},   {"format", required_argument, 0, 'F'},
-    {0, 0, 0, 0}};
+    {"kernels", required_argument, 0, 'K'},  {0, 0, 0, 0}};
 
 static int hparse(int argc, char **argv, hopts_t *o, const char *usage)
 {
@@ -158,6 +158,7 @@ static int hparse(int argc, char **argv, hopts_t *o, const char *usage)
         case 's': o->seed = strtoll(optarg, NULL, 10); break;
         case 'S': o->shards = optarg; break;
         case 'F': o->format = optarg; break;
+        case 'K': o->env.kernels = optarg; break;
         case 'h': fputs(usage, stdout); return 0;
         default: fputs(usage, stderr); return 2;
         }
@@ -362,13 +363,47 @@ static int grid_has_arm(const grid_t *g, const char *arm, const char *path, char
 
 static const char run_usage[] =
     "usage: tam run --grid experiments/Hn/grid.json [--db FILE] [--manifest FILE]\n"
-    "               [--data DIR] [--only EXPERIMENT_ID] [--arm LABEL] [--seed N] [--quiet]\n"
+    "               [--data DIR] [--kernels SET] [--only EXPERIMENT_ID] [--arm LABEL]\n"
+    "               [--seed N] [--quiet]\n"
     "Run every (arm, experiment, seed) of the grid; each run is simulated whole and\n"
     "stored in one transaction (an interrupted run stays 'failed', never partial).\n"
     "Runs already stored as 'ok' for the same configuration hash are skipped.\n"
     "Grid: {\"hypothesis\": \"Hn\", \"seeds\": [...], \"arms\": [{\"label\": ..., \"config\":\n"
     "{...engine configuration keys...}, \"seeds\": [...] (optional, overrides)}]}\n"
+    "--kernels SET runs every arm over that kernel data set (proposal-h100, h100-sxm-bf16\n"
+    "or a manifest path) instead of the one its configuration names; the set and the\n"
+    "SHA-256 of its files are part of each stored configuration.\n"
     "Needs `tam ingest` first.  Progress goes to stderr.\n";
+
+/* The kernel sets a grid's arms use, each loaded once. */
+#define MAX_KSETS 8
+typedef struct {
+    int n;
+    kset_t *ks[MAX_KSETS];
+} ksets_t;
+
+static int ksets_get(ksets_t *k, const char *data, const char *spec, const hw_t *hw,
+                     kset_t **out, char *err)
+{
+    for (int i = 0; i < k->n; i++)
+        if (!strcmp(k->ks[i]->spec, spec) || !strcmp(k->ks[i]->name, spec)) {
+            *out = k->ks[i];
+            return TAM_OK;
+        }
+    if (k->n == MAX_KSETS)
+        return tam_fail(err, TAM_EFIELD, "a grid may use at most %d kernel sets", MAX_KSETS);
+    int rc = kset_load(data, spec, NULL, NULL, hw, &k->ks[k->n], err);
+    if (rc == TAM_OK)
+        *out = k->ks[k->n++];
+    return rc;
+}
+
+static void ksets_free(ksets_t *k)
+{
+    for (int i = 0; i < k->n; i++)
+        kset_free(k->ks[i]);
+    k->n = 0;
+}
 
 int cmd_run(int argc, char **argv)
 {
@@ -384,27 +419,41 @@ int cmd_run(int argc, char **argv)
     cli_git_rev(rev, sizeof rev);
     manifest_t m = {0};
     store_t *s = NULL;
-    mfu_db_t *db = NULL;
+    ksets_t kss = {0};
+    kset_t **aks = NULL; /* each arm's kernel set */
     int rc = 1;
     grid_t g = {0};
     long long *cid = NULL;
+    hw_t hw;
+    hw_h100_sxm(&hw);
     if (manifest_load(o.manifest, &m, err) || grid_load(o.grid, &g, err) ||
         (o.arm && grid_has_arm(&g, o.arm, o.grid, err)) || store_open(o.db, &s, err))
-        goto out;
-    snprintf(path, sizeof path, "%s/mfu/h100", o.env.data);
-    if (mfu_load(path, &db, err))
         goto out;
     int narms = g.narms, a;
     const char **label = g.label;
     const cJSON **aseeds = g.seeds;
     econf_t *conf = g.conf;
     cid = calloc((size_t)narms, sizeof *cid);
-    if (!cid) {
+    aks = calloc((size_t)narms, sizeof *aks);
+    if (!cid || !aks) {
         tam_fail(err, TAM_ENOMEM, "out of memory");
         goto out;
     }
     for (a = 0; a < narms; a++) {
         char canon[2048], h[17];
+        if (o.env.kernels) {
+            if (strlen(o.env.kernels) >= sizeof conf[a].kernels) {
+                tam_fail(err, TAM_EFIELD, "--kernels '%s': longer than %zu characters",
+                         o.env.kernels, sizeof conf[a].kernels - 1);
+                goto out;
+            }
+            if (strcmp(conf[a].kernels, o.env.kernels))
+                conf[a].kernels_sha256[0] = '\0';
+            snprintf(conf[a].kernels, sizeof conf[a].kernels, "%s", o.env.kernels);
+        }
+        if (ksets_get(&kss, o.env.data, conf[a].kernels, &hw, &aks[a], err) ||
+            kset_bind(aks[a], &conf[a], err))
+            goto out;
         econf_canonical(&conf[a], canon, sizeof canon);
         econf_hash(&conf[a], h);
         if (store_config(s, label[a], canon, h, rev, &cid[a], err) ||
@@ -435,8 +484,6 @@ int cmd_run(int argc, char **argv)
         trace_t *t = NULL;
         char mpath[1024];
         model_t md;
-        hw_t hw;
-        hw_h100_sxm(&hw);
         snprintf(path, sizeof path, "%s/%s", o.env.data, e->path);
         snprintf(mpath, sizeof mpath, "%s/models/%s", o.env.data, e->model);
         if (model_load(mpath, &md, err) || trace_load(path, &t, err)) {
@@ -445,7 +492,7 @@ int cmd_run(int argc, char **argv)
         }
         for (a = 0; a < narms && !rc; a++) {
             step_model_t *sm = NULL;
-            if (step_model_new(&md, &hw, db, e->tp, &conf[a], &sm, err)) {
+            if (step_model_new(&md, &hw, aks[a], e->tp, &conf[a], &sm, err)) {
                 rc = 1;
                 break;
             }
@@ -502,8 +549,9 @@ out:
     if (rc)
         fprintf(stderr, "tam run: %s\n", err);
     free(cid);
+    free(aks);
     grid_free(&g);
-    mfu_free(db);
+    ksets_free(&kss);
     store_close(s);
     manifest_free(&m);
     return rc;

@@ -1,7 +1,11 @@
 /* engine/tests/t_step.c - hand-derived step times, baseline and each switch.
 **
 ** Fixture MFU tables: engine/tests/fixtures/step-mfu/ (values picked so every
-** lookup can be read off by hand).  Expected numbers come from
+** lookup can be read off by hand; kset.json makes them a kernel set).  The
+** baseline prices from the mfu column alone; the latency_us column holds
+** physically possible latencies (the loader checks it: an FP8 GEMM row can
+** not stream its weights faster than HBM); where a hand-picked mfu implies an
+** impossible speed, latency_us holds the physical bound (HBM or dense peak).  Expected numbers come from
 ** engine/tests/handcalc_step.py, an independent plain re-derivation of
 ** docs/MODEL.md that shares no code with the engine; its docstring lists
 ** which table row serves each GEMM.  One case worked fully by hand:
@@ -29,7 +33,7 @@
 
 #include <string.h>
 
-static mfu_db_t *db;
+static kset_t *ks;
 
 typedef struct {
     const char *model, *batch;
@@ -46,9 +50,16 @@ static const case_t cases[] = {
     {"34b", "mixed", {2.2721950674e-02, 2.3421747995e-02, 5.2671950674e-02, 2.2721950674e-02, 2.2775672272e-02, 2.7477117164e-02, 2.1194170788e-02}},
 };
 
-static void config_for(int k, econf_t *c)
+/* The baseline configuration over the fixture kernel set. */
+static void baseline_here(econf_t *c)
 {
     econf_baseline(c);
+    snprintf(c->kernels, sizeof c->kernels, "%s", ks->name);
+}
+
+static void config_for(int k, econf_t *c)
+{
+    baseline_here(c);
     switch (k) {
     case 1: c->bw_eta = 0.8; break;
     case 2: c->overhead_decode_s = 5e-3; c->overhead_prefill_s = 30e-3; break;
@@ -104,7 +115,7 @@ static void t_hand_cases(void)
             config_for(k, &c);
             step_model_t *sm;
             char err[TAM_ERRLEN];
-            int rc = step_model_new(&m, &hw, db, tp, &c, &sm, err);
+            int rc = step_model_new(&m, &hw, ks, tp, &c, &sm, err);
             CHECK(rc == 0, "%s", err);
             if (rc)
                 continue;
@@ -134,13 +145,13 @@ static void t_invariants(void)
     int tp;
     load_model("34b", &m, &tp);
     econf_t c, c2;
-    econf_baseline(&c);
+    baseline_here(&c);
     step_model_t *sm, *sm2;
     char err[TAM_ERRLEN];
-    CHECK(step_model_new(&m, &hw, db, tp, &c, &sm, err) == 0, "%s", err);
+    CHECK(step_model_new(&m, &hw, ks, tp, &c, &sm, err) == 0, "%s", err);
     c2 = c;
     c2.bw_eta = 0.5;
-    CHECK(step_model_new(&m, &hw, db, tp, &c2, &sm2, err) == 0, "%s", err);
+    CHECK(step_model_new(&m, &hw, ks, tp, &c2, &sm2, err) == 0, "%s", err);
     double prev = 0;
     for (int ctx = 100; ctx <= 8000; ctx += 100) {
         int dc[8];
@@ -159,12 +170,14 @@ static void t_invariants(void)
 int main(void)
 {
     char err[TAM_ERRLEN];
-    int rc = mfu_load("engine/tests/fixtures/step-mfu", &db, err);
+    hw_t hw0;
+    hw_h100_sxm(&hw0);
+    int rc = kset_load("", "engine/tests/fixtures/step-mfu/kset.json", NULL, NULL, &hw0, &ks, err);
     CHECK(rc == 0, "fixture tables: %s", err);
     if (rc)
         TEST_REPORT("t_step");
     RUN(t_hand_cases);
     RUN(t_invariants);
-    mfu_free(db);
+    kset_free(ks);
     TEST_REPORT("t_step");
 }
