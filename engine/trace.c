@@ -43,6 +43,57 @@ int trace_is_dir(const char *path)
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+static int cmp_int(const void *a, const void *b)
+{
+    int x = *(const int *)a, y = *(const int *)b;
+    return (x > y) - (x < y);
+}
+
+static int cmp_dbl(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+int trace_median_int(int *v, int n)
+{
+    if (n < 1)
+        return 0;
+    qsort(v, (size_t)n, sizeof *v, cmp_int);
+    return v[(n - 1) / 2];
+}
+
+double trace_median(double *v, int n)
+{
+    if (n < 1)
+        return NAN;
+    qsort(v, (size_t)n, sizeof *v, cmp_dbl);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+int trace_typical_tokens(const trace_t *t, int *in, int *out, char *err)
+{
+    int n = 0;
+    for (int i = 0; i < t->n_req; i++)
+        n += t->req[i].ok;
+    *in = *out = 0;
+    if (n == 0)
+        return TAM_OK;
+    int *v = malloc((size_t)n * sizeof *v);
+    if (!v)
+        return tam_fail(err, TAM_ENOMEM, "%s: out of memory", t->path);
+    for (int k = 0, i = 0; i < t->n_req; i++)
+        if (t->req[i].ok)
+            v[k++] = t->req[i].in_tokens;
+    *in = trace_median_int(v, n);
+    for (int k = 0, i = 0; i < t->n_req; i++)
+        if (t->req[i].ok)
+            v[k++] = t->req[i].out_tokens;
+    *out = trace_median_int(v, n);
+    free(v);
+    return TAM_OK;
+}
+
 double trace_rel(double a, double b)
 {
     double d = fabs(a - b);
@@ -262,6 +313,7 @@ trace_point_t *tb_point(trace_build_t *b, char *err)
     }
     trace_point_t *p = &t->points[t->n_points++];
     memset(p, 0, sizeof *p);
+    p->lag_median = NAN;
     return p;
 }
 

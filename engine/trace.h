@@ -45,6 +45,17 @@ typedef struct {
     int is_highest;         /* the "high QPS" point(s): throughput, highest
                             ** constant rate, last stage */
     double t_start, t_end;  /* seconds, unit time; stage window (replay) */
+    /* What the real client did (replay points whose source records the
+    ** actual send and end of every request: TraceV2; see trace_v2.c): */
+    int inflight_max;       /* most requests in flight at once (send .. last
+                            ** chunk); 0 = not measured */
+    double lag_median;      /* s: median send lag, t_recorded - t_send; NaN
+                            ** when not measured */
+    int client_limit;       /* client concurrency limit inferred from the
+                            ** record (0 = none); the reader also sets
+                            ** max_concurrency to it, so the simulated client
+                            ** sends a request at max(t_send, the moment the
+                            ** number in flight drops below the limit), FIFO */
 } trace_point_t;
 
 typedef struct {
@@ -78,7 +89,10 @@ enum {
     TRACE_TOK_SERVER_LOG,   /* recovered from the server log (GuideLLM errored
                             ** requests that vLLM rejected: "your request has
                             ** N input tokens", max_tokens from the limit) */
-    TRACE_TOK_CLIENT_EST    /* client-side estimate, no server count exists */
+    TRACE_TOK_CLIENT_EST,   /* client-side estimate, no server count exists */
+    TRACE_TOK_NOMINAL       /* a failed request that recorded no token count:
+                            ** the run's typical request stands in for it
+                            ** (each reader's header says which numbers) */
 };
 
 typedef struct {

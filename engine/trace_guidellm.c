@@ -38,7 +38,16 @@
 **          max_model_len - X (the request's max_tokens), tok_src = SERVER_LOG;
 **       2. otherwise in_tokens = prompt_tokens + prefix_tokens, out_tokens =
 **          1, tok_src = CLIENT_EST.
-**     A request without any prompt_tokens is an error.
+**     A failed request that recorded no prompt count at all (prompt_tokens
+**     missing, null or 0: a request the client gave up on before any
+**     count came back) is kept in the load too, never a reason to refuse
+**     the run (rule 3): GuideLLM drew it from the run's data profile like
+**     every other request, so it carries the profile's nominal request:
+**     in_tokens = data.prefix_tokens + data.prompt_tokens, out_tokens =
+**     data.output_tokens (or its recorded output_tokens when >= 1),
+**     tok_src = NOMINAL; it takes no part in the vllm.log matching (which
+**     needs a client count to check against).  A successful request
+**     without prompt_tokens >= 1 is an error.
 **   - shared prefix: one prefix for the whole run: prefix_group = 0 (recorded),
 **     prefix_tokens = profile.yaml data.prefix_tokens, n_prefix_groups = 1.
 **   - kv_blocks = the last "num_gpu_blocks is: N" in vllm.log (required);
@@ -176,13 +185,13 @@ static int read_req(const char *file, int bi, int cat, int pos, const cJSON *q, 
         return tam_fail(err, TAM_EFIELD, "%s: %s: expected an object", file, pre);
     cJSON *pt = tj_get(q, "prompt_tokens"), *ot = tj_get(q, "output_tokens");
     if (cat == CAT_OK || (pt && !cJSON_IsNull(pt)))
-        if ((rc = tj_int(file, pre, "prompt_tokens", pt, 1, INT_MAX, &g->prompt, err)))
+        if ((rc = tj_int(file, pre, "prompt_tokens", pt, cat == CAT_OK ? 1 : 0, INT_MAX, &g->prompt, err)))
             return rc;
+    if (g->prompt == 0)
+        g->prompt = -1; /* a failed request's 0: no count (see the header) */
     if (cat == CAT_OK || (ot && !cJSON_IsNull(ot)))
         if ((rc = tj_int(file, pre, "output_tokens", ot, cat == CAT_OK ? 1 : 0, INT_MAX, &g->out, err)))
             return rc;
-    if (g->prompt < 0)
-        return tam_fail(err, TAM_EFIELD, "%s: %s.prompt_tokens: missing (no token count at all)", file, pre);
     cJSON *rs = tj_get(q, "request_start_time");
     if (rs && !cJSON_IsNull(rs) && (rc = tj_num(file, pre, "request_start_time", rs, &g->started, err)))
         return rc;
@@ -426,7 +435,7 @@ int trace_load_guidellm(const char *dir, trace_t **out, char *err)
         int n_nu = 0;
         for (int bi = 0; bi < n_b; bi++)
             for (int i = 0; i < bn[bi]; i++)
-                n_nu += br[bi][i].cat != CAT_OK && br[bi][i].out < 0;
+                n_nu += br[bi][i].cat != CAT_OK && br[bi][i].out < 0 && br[bi][i].prompt >= 0;
         if (n_nu > 0 && n_nu == vl.n_rej) {
             gl_req_t **v = malloc((size_t)n_nu * sizeof *v);
             if (!v) {
@@ -436,7 +445,7 @@ int trace_load_guidellm(const char *dir, trace_t **out, char *err)
             int m = 0;
             for (int bi = 0; bi < n_b; bi++)
                 for (int i = 0; i < bn[bi]; i++)
-                    if (br[bi][i].cat != CAT_OK && br[bi][i].out < 0)
+                    if (br[bi][i].cat != CAT_OK && br[bi][i].out < 0 && br[bi][i].prompt >= 0)
                         v[m++] = &br[bi][i];
             /* send order over the whole run (benchmarks ran one after another) */
             for (int a = 1; a < m; a++)
@@ -462,7 +471,7 @@ int trace_load_guidellm(const char *dir, trace_t **out, char *err)
 
     /* Pass 2: the trace's requests. */
     {
-        int index = 0;
+        int index = 0, nom_in = -1, nom_out = -1;
         for (int bi = 0; bi < n_b; bi++) {
             const trace_point_t *p = &t->points[bi];
             double origin = bn[bi] > 0 ? br[bi][0].k1 : 0;
@@ -481,7 +490,25 @@ int trace_load_guidellm(const char *dir, trace_t **out, char *err)
                 r->group_recorded = prefix > 0;
                 r->prefix_tokens = prefix;
                 r->out_client = -1;
-                if (g->out >= 0) {
+                if (g->prompt < 0) { /* a failed request with no count: the profile's nominal one */
+                    if (nom_in < 0) {
+                        int np, no;
+                        if ((rc = yu_int(&pf, "data.prompt_tokens", 1, INT_MAX, &np, err)) ||
+                            (rc = yu_int(&pf, "data.output_tokens", 1, INT_MAX, &no, err)))
+                            goto fail;
+                        if ((long long)np + prefix > INT_MAX) {
+                            rc = tam_fail(err, TAM_EFIELD,
+                                          "%s/profile.yaml: data.prompt_tokens %d + data.prefix_tokens %d is more "
+                                          "than %d tokens", dir, np, prefix, INT_MAX);
+                            goto fail;
+                        }
+                        nom_in = np + prefix;
+                        nom_out = no;
+                    }
+                    r->in_tokens = nom_in;
+                    r->out_tokens = g->out >= 1 ? g->out : nom_out;
+                    r->tok_src = TRACE_TOK_NOMINAL;
+                } else if (g->out >= 0) {
                     r->in_tokens = g->prompt;
                     r->out_tokens = g->out;
                     r->tok_src = TRACE_TOK_SOURCE;

@@ -59,6 +59,16 @@ typedef struct {
 int tn_id(trace_names_t *m, const char *name);
 void tn_free(trace_names_t *m);
 
+/* Lower median of n ints (v is sorted in place; 0 when n < 1): always one of
+** the values, so a token count stays a count. */
+int trace_median_int(int *v, int n);
+/* Median of n doubles (sorted in place; mean of the two middle ones when n
+** is even; NaN when n < 1). */
+double trace_median(double *v, int n);
+/* The run's typical request: lower medians of in_tokens and out_tokens over
+** the successful requests read so far (0 and 0 when there is none). */
+int trace_typical_tokens(const trace_t *t, int *in, int *out, char *err);
+
 /* Relative deviation |a-b|/|b| (|a-b| when b == 0). */
 double trace_rel(double a, double b);
 

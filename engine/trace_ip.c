@@ -29,7 +29,27 @@
 **     and prefix_group = -1; which of the num_unique_system_prompts groups a
 **     request used is not recorded (trace_assign_prefix_groups draws it from a
 **     seeded stream).  A non-empty recorded replay prefix_group is kept.
-**   - has_error requests stay in the load with ok = 0, NaN latencies.
+**   - has_error requests stay in the load with ok = 0, NaN latencies, and
+**     never make the run fail, whatever tokens they record.  An overloaded
+**     run's failed requests can record 0 input and 0 output tokens
+**     (inference-perf-overload/...-reasoning: 4 of 4800).  What they put on
+**     the server, from the files: the tool drew them from the same profile
+**     as their neighbours (one shared_prefix spec, ignore_eos); the ground
+**     truth gives them 300.08-300.47 s of E2E (results/ failures.
+**     request_latency), the same as their successful neighbours (299.6-300.4
+**     s: queued ~261 s, then decoded the whole output_len), so they were
+**     cut off by the client's 300 s timeout near the end of a full-length
+**     request, not refused up front.  So a failed request whose input count
+**     is 0 carries the run's typical prompt: the lower median of the
+**     successful requests' input_tokens (the recorded prompts run 25-47
+**     tokens above the profile's nominal system_prompt_len + question_len,
+**     template tokens, so the nominal would undercount), or that nominal sum
+**     when no request succeeded; its output is output_len as for every
+**     request under ignore_eos (without ignore_eos, a failed request's 0 is
+**     output_len too).  Such requests get tok_src = TRACE_TOK_NOMINAL and
+**     out_client keeps the recorded 0.  A successful request with 0 input
+**     tokens is still an error.  The self-check is unaffected: the tool's
+**     summaries count failures (failures.count) and average successes only.
 **   - the replay config must agree with exp-config.yaml (TP, max_num_seqs,
 **     max_num_batched_tokens); a disagreement is an error.
 **   - self-check: for each results/stage_N_lifecycle_metrics.json and
@@ -330,10 +350,15 @@ int trace_load_inference_perf(const char *dir, trace_t **out, char *err)
             double arr;
             if ((rc = tj_int(rpath, pre, "index", tj_get(q, "index"), 0, INT_MAX, &index, err)) ||
                 (rc = tj_num(rpath, pre, "arrival_time_us", tj_get(q, "arrival_time_us"), &arr, err)) ||
-                (rc = tj_int(rpath, pre, "input_tokens", tj_get(q, "input_tokens"), 1, INT_MAX, &in_tok, err)) ||
+                (rc = tj_int(rpath, pre, "input_tokens", tj_get(q, "input_tokens"), 0, INT_MAX, &in_tok, err)) ||
                 (rc = tj_int(rpath, pre, "output_tokens", tj_get(q, "output_tokens"), 0, INT_MAX, &out_tok, err)) ||
                 (rc = tj_bool(rpath, pre, "has_error", tj_get(q, "has_error"), &has_error, err)))
                 goto fail;
+            if (in_tok == 0 && !has_error) {
+                rc = tam_fail(err, TAM_EFIELD, "%s: %s.input_tokens: 0 for a successful request (at least 1 expected)",
+                              rpath, pre);
+                goto fail;
+            }
             if (arr < 0) {
                 rc = tam_fail(err, TAM_EFIELD, "%s: %s.arrival_time_us: negative (%.17g)", rpath, pre, arr);
                 goto fail;
@@ -362,14 +387,20 @@ int trace_load_inference_perf(const char *dir, trace_t **out, char *err)
             r->point = s;
             r->t_send = a;
             r->t_recorded = a;
-            r->in_tokens = in_tok;
+            r->in_tokens = in_tok; /* 0 only for a failed request: filled in below */
             if (ignore_eos) {
                 r->out_tokens = out_len;
                 r->out_client = out_tok;
+            } else if (has_error && out_tok == 0) {
+                r->out_tokens = out_len;
+                r->out_client = 0;
+                r->tok_src = TRACE_TOK_NOMINAL;
             } else {
                 r->out_tokens = out_tok;
                 r->out_client = -1;
             }
+            if (in_tok == 0)
+                r->tok_src = TRACE_TOK_NOMINAL;
             r->prefix_tokens = sys_len;
             r->prefix_group = -1;
             cJSON *pg = tj_get(q, "prefix_group");
@@ -409,6 +440,30 @@ int trace_load_inference_perf(const char *dir, trace_t **out, char *err)
     }
     if (names.n > t->n_prefix_groups)
         t->n_prefix_groups = names.n;
+    /* failed requests with no recorded prompt: the run's typical one */
+    {
+        int typ_in = 0, typ_out, need = 0;
+        for (int i = 0; i < t->n_req; i++)
+            need += t->req[i].in_tokens == 0;
+        if (need && (rc = trace_typical_tokens(t, &typ_in, &typ_out, err)))
+            goto fail;
+        if (need && typ_in == 0) { /* nothing succeeded: the profile's nominal prompt */
+            int q_len;
+            if ((rc = yu_int(&pf, "data.shared_prefix.question_len", 0, INT_MAX, &q_len, err)))
+                goto fail;
+            if ((long long)sys_len + q_len < 1 || (long long)sys_len + q_len > INT_MAX) {
+                rc = tam_fail(err, TAM_EFIELD,
+                              "%s: data.shared_prefix: system_prompt_len %d + question_len %d is no prompt length "
+                              "(needed for %d failed requests that recorded 0 input tokens)",
+                              path, sys_len, q_len, need);
+                goto fail;
+            }
+            typ_in = sys_len + q_len;
+        }
+        for (int i = 0; i < t->n_req; i++)
+            if (t->req[i].in_tokens == 0)
+                t->req[i].in_tokens = typ_in;
+    }
     cJSON_Delete(rj);
     cJSON_Delete(gj);
     rj = gj = NULL;

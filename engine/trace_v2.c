@@ -22,12 +22,41 @@
 **   - in_tokens = server_input_tokens when > 0 (what the server tokenised),
 **     else input_tokens; out_tokens = output_tokens; out_client = -1.
 **   - status != "ok" -> ok = 0, NaN latencies, timing columns not required.
+**     A failed row is kept in the load whatever tokens it records (rule 3;
+**     never a reason to refuse the run).  input_tokens / output_tokens are
+**     the workload's requested counts (every ok row of the corpus examples
+**     says 1024 / 128 while server_input_tokens varies), so a failed row
+**     normally has them; one that records 0 (no input count in either
+**     column, or 0 output) carries the run's typical request instead: the
+**     lower median of the ok rows' in_tokens / out_tokens, tok_src = NOMINAL.
+**     Only when no row succeeded is there nothing to take it from: then
+**     such a row is an error naming it.  An ok row with no input tokens is
+**     an error.
 **   - index = request_id (must be an integer, unique).  Rows are reordered by
 **     (t_send, index): the file is written in completion-ish order.
 **   - prefix: prefix_length > 0 gives prefix_tokens; a non-empty prefix_group
 **     name is a recorded group (ids in order of first appearance).
 **   - one simulation unit, one load point "replay" (ARR_REPLAY, lowest and
 **     highest), rate = (n-1) / (last t_send) measured, window [0, last t_send].
+**   - the client as it behaved (trace_point_t inflight_max, lag_median,
+**     client_limit): a load generator that holds at most L requests in
+**     flight sends a request at max(its scheduled time, the moment one of
+**     the L ends), so when it falls behind, its send lag grows while the
+**     number in flight sits at L.  Measured on the send_time_us clock:
+**     in flight = requests with send_time_us <= t < last_chunk_time_us (a
+**     failed row without a last chunk time >= its send is never counted);
+**     M = the maximum over the run, reached just after some sends ("at the
+**     cap": the in-flight count right after the row's send is M).  lag =
+**     t_recorded - t_send (s; 0 for the earliest arrival by construction);
+**     lag_median over every row.  The limit M is inferred when the lag rises
+**     by more than V2_LAG_RISE_S from one at-the-cap send to a later one;
+**     then max_concurrency = client_limit = M and the simulated client sends
+**     as the real one did (sim.c's max_inflight: FIFO, a request goes at
+**     max(t_send, the moment the number in flight drops below the limit)).
+**     Measured latency counts from the actual send and predicted latency
+**     from the simulated send, so both exclude the client's own queue.
+**     A client that kept up (the low-load example: M = 13, reached once,
+**     lags under 3 ms) gets no limit.
 **   - server_config.json: tensor_parallel_size, max_num_batched_tokens,
 **     num_gpu_blocks, block_size, max_seq_len (-> max_model_len) required;
 **     max_num_seqs when present, else vLLM's default 256.
@@ -59,6 +88,8 @@
 #define V2_ROUND_MS 0.005
 #define V2_DEFAULT_MAX_NUM_SEQS 256
 #define V2_START_US 1000.5 /* requests.csv start_time has ms resolution */
+#define V2_LAG_RISE_S 1.0  /* a send lag rising by more than this at the cap
+                           ** means the client waited for its limit */
 
 /* ---- CSV --------------------------------------------------------------- */
 
@@ -232,12 +263,90 @@ typedef struct {
     long long arr, send;
     unsigned long line;
     int pos; /* in trace->req */
+    long long end; /* last_chunk_time_us; -1 = none (never counted in flight) */
 } v2row_t;
 
 static int cmp_row_index(const void *a, const void *b)
 {
     const v2row_t *x = a, *y = b;
     return (x->index > y->index) - (x->index < y->index);
+}
+
+static int cmp_ll(const void *a, const void *b)
+{
+    long long x = *(const long long *)a, y = *(const long long *)b;
+    return (x > y) - (x < y);
+}
+
+static int cmp_row_send(const void *a, const void *b)
+{
+    const v2row_t *x = a, *y = b;
+    if (x->send != y->send)
+        return x->send < y->send ? -1 : 1;
+    return (x->pos > y->pos) - (x->pos < y->pos);
+}
+
+/* Fill points[0].inflight_max, lag_median, client_limit (see the header).
+** rows are in any order on entry and sorted by send time on return. */
+static int infer_client(trace_t *t, v2row_t *rows, int n, char *err)
+{
+    long long *sends = malloc((size_t)n * sizeof *sends), *ends = malloc((size_t)n * sizeof *ends);
+    double *lags = malloc((size_t)n * sizeof *lags);
+    if (!sends || !ends || !lags) {
+        free(sends);
+        free(ends);
+        free(lags);
+        return tam_fail(err, TAM_ENOMEM, "%s: out of memory", t->path);
+    }
+    int ne = 0;
+    for (int i = 0; i < n; i++) {
+        const trace_req_t *r = &t->req[rows[i].pos];
+        lags[i] = r->t_recorded - r->t_send;
+        if (rows[i].end >= 0) {
+            sends[ne] = rows[i].send;
+            ends[ne] = rows[i].end;
+            ne++;
+        }
+    }
+    trace_point_t *p = &t->points[0];
+    p->lag_median = trace_median(lags, n);
+    qsort(sends, (size_t)ne, sizeof *sends, cmp_ll);
+    qsort(ends, (size_t)ne, sizeof *ends, cmp_ll);
+    qsort(rows, (size_t)n, sizeof *rows, cmp_row_send);
+    /* in flight just after each counted send: sends <= s minus ends <= s */
+    int m = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        int is = 0, ie = 0;
+        double lo = INFINITY, rise = 0;
+        for (int i = 0; i < n; i++) {
+            if (rows[i].end < 0)
+                continue;
+            long long s = rows[i].send;
+            while (is < ne && sends[is] <= s)
+                is++;
+            while (ie < ne && ends[ie] <= s)
+                ie++;
+            int inflight = is - ie;
+            if (pass == 0) {
+                if (inflight > m)
+                    m = inflight;
+            } else if (inflight == m) {
+                const trace_req_t *r = &t->req[rows[i].pos];
+                double lag = r->t_recorded - r->t_send;
+                if (lag - lo > rise)
+                    rise = lag - lo;
+                if (lag < lo)
+                    lo = lag;
+            }
+        }
+        if (pass == 1 && m > 0 && rise > V2_LAG_RISE_S)
+            p->client_limit = p->max_concurrency = m;
+    }
+    p->inflight_max = m;
+    free(sends);
+    free(ends);
+    free(lags);
+    return TAM_OK;
 }
 
 static int cmp_row_pos(const void *a, const void *b)
@@ -497,7 +606,7 @@ int trace_load_tracev2(const char *dir, trace_t **out, char *err)
                 rc = tam_fail(err, TAM_EPARSE, "%s:%lu: column %s appears twice", file, line, c.f[i]);
                 goto fail;
             }
-    int max_prefix = 0;
+    int max_prefix = 0, n_nominal = 0;
     while ((rc = csv_row(&c, &line, err)) == 1) {
         if (c.nf != ncol) {
             rc = tam_fail(err, TAM_EPARSE, "%s:%lu: %d fields, the header has %d", file, line, c.nf, ncol);
@@ -520,6 +629,15 @@ int trace_load_tracev2(const char *dir, trace_t **out, char *err)
         if (ok && ((rc = csv_ll(file, line, "first_chunk_time_us", c.f[col[C_FIRST]], 0, LLONG_MAX, &first, err)) ||
                    (rc = csv_ll(file, line, "last_chunk_time_us", c.f[col[C_LAST]], 0, LLONG_MAX, &last, err))))
             goto fail;
+        long long end = ok ? last : -1;
+        if (!ok) { /* a failed row's end, when it has a usable one */
+            char *e;
+            const char *lt = c.f[col[C_LAST]];
+            errno = 0;
+            long long v = strtoll(lt, &e, 10);
+            if (*lt && !*e && !errno && v >= send)
+                end = v;
+        }
         if (ok && (first < send || last < first)) {
             rc = tam_fail(err, TAM_EFIELD,
                           "%s:%lu: need send_time_us <= first_chunk_time_us <= last_chunk_time_us, got %lld, %lld, %lld",
@@ -527,7 +645,7 @@ int trace_load_tracev2(const char *dir, trace_t **out, char *err)
             goto fail;
         }
         int eff_in = sin > 0 ? (int)sin : (int)in;
-        if (eff_in < 1) {
+        if (eff_in < 1 && ok) {
             rc = tam_fail(err, TAM_EFIELD, "%s:%lu: column input_tokens: no input tokens (input_tokens %lld, server_input_tokens %lld)",
                           file, line, in, sin);
             goto fail;
@@ -539,8 +657,12 @@ int trace_load_tracev2(const char *dir, trace_t **out, char *err)
         }
         r->index = (int)id;
         r->point = 0;
-        r->in_tokens = eff_in;
+        r->in_tokens = eff_in; /* a failed row's 0s are filled in below */
         r->out_tokens = (int)out_t;
+        if (!ok && (eff_in < 1 || out_t < 1)) {
+            r->tok_src = TRACE_TOK_NOMINAL;
+            n_nominal++;
+        }
         r->prefix_tokens = (int)plen;
         if (plen > max_prefix)
             max_prefix = (int)plen;
@@ -568,7 +690,7 @@ int trace_load_tracev2(const char *dir, trace_t **out, char *err)
             rows = nr;
             cap_rows = cap;
         }
-        rows[n_rows] = (v2row_t){(int)id, arr, send, line, t->n_req - 1};
+        rows[n_rows] = (v2row_t){(int)id, arr, send, line, t->n_req - 1, end};
         n_rows++;
     }
     if (rc < 0)
@@ -580,6 +702,27 @@ int trace_load_tracev2(const char *dir, trace_t **out, char *err)
     }
     t->n_prefix_groups = names.n;
     t->prefix_len = max_prefix;
+    if (n_nominal > 0) { /* failed rows without counts: the run's typical request */
+        int typ_in, typ_out;
+        if ((rc = trace_typical_tokens(t, &typ_in, &typ_out, err)))
+            goto fail;
+        for (int i = 0; i < n_rows; i++) {
+            trace_req_t *r = &t->req[rows[i].pos];
+            if (r->tok_src != TRACE_TOK_NOMINAL)
+                continue;
+            if (typ_in < 1) {
+                rc = tam_fail(err, TAM_EFIELD,
+                              "%s:%lu: failed request %d records %s, and no request succeeded to take a typical "
+                              "one from", file, rows[i].line, rows[i].index,
+                              r->in_tokens < 1 ? "no input tokens" : "0 output tokens");
+                goto fail;
+            }
+            if (r->in_tokens < 1)
+                r->in_tokens = typ_in;
+            if (r->out_tokens < 1)
+                r->out_tokens = typ_out;
+        }
+    }
 
     /* times on the earliest arrival's origin */
     {
@@ -598,6 +741,8 @@ int trace_load_tracev2(const char *dir, trace_t **out, char *err)
         t->points[0].t_end = last_t;
         t->points[0].rate = last_t > 0 ? (n_rows - 1) / last_t : 0;
     }
+    if ((rc = infer_client(t, rows, n_rows, err)))
+        goto fail;
     qsort(rows, (size_t)n_rows, sizeof *rows, cmp_row_index);
     for (int i = 1; i < n_rows; i++)
         if (rows[i].index == rows[i - 1].index) {

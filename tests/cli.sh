@@ -24,7 +24,26 @@ h2=$("$TAM" config --config "$T/c2.json")
 expect_fail config-typo "unknown field 'fused_qvk'" "$TAM" config --config tests/fixtures/config-typo.json
 expect_fail config-negative "bw_eta.*-1" "$TAM" config --config tests/fixtures/config-negative.json
 
+# --client-limit: a clear error for a bad value, before anything is read
+V2=engine/tests/fixtures/trace/v2capped
+for v in -1 abc 2.5 ""; do
+    expect_fail "client-limit '$v'" "--client-limit: '$v' is not a whole number" "$TAM" simulate --trace $V2 --client-limit "$v"
+done
+expect_fail client-limit-workload "--client-limit applies to --trace" "$TAM" simulate --workload tests/fixtures/workload.csv --client-limit 4
+expect_fail client-limit-guidellm "no replayed load point" "$TAM" simulate --trace engine/tests/fixtures/trace/glmini --client-limit 4
+
 if [ -d "$DATA/models" ]; then
+    # the capped TraceV2 fixture: the inferred limit (2) is used unless overridden
+    "$TAM" simulate --trace $V2 --model llama-2-7b-hf -o "$T/v2.csv" 2>"$T/v2.err" && grep -q "max in flight 2, median send lag 1.000 s; inferred limit 2 (used)" "$T/v2.err" && ok || bad "v2capped: $(cat "$T/v2.err")"
+    grep -q "failed requests: 1 of 9, kept in the load.*1 not recorded, the run's typical request (mean 93 in / 4 out)" "$T/v2.err" && ok || bad "v2capped failed-request line: $(cat "$T/v2.err")"
+    "$TAM" simulate --trace $V2 --model llama-2-7b-hf --client-limit 0 -o "$T/v2.csv" 2>"$T/v2.err" && grep -q "inferred limit 2 (not used: --client-limit 0)" "$T/v2.err" && ok || bad "v2capped --client-limit 0: $(cat "$T/v2.err")"
+    "$TAM" simulate --trace $V2 --model llama-2-7b-hf --client-limit 5 -o "$T/v2.csv" 2>"$T/v2.err" && grep -q "inferred limit 2; --client-limit 5 used" "$T/v2.err" && ok || bad "v2capped --client-limit 5: $(cat "$T/v2.err")"
+    # the overloaded run loads and says what it kept
+    ov="$DATA/corpus/inference-perf-overload/20260218-160939-codellama-34b-tp2-reasoning"
+    if [ -d "$ov" ]; then
+        "$TAM" simulate --trace "$ov" -o "$T/ov.csv" 2>"$T/ov.err" && grep -q "failed requests: 4 of 4800, kept in the load" "$T/ov.err" && ok || bad "overload run: $(cat "$T/ov.err")"
+        [ "$(wc -l < "$T/ov.csv")" -eq 4801 ] && ok || bad "overload run: 4800 rows expected"
+    fi
     # step: a decode batch prints JSON with a positive total
     "$TAM" step --model llama-2-7b-hf --decode 1000x8 > "$T/step.json" && grep -q '"total_s"' "$T/step.json" && ok || bad "step json"
     expect_fail step-bad-dtype "torch_dtype.*bfloat17" "$TAM" step --model tests/fixtures/model-bad-dtype.json --decode 10

@@ -25,6 +25,10 @@ static const char sim_usage[] =
     "  --max-num-batched-tokens N (2048)  --max-num-seqs N (128)\n"
     "  --max-model-len N (4096)  --kv-blocks N  --block-size N (16)\n"
     "  --max-inflight N   client concurrency limit for --workload (0 = open loop)\n"
+    "  --client-limit N   client concurrency limit for a --trace replay: a request\n"
+    "                     goes at max(its recorded time, a free slot), FIFO;\n"
+    "                     0 = none; default: the limit the reader inferred from\n"
+    "                     the record (TraceV2), else none\n"
     "  --seed N           seeds what a trace did not record (default 42)\n"
     "  --steps FILE       also write one CSV row per engine step (time series)\n"
     "  --allow-rejected   a request that can never fit (KV cache, max_model_len) is\n"
@@ -43,10 +47,59 @@ static double nz(double x)
     return isfinite(x) ? x : NAN;
 }
 
+/* Failed requests (kept in the load, out of the metrics) and what the client did. */
+static void summary_load(const trace_t *t)
+{
+    static const char *src[4] = {"as recorded", "from the server log", "client estimate",
+                                 "not recorded, the run's typical request"};
+    int nf = 0, by[4] = {0};
+    long long in[4] = {0}, out[4] = {0};
+    for (int i = 0; i < t->n_req; i++) {
+        const trace_req_t *q = &t->req[i];
+        if (q->ok)
+            continue;
+        int k = q->tok_src >= 0 && q->tok_src < 4 ? q->tok_src : 0;
+        nf++;
+        by[k]++;
+        in[k] += q->in_tokens;
+        out[k] += q->out_tokens;
+    }
+    if (nf) {
+        fprintf(stderr, "failed requests: %d of %d, kept in the load, out of the metrics; tokens:", nf,
+                t->n_req);
+        for (int k = 0, first = 1; k < 4; k++)
+            if (by[k]) {
+                fprintf(stderr, "%s %d %s (mean %.0f in / %.0f out)", first ? "" : ";", by[k], src[k],
+                        (double)in[k] / by[k], (double)out[k] / by[k]);
+                first = 0;
+            }
+        fputc('\n', stderr);
+    }
+    for (int pt = 0; pt < t->n_points; pt++) {
+        const trace_point_t *p = &t->points[pt];
+        if (p->kind != ARR_REPLAY || (!p->inflight_max && !p->max_concurrency))
+            continue;
+        fprintf(stderr, "client %s:", p->name);
+        if (p->inflight_max)
+            fprintf(stderr, " max in flight %d, median send lag %.3f s;", p->inflight_max, p->lag_median);
+        if (p->client_limit)
+            fprintf(stderr, " inferred limit %d", p->client_limit);
+        else
+            fprintf(stderr, " no limit inferred");
+        if (p->max_concurrency == p->client_limit)
+            fprintf(stderr, "%s\n", p->client_limit ? " (used)" : "");
+        else if (p->max_concurrency)
+            fprintf(stderr, "; --client-limit %d used\n", p->max_concurrency);
+        else
+            fprintf(stderr, " (not used: --client-limit 0)\n");
+    }
+}
+
 static void summary(const trace_t *t, const pred_t *p, const run_stats_t *st)
 {
     fprintf(stderr, "steps %lld, simulated %.1f s, wall %.3f s, preemptions %lld, rejected %d\n",
             st->steps, st->sim_seconds, st->wall_seconds, st->preemptions, st->rejected);
+    summary_load(t);
     fprintf(stderr, "%-20s %6s %10s %10s %10s %10s %10s %10s\n", "load point", "n", "TTFT ms",
             "meas", "TPOT ms", "meas", "E2E s", "meas");
     for (int pt = 0; pt < t->n_points; pt++) {
@@ -90,7 +143,8 @@ int cmd_simulate(int argc, char **argv)
         {"max-inflight", required_argument, 0, 6},
         {"steps", required_argument, 0, 7},     {"allow-rejected", no_argument, 0, 8},
         {"coeffs", required_argument, 0, 9},    {"gemm-mfu", required_argument, 0, 10},
-        {"kernels", required_argument, 0, 11},  {"help", no_argument, 0, 'h'},
+        {"client-limit", required_argument, 0, 11},
+        {"kernels", required_argument, 0, 12},  {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     cli_env_t e;
     cli_env_init(&e);
@@ -98,7 +152,7 @@ int cmd_simulate(int argc, char **argv)
     const char *trace_dir = NULL, *wl_path = NULL, *fmt = "csv", *outp = NULL;
     unsigned long long seed = 42;
     int mnbt = 2048, mseqs = 128, mlen = 4096, kvb = 0, bsz = 16, inflight = 0, allow_rej = 0;
-    const char *steps_path = NULL, *coeffs = NULL;
+    const char *steps_path = NULL, *coeffs = NULL, *client_limit = NULL;
     int o;
     optind = 1;
     while ((o = getopt_long(argc, argv, "T:W:m:t:c:w:f:s:F:o:h", opts, NULL)) != -1) {
@@ -123,7 +177,8 @@ int cmd_simulate(int argc, char **argv)
         case 8: allow_rej = 1; break;
         case 9: coeffs = optarg; break;
         case 10: e.gemm_mfu = optarg; break;
-        case 11: e.kernels = optarg; break;
+        case 11: client_limit = optarg; break;
+        case 12: e.kernels = optarg; break;
         case 'h': fputs(sim_usage, stdout); return 0;
         default: fputs(sim_usage, stderr); return 2;
         }
@@ -144,9 +199,36 @@ int cmd_simulate(int argc, char **argv)
     pred_t *p = NULL;
     workload_t w = {0};
     sim_out_t *so = NULL;
+    long climit = -1;
+    if (client_limit) {
+        char *end;
+        climit = strtol(client_limit, &end, 10);
+        if (!trace_dir) {
+            tam_fail(err, TAM_EFIELD, "--client-limit applies to --trace (use --max-inflight with --workload)");
+            goto fail;
+        }
+        if (!*client_limit || *end || climit < 0 || climit > 1000000000) {
+            tam_fail(err, TAM_EFIELD, "--client-limit: '%s' is not a whole number of requests in "
+                     "[0, 1000000000] (0 = no limit)", client_limit);
+            goto fail;
+        }
+    }
     if (trace_dir) {
         if (trace_load(trace_dir, &t, err))
             goto fail;
+        if (climit >= 0) { /* replayed points only: GuideLLM strategies carry their own */
+            int n_replay = 0;
+            for (int pt = 0; pt < t->n_points; pt++)
+                if (t->points[pt].kind == ARR_REPLAY) {
+                    t->points[pt].max_concurrency = (int)climit;
+                    n_replay++;
+                }
+            if (!n_replay) {
+                tam_fail(err, TAM_EFIELD, "--client-limit: %s has no replayed load point (its "
+                         "%s strategies set their own concurrency)", trace_dir, t->format);
+                goto fail;
+            }
+        }
         if (!e.model) {
             if (runner_model_dir(e.data, t->model_id, mpath, sizeof mpath)) {
                 tam_fail(err, TAM_EFIELD, "%s: no config for model '%s' under %s/models; pass "

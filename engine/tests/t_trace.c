@@ -152,6 +152,36 @@ static const char *mutate(const char *name, const char *rel, const char *old, co
     return dir;
 }
 
+/* In the copy dir, replace the first `old` of file rel by `new_`. */
+static void replace_in(const char *dir, const char *rel, const char *old, const char *new_)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", dir, rel);
+    size_t len;
+    char *s = slurp(path, &len);
+    char *at = s ? strstr(s, old) : NULL;
+    CHECK(at != NULL, "%s lacks '%s'", path, old);
+    if (at) {
+        size_t ol = strlen(old), nl = strlen(new_);
+        char *o = malloc(len - ol + nl + 1);
+        memcpy(o, s, (size_t)(at - s));
+        memcpy(o + (at - s), new_, nl);
+        memcpy(o + (at - s) + nl, at + ol, len - (size_t)(at - s) - ol);
+        spit(path, o, len - ol + nl);
+        free(o);
+    }
+    free(s);
+}
+
+/* mutate, then a second replacement in another file of the same copy. */
+static const char *mutate_twice(const char *name, const char *rel, const char *old, const char *new_,
+                                const char *rel2, const char *old2, const char *new2)
+{
+    const char *dir = mutate(name, rel, old, new_);
+    replace_in(dir, rel2, old2, new2);
+    return dir;
+}
+
 /* Loading dir must fail with `want`, leave *out NULL, and name every
 ** NULL-terminated substring in err. */
 static void expect_fail(const char *what, loader_t ld, const char *dir, int want, ...)
@@ -323,6 +353,58 @@ static void test_ip_bad(void)
                 (char *)NULL);
 }
 
+/* Failed requests that record 0 input and 0 output tokens stay in the load. */
+static void test_ip_failed_zero_tokens(void)
+{
+    trace_t *t = load_ok(trace_load, FIX "/ipfail");
+    if (!t)
+        return;
+    CHECK(t->n_req == 5 && t->n_points == 1, "n %d points %d", t->n_req, t->n_points);
+    /* stage file + summary: 2 counts (3 successes, 2 failures) + 2 means each */
+    CHECK(t->n_checks == 8, "n_checks %d", t->n_checks);
+    /* successful prompts 70, 74, 72 -> lower median 72; output = output_len 12
+    ** (ignore_eos) for all; the failed ones keep their recorded 0 as out_client */
+    static const int in[5] = {70, 72, 74, 72, 72}, client[5] = {12, 0, 11, 0, 12};
+    for (int i = 0; i < t->n_req && i < 5; i++) {
+        const trace_req_t *r = &t->req[i];
+        int failed = i == 1 || i == 3;
+        CHECK(r->index == i && r->ok == !failed, "req %d index %d ok %d", i, r->index, r->ok);
+        CHECK(r->in_tokens == in[i] && r->out_tokens == 12 && r->out_client == client[i], "req %d in %d out %d client %d",
+              i, r->in_tokens, r->out_tokens, r->out_client);
+        CHECK(r->tok_src == (failed ? TRACE_TOK_NOMINAL : TRACE_TOK_SOURCE), "req %d tok_src %d", i, r->tok_src);
+        CHECK(failed ? isnan(r->e2e) : r->e2e > 0, "req %d e2e %g", i, r->e2e);
+    }
+    trace_free(t);
+
+    const char *R = "replay_data/ipfail.json";
+    /* nothing succeeded: the profile's nominal prompt, 20 + 40 = 60 */
+    const char *dir = fresh("ipfail", NULL);
+    static const char *was[3] = {"\"input_tokens\": 70, \"output_tokens\": 12", "\"input_tokens\": 74, \"output_tokens\": 11",
+                                 "\"input_tokens\": 72, \"output_tokens\": 12"};
+    for (int k = 0; k < 3; k++) {
+        replace_in(dir, R, was[k], "\"input_tokens\": 0, \"output_tokens\": 0");
+        replace_in(dir, R, "\"has_error\": false", "\"has_error\": true");
+        replace_in(dir, "replay_data/ipfail_ground_truth.json", "\"has_error\": false", "\"has_error\": true");
+    }
+    replace_in(dir, "results/stage_0_lifecycle_metrics.json", "\"count\": 3", "\"count\": 0");
+    replace_in(dir, "results/stage_0_lifecycle_metrics.json", "\"count\": 2", "\"count\": 5");
+    replace_in(dir, "results/summary_lifecycle_metrics.json", "\"count\": 3", "\"count\": 0");
+    replace_in(dir, "results/summary_lifecycle_metrics.json", "\"count\": 2", "\"count\": 5");
+    t = load_ok(trace_load_inference_perf, dir);
+    if (t) {
+        int nom = 0;
+        for (int i = 0; i < t->n_req; i++)
+            nom += !t->req[i].ok && t->req[i].tok_src == TRACE_TOK_NOMINAL && t->req[i].in_tokens == 60 &&
+                   t->req[i].out_tokens == 12;
+        CHECK(nom == 5, "all failed: %d of 5 carry the nominal 60 in / 12 out", nom);
+        trace_free(t);
+    }
+    /* a successful request with 0 input tokens is still an error */
+    expect_fail("ok request, 0 input", trace_load_inference_perf,
+                mutate("ipfail", R, "\"input_tokens\": 70", "\"input_tokens\": 0"), TAM_EFIELD, "ipfail.json",
+                "requests[0].input_tokens: 0 for a successful request", (char *)NULL);
+}
+
 /* ---- GuideLLM ---------------------------------------------------------- */
 
 static void test_gl_good(void)
@@ -392,6 +474,23 @@ static void test_gl_good(void)
               "fallback in %d out %d", r ? r->in_tokens : -1, r ? r->out_tokens : -1);
         trace_free(t);
     }
+    /* the errored request recorded no prompt count (null, or 0): the profile's
+    ** nominal request, 100 prefix + 200 prompt tokens in, 8 out; not matched
+    ** against the log's rejection */
+    static const char *nocount[2] = {"\"prompt_tokens\": null", "\"prompt_tokens\": 0"};
+    for (int k = 0; k < 2; k++) {
+        t = load_ok(trace_load_guidellm, mutate("glmini", "guidellm-results.json", "\"prompt_tokens\": 1000", nocount[k]));
+        if (t) {
+            const trace_req_t *r = by_index(t, 4);
+            CHECK(r && !r->ok && r->tok_src == TRACE_TOK_NOMINAL && r->in_tokens == 300 && r->out_tokens == 8,
+                  "%s: in %d out %d", nocount[k], r ? r->in_tokens : -1, r ? r->out_tokens : -1);
+            trace_free(t);
+        }
+    }
+    expect_fail("no count, no profile mean", trace_load_guidellm,
+                mutate_twice("glmini", "guidellm-results.json", "\"prompt_tokens\": 1000", "\"prompt_tokens\": null",
+                             "profile.yaml", "prompt_tokens: 200", "prompt: 200"),
+                TAM_EFIELD, "profile.yaml", "data.prompt_tokens: missing", (char *)NULL);
     /* no block size in the log: 16 */
     t = load_ok(trace_load_guidellm, mutate("glmini", "vllm.log", "block_size=32, ", ""));
     if (t) {
@@ -407,6 +506,8 @@ static void test_gl_bad(void)
     expect_fail("truncated", L, mutate("glmini", J, NULL, ""), TAM_EPARSE, "guidellm-results.json:", (char *)NULL);
     expect_fail("string prompt", L, mutate("glmini", J, "\"prompt_tokens\": 320", "\"prompt_tokens\": \"320\""),
                 TAM_EFIELD, "benchmarks[1].requests.successful[0].prompt_tokens", "\"320\"", (char *)NULL);
+    expect_fail("ok request, 0 prompt", L, mutate("glmini", J, "\"prompt_tokens\": 320", "\"prompt_tokens\": 0"),
+                TAM_EFIELD, "benchmarks[1].requests.successful[0].prompt_tokens", "out of range", (char *)NULL);
     expect_fail("negative output", L, mutate("glmini", J, "\"output_tokens\": 9", "\"output_tokens\": -9"),
                 TAM_EFIELD, "benchmarks[2].requests.successful[0].output_tokens", "-9", (char *)NULL);
     expect_fail("missing latency", L, mutate("glmini", J, "\"request_latency\": 0.6,", ""), TAM_EFIELD,
@@ -544,6 +645,73 @@ static void test_v2_bad(void)
             trace_free(t);
         }
     }
+}
+
+/* A client capped at 2 in flight that fell behind (fixture v2capped, its
+** trace.csv shows the schedule): the limit is inferred; v2mini's client kept
+** up and gets none. */
+static void test_v2_client(void)
+{
+    trace_t *t = load_ok(trace_load, FIX "/v2capped");
+    if (t) {
+        const trace_point_t *p = &t->points[0];
+        /* in flight just after each send: id 0: 1; ids 1-7: 2 (a slot is freed
+        ** at the very microsecond the next send takes it); id 8 failed with no
+        ** chunk times and is never counted */
+        CHECK(p->inflight_max == 2, "max in flight %d", p->inflight_max);
+        /* lags 0, 0, .5, .5, 1, 1, 1.5, 1.5 at the cap (a rise of 1.5 s > 1 s)
+        ** and 2.0 for id 8: median of the nine = 1.0 */
+        CHECK(p->client_limit == 2 && p->max_concurrency == 2, "limit %d max_concurrency %d", p->client_limit,
+              p->max_concurrency);
+        CHECK_NEAR(p->lag_median, 1.0, 1e-12);
+        const trace_req_t *r = by_index(t, 8);
+        /* ok rows' server_input_tokens 90..97 -> lower median 93; outputs 4 */
+        CHECK(r && !r->ok && r->tok_src == TRACE_TOK_NOMINAL && r->in_tokens == 93 && r->out_tokens == 4,
+              "failed row: in %d out %d", r ? r->in_tokens : -1, r ? r->out_tokens : -1);
+        r = by_index(t, 6);
+        CHECK(r && r->t_send == 1.5 && r->t_recorded == 3.0, "id 6 scheduled 1.5 s, sent 3.0 s");
+        trace_free(t);
+    }
+    /* the same client without the growing lag: ids 2-7 sent 0.5 s after
+    ** schedule, each taking 0.5 s: still 2 in flight after each send, lags at
+    ** the cap 0, .5, .5, .5, .5, .5, .5 -> a rise of 0.5 s, not > 1 s */
+    const char *dir = fresh("v2capped", NULL);
+    static const char *sends[6][2] = {{"9001000000,9001100000,9002000000", "9001000000,9001100000,9001500000"},
+                                      {"9001250000,9001350000,9002250000", "9001250000,9001350000,9001750000"},
+                                      {"9002000000,9002100000,9003000000", "9001500000,9001600000,9002000000"},
+                                      {"9002250000,9002350000,9003250000", "9001750000,9001850000,9002250000"},
+                                      {"9003000000,9003100000,9004000000", "9002000000,9002100000,9002500000"},
+                                      {"9003250000,9003350000,9004250000", "9002250000,9002350000,9002750000"}};
+    for (int k = 0; k < 6; k++)
+        replace_in(dir, "trace.csv", sends[k][0], sends[k][1]);
+    t = load_ok(trace_load_tracev2, dir);
+    if (t) {
+        CHECK(t->points[0].inflight_max == 2 && t->points[0].client_limit == 0 && t->points[0].max_concurrency == 0,
+              "constant lag: max %d limit %d", t->points[0].inflight_max, t->points[0].client_limit);
+        trace_free(t);
+    }
+    t = load_ok(trace_load, FIX "/v2mini");
+    if (t) {
+        /* sends 0, .5002, .6005 (id 1 still in flight: 2), 1.0; id 3 failed, no
+        ** times; the cap 2 is reached once; lags 0, .0002, .0005, 0, 0 */
+        CHECK(t->points[0].inflight_max == 2 && t->points[0].client_limit == 0, "v2mini: max %d limit %d",
+              t->points[0].inflight_max, t->points[0].client_limit);
+        CHECK(t->points[0].lag_median == 0, "v2mini median lag %g", t->points[0].lag_median);
+        trace_free(t);
+    }
+    /* every row failed without counts: nothing to take a typical request from */
+    dir = fresh("v2capped", NULL);
+    for (int k = 0; k < 8; k++) {
+        char was[32], now[32];
+        snprintf(was, sizeof was, "ok,%d,", k);
+        snprintf(now, sizeof now, "error,%d,", k);
+        replace_in(dir, "trace.csv", was, now);
+    }
+    expect_fail("all failed, one without counts", trace_load_tracev2, dir, TAM_EFIELD, "trace.csv:10:",
+                "failed request 8", "no request succeeded", (char *)NULL);
+    /* an ok row with no input tokens is still an error */
+    expect_fail("ok row, no input", trace_load_tracev2, mutate("v2capped", "trace.csv", "ok,3,750000,100,93,",
+                "ok,3,750000,0,0,"), TAM_EFIELD, "trace.csv:5:", "no input tokens", (char *)NULL);
 }
 
 static void test_dispatch(void)
@@ -686,7 +854,39 @@ static void test_corpus(void)
         if (k == 14) {
             CHECK(t->check_max_abs <= 0.005e-3 + 1e-9, "requests.csv agreement %g s", t->check_max_abs);
             CHECK(t->max_num_seqs == 256 && t->kv_blocks == 18038 && t->max_num_batched_tokens == 8192, "v2 config");
+            /* a client that kept up: at most 13 in flight, lags of a few ms */
+            CHECK(t->points[0].inflight_max == 13 && t->points[0].client_limit == 0 &&
+                  t->points[0].max_concurrency == 0 && fabs(t->points[0].lag_median) < 0.01,
+                  "vanilla client: max %d limit %d lag %g", t->points[0].inflight_max, t->points[0].client_limit,
+                  t->points[0].lag_median);
         }
+        trace_free(t);
+    }
+    /* beyond the 14 (docs/CORPUS.md): the load-dynamics runs load, as they were */
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s/inference-perf-overload/20260218-160939-codellama-34b-tp2-reasoning", root);
+    trace_t *t = load_ok(trace_load, dir);
+    if (t) {
+        /* 4 of 4800 failed with 0 / 0 tokens: the median successful prompt,
+        ** 1080 tokens (results/ prompt_len.median), and output_len 1448 */
+        int nf = 0, nom = 0;
+        for (int i = 0; i < t->n_req; i++) {
+            nf += !t->req[i].ok;
+            nom += t->req[i].tok_src == TRACE_TOK_NOMINAL && t->req[i].in_tokens == 1080 &&
+                   t->req[i].out_tokens == 1448 && !t->req[i].ok;
+        }
+        CHECK(t->n_req == 4800 && nf == 4 && nom == 4, "overload: n %d failed %d nominal %d", t->n_req, nf, nom);
+        trace_free(t);
+    }
+    snprintf(dir, sizeof dir, "%s/tracev2/qwen3-14b-tp1-w5-agg24", root);
+    t = load_ok(trace_load, dir);
+    if (t) {
+        /* the client never had more than 256 in flight; its lag rose to 229 s
+        ** (median 113.600471 s, docs/CORPUS.md: 114 s) */
+        const trace_point_t *p = &t->points[0];
+        CHECK(t->n_req == 14449 && p->inflight_max == 256 && p->client_limit == 256 && p->max_concurrency == 256,
+              "w5-agg24: n %d max %d limit %d", t->n_req, p->inflight_max, p->client_limit);
+        CHECK_NEAR(p->lag_median, 113.600471, 1e-9);
         trace_free(t);
     }
 }
@@ -700,10 +900,12 @@ int main(void)
     }
     RUN(test_ip_good);
     RUN(test_ip_bad);
+    RUN(test_ip_failed_zero_tokens);
     RUN(test_gl_good);
     RUN(test_gl_bad);
     RUN(test_v2_good);
     RUN(test_v2_bad);
+    RUN(test_v2_client);
     RUN(test_dispatch);
     RUN(test_corpus);
     rm_tree(tmp_root);
