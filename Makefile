@@ -7,7 +7,14 @@
 #
 # Settings ----------------------------------------------------------------
 DATA    ?= ../shared/data
-DB      ?= db/tam.db
+# The kernel data set the hypotheses run over (engine/kset.h): the proposal's
+# tables (the baseline's definition) or the measured bf16 kernels.  Each set
+# keeps its results in a store and build files of its own; `make findings`
+# runs both and reports every verdict on each.
+KERNELS ?= proposal-h100
+KSETS   := proposal-h100 h100-sxm-bf16
+KSUF     = $(if $(filter proposal-h100,$(KERNELS)),,-$(KERNELS))
+DB      ?= db/tam$(KSUF).db
 CC      ?= cc
 OPT     ?= -O2
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -40,7 +47,7 @@ TOOL_OBJ   := $(TOOL_SRC:%.c=$(B)/%.o)
 TESTS      := $(patsubst %.c,$(B)/%,$(TEST_SRC))
 
 .PHONY: all engine deps test unit-test asan-test unit-test-asan clean distclean help \
-        ingest findings all-hypotheses tier0 tier0x tier1 tier1x tier2 bench fuzz $(HYPS)
+        ingest findings findings-set all-hypotheses tier0 tier0x tier1 tier1x tier2 bench fuzz $(HYPS)
 .DEFAULT_GOAL := all
 
 all: bin/tam                          ## build the engine library and the tam CLI
@@ -91,37 +98,38 @@ ingest: bin/tam                       ## load the corpus's measured requests int
 
 # Each hypothesis: run the grid (stored runs are skipped, so this resumes),
 # evaluate the pre-registered criteria, render figures, update FINDINGS.md.
-$(HYPS): %: ingest                    ## make H1 ... : one hypothesis end to end
-	bin/tam run --grid experiments/$@/grid.json --db $(DB) --data $(DATA)
-	@[ ! -x experiments/$@/post-run.sh ] || experiments/$@/post-run.sh $(DB) $(DATA)
+# Figures are drawn from the proposal's set (FINDINGS shows them beside its tables).
+$(HYPS): %: ingest                    ## make H1 ... : one hypothesis end to end (KERNELS=h100-sxm-bf16 for the measured set)
+	bin/tam run --grid experiments/$@/grid.json --db $(DB) --data $(DATA) --kernels $(KERNELS)
+	@[ ! -x experiments/$@/post-run.sh ] || experiments/$@/post-run.sh $(DB) $(DATA) $(KERNELS)
 	bin/tam report --criteria experiments/$@/criteria.json --db $(DB)
-	sh experiments/$@/plots.sh $(DB)
+	@[ "$(KERNELS)" != proposal-h100 ] || sh experiments/$@/plots.sh $(DB)
 	@[ -n "$(NO_FINDINGS)" ] || sh tools/findings.sh $(DB) FINDINGS.md
 
 # Tier 0 needs every hypothesis's verdict first.
 tier0: NO_FINDINGS := 1
 tier0: $(HYPS)                        ## build Tier 0 cumulatively from the confirmed corrections
-	sh tools/tier0.sh $(DB) $(DATA)
+	sh tools/tier0.sh $(DB) $(DATA) T0 $(KERNELS) build/tier0$(KSUF).json
 	bin/tam report --criteria experiments/T0/criteria.json --db $(DB)
-	sh experiments/T0/plots.sh $(DB)
+	@[ "$(KERNELS)" != proposal-h100 ] || sh experiments/T0/plots.sh $(DB)
 
 tier0x: NO_FINDINGS := 1
 tier0x: tier0                         ## exploratory: the same walk, the regression gate alone deciding
-	sh tools/tier0.sh $(DB) $(DATA) T0x
+	sh tools/tier0.sh $(DB) $(DATA) T0x $(KERNELS) build/tier0x$(KSUF).json
 	bin/tam report --criteria experiments/T0x/criteria.json --db $(DB)
-	sh experiments/T0x/plots.sh $(DB)
+	@[ "$(KERNELS)" != proposal-h100 ] || sh experiments/T0x/plots.sh $(DB)
 
 # Tier 1: cross-validated one-trace calibration over the Tier 0 configuration.
 tier1: NO_FINDINGS := 1
 tier1: tier0                          ## Tier 1 calibration, cross-validated (table tier1_cv)
-	bin/tam calibrate --cross-validate --config build/tier0.json --data $(DATA) --quiet -o build/tier1-cv.csv
-	sh tools/import-csv.sh $(DB) tier1_cv build/tier1-cv.csv
+	bin/tam calibrate --cross-validate --config build/tier0$(KSUF).json --kernels $(KERNELS) --data $(DATA) --quiet -o build/tier1$(KSUF)-cv.csv
+	sh tools/import-csv.sh $(DB) tier1_cv build/tier1$(KSUF)-cv.csv
 	bin/tam report --criteria experiments/T1/criteria.json --db $(DB)
 
 tier1x: NO_FINDINGS := 1
 tier1x: tier0x                        ## exploratory: Tier 1's cross-validation over the T0x base
-	bin/tam calibrate --cross-validate --config build/tier0x.json --data $(DATA) --quiet -o build/tier1x-cv.csv
-	sh tools/import-csv.sh $(DB) tier1x_cv build/tier1x-cv.csv
+	bin/tam calibrate --cross-validate --config build/tier0x$(KSUF).json --kernels $(KERNELS) --data $(DATA) --quiet -o build/tier1x$(KSUF)-cv.csv
+	sh tools/import-csv.sh $(DB) tier1x_cv build/tier1x$(KSUF)-cv.csv
 	bin/tam report --criteria experiments/T1x/criteria.json --db $(DB)
 
 # Tier 2 needs a measured profile from a real GPU run (tools/bench/README.md).
@@ -131,7 +139,7 @@ tier2: NO_FINDINGS := 1
 # something to compare, so that `make tier2` without a measurement just says so.
 tier2: bin/tam $(if $(wildcard $(MEASURED)/profile.json),tier1) ## Tier 2: Tier 1 again over the measured profile + GEMM table (table tier2_cv), when a GPU run left them
 	@if [ -f $(MEASURED)/profile.json ] && [ -f $(MEASURED)/mfu/gemm/data.csv ]; then \
-	    TAM=bin/tam sh tools/tier2.sh $(DB) $(DATA) build/tier0.json $(MEASURED) && \
+	    TAM=bin/tam sh tools/tier2.sh $(DB) $(DATA) build/tier0$(KSUF).json $(MEASURED) && \
 	    bin/tam report --criteria experiments/T2/criteria.json --db $(DB); \
 	elif [ -f $(MEASURED)/profile.json ]; then \
 	    echo "tier2: $(MEASURED)/profile.json exists but $(MEASURED)/mfu/gemm/data.csv does not;" >&2; \
@@ -145,9 +153,15 @@ tier2: bin/tam $(if $(wildcard $(MEASURED)/profile.json),tier1) ## Tier 2: Tier 
 
 all-hypotheses: findings              ## everything: H1..Hn, Tier 0, Tier 1, FINDINGS.md
 
-findings: NO_FINDINGS := 1
-findings: $(HYPS) tier0 tier0x tier1 tier1x tier2 ## run every hypothesis and tier (resumes), regenerate FINDINGS.md
-	sh tools/findings.sh $(DB) FINDINGS.md
+# Every hypothesis and tier over each kernel set, each set in its own store
+# (DB for the proposal's, DB with the set's name appended for the others).
+DB_OF    = $(if $(filter proposal-h100,$(1)),$(DB),$(patsubst %.db,%-$(1).db,$(DB)))
+findings:                             ## run every hypothesis and tier on both kernel sets (resumes), regenerate FINDINGS.md
+	$(foreach k,$(KSETS),$(MAKE) --no-print-directory findings-set KERNELS=$(k) DB=$(call DB_OF,$(k)) && ) true
+	sh tools/findings.sh $(DB) FINDINGS.md $(foreach k,$(filter-out proposal-h100,$(KSETS)),$(call DB_OF,$(k)))
+
+findings-set: NO_FINDINGS := 1
+findings-set: $(HYPS) tier0 tier0x tier1 tier1x tier2 ## one kernel set's whole chain (KERNELS, DB)
 
 FUZZ_SECONDS ?= 60
 fuzz:                                 ## build every libFuzzer target (clang, ASan+UBSan) into build-fuzz/, run each FUZZ_SECONDS (60)
@@ -164,7 +178,7 @@ clean:                                ## remove build outputs (keeps the databas
 	rm -rf build build-asan build-fuzz build-bench bin
 
 distclean: clean                      ## also remove the database and figures
-	rm -f $(DB) $(DB)-wal $(DB)-shm plots/*.png
+	rm -f $(foreach k,$(KSETS),$(call DB_OF,$(k)) $(call DB_OF,$(k))-wal $(call DB_OF,$(k))-shm) plots/*.png
 
 help:                                 ## list targets
 	@grep -E '^[a-zA-Z0-9_ $$()-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'

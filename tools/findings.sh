@@ -1,15 +1,30 @@
 #!/bin/sh
 # tools/findings.sh - regenerate FINDINGS.md from the store.  Never edit
 # FINDINGS.md by hand: every number in it comes from a query printed beside it.
-# Usage: findings.sh DB [OUT]     (sqlite3 CLI with .mode markdown)
+# Usage: findings.sh DB [OUT [DB2]]     (sqlite3 CLI with .mode markdown)
+# DB holds the runs over the proposal's kernel tables; DB2, when given, the
+# same hypotheses and tiers over another kernel data set (make findings: the
+# measured bf16 kernels).  Every verdict is then reported on both.
 set -eu
 DB=${1:-db/tam.db}
 OUT=${2:-FINDINGS.md}
+DB2=${3:-}
+TAM=${TAM:-bin/tam}
 [ -f "$DB" ] || { echo "findings: no database $DB (run make H1 first)" >&2; exit 1; }
+[ -z "$DB2" ] || [ -f "$DB2" ] || { echo "findings: no database $DB2" >&2; exit 1; }
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 q() { sqlite3 -batch "$DB" "$@"; }
 md() { printf '.mode markdown\n%s\n' "$1" | sqlite3 -batch "$DB"; }
+q2() { sqlite3 -batch "$DB2" "$@"; }
+md2() { printf '.mode markdown\n%s\n' "$1" | sqlite3 -batch "$DB2"; }
+# Both stores at once: the second as schema k2.
+mdboth() { printf "ATTACH '%s' AS k2;\n.mode markdown\n%s\n" "$DB2" "$1" | sqlite3 -batch "$DB"; }
+kset_of() { sqlite3 -batch "$1" "SELECT group_concat(k, ', ') FROM (SELECT DISTINCT json_extract(canonical_json, '\$.kernels') AS k FROM configs ORDER BY k);"; }
+K1=$(kset_of "$DB")
+K2=""
+[ -z "$DB2" ] || K2=$(kset_of "$DB2")
+HORDER="ORDER BY hypothesis GLOB 'T*', CAST(substr(hypothesis, 2) AS INTEGER), hypothesis"
 
 {
 echo "# FINDINGS"
@@ -23,6 +38,19 @@ echo "Engine revisions that produced the stored runs:"
 echo
 md "SELECT git_rev AS engine_revision, count(*) AS configurations FROM configs GROUP BY git_rev;"
 echo
+echo "## Kernel data sets"
+echo
+echo "Every number below stands on a kernel data set: the tables that price GEMMs and attention"
+echo "(engine/kset.h). \\`$DB\\` holds the runs over **$K1**$( [ -z "$DB2" ] || echo ", \\`$DB2\\` the same grids over **$K2**")."
+echo "A stored configuration names its set and the set's digest (\\`kernels\\`, \\`kernels_sha256\\` in"
+echo "\\`configs.canonical_json\\`), so each run says which files it stands on; \\`tam kernels --set NAME\\` prints them."
+echo "The proposal's GEMM table is an FP8 measurement (mfu relative to the FP8 peak) that roofline v2"
+echo "applies to bf16 models, doubling the FP8 kernel time; the measured set times vLLM's own bf16 kernels."
+echo
+for k in $(echo "$K1" "$K2" | tr ',' ' '); do
+    "$TAM" kernels --set "$k" --format md
+    echo
+done
 echo "## Cumulative path"
 echo
 echo "Corpus MAPE (unweighted mean over the 14 experiments, all load points, mean over"
@@ -44,7 +72,15 @@ UNION ALL SELECT 'exploratory T0x (not pre-registered)', (SELECT round(100 * avg
   (SELECT round(100 * avg(mape_e2e), 2) FROM corpus_metrics WHERE hypothesis = 'T0x' AND label = 'tier0'), '-'
 UNION ALL SELECT 'exploratory T1x over T0x (residual; median held-out)', NULL, NULL,
   (SELECT round(value, 2) FROM criteria WHERE hypothesis = 'T1x' AND criterion = 'T1x.e2e_single'), '-';"
+echo "On **$K1**:"
+echo
 md "$PATHQ"
+if [ -n "$DB2" ]; then
+    echo
+    echo "On **$K2** (the same definitions, every step re-run; store \\`$DB2\\`):"
+    echo
+    md2 "$PATHQ"
+fi
 echo
 echo "Tier 1's number is the median over the 14 choices of the calibration trace of the held-out"
 echo "corpus E2E MAPE (section T1). Empty cells: not measured (Tier 2 needs a GPU run, section T2)."
@@ -54,9 +90,41 @@ echo "$PATHQ"
 echo '```'
 echo "## Verdicts"
 echo
+if [ -z "$DB2" ]; then
 VQ="SELECT hypothesis, detail AS verdict, CAST(value AS INT) || ' of ' || CAST(threshold AS INT) AS primary_criteria_passed
-FROM criteria WHERE criterion = 'verdict' ORDER BY hypothesis;"
+FROM criteria WHERE criterion = 'verdict' $HORDER;"
 md "$VQ"
+else
+echo "One column per kernel data set; the pre-registered criteria are the same on both."
+echo
+VQ="SELECT m.hypothesis, m.detail AS \"verdict on $K1\",
+       CAST(m.value AS INT) || ' of ' || CAST(m.threshold AS INT) AS passed_1,
+       k.detail AS \"verdict on $K2\",
+       CAST(k.value AS INT) || ' of ' || CAST(k.threshold AS INT) AS passed_2,
+       CASE WHEN k.detail IS NULL THEN 'not run' WHEN k.detail = m.detail THEN 'holds' ELSE 'FLIPS' END AS across_sets
+FROM main.criteria m LEFT JOIN k2.criteria k ON k.hypothesis = m.hypothesis AND k.criterion = 'verdict'
+WHERE m.criterion = 'verdict' ORDER BY m.hypothesis GLOB 'T*', CAST(substr(m.hypothesis, 2) AS INTEGER), m.hypothesis;"
+mdboth "$VQ"
+echo
+echo "(passed_N: primary criteria passed of those evaluated, on set N.)"
+echo
+flips=$(printf "ATTACH '%s' AS k2;\n%s\n" "$DB2" "SELECT m.hypothesis FROM main.criteria m JOIN k2.criteria k ON k.hypothesis = m.hypothesis AND k.criterion = 'verdict' WHERE m.criterion = 'verdict' AND k.detail <> m.detail ORDER BY m.hypothesis GLOB 'T*', CAST(substr(m.hypothesis, 2) AS INTEGER), m.hypothesis;" | sqlite3 -batch "$DB")
+for h in $flips; do
+    FQ="SELECT '**' || m.hypothesis || ' flips: ' || m.detail || ' on $K1, ' || k.detail || ' on $K2.** ' ||
+       'What moved it: ' || group_concat(c.criterion || ' = ' || printf('%.2f', c.value) || ' (' || CASE WHEN c.pass THEN 'pass' ELSE 'fail' END || ') on $K1, ' ||
+           printf('%.2f', d.value) || ' (' || CASE WHEN d.pass THEN 'pass' ELSE 'fail' END || ') on $K2, against ' || c.op || ' ' || printf('%g', c.threshold), '; ') || '.'
+    FROM main.criteria m JOIN k2.criteria k ON k.hypothesis = m.hypothesis AND k.criterion = 'verdict'
+    JOIN main.criteria c ON c.hypothesis = m.hypothesis AND c.criterion <> 'verdict' AND c.split_seed IS NULL
+    JOIN k2.criteria d ON d.hypothesis = c.hypothesis AND d.criterion = c.criterion AND d.split_seed IS NULL
+    WHERE m.hypothesis = '$h' AND m.criterion = 'verdict' AND (c.pass <> d.pass OR c.value IS NOT d.value)
+    GROUP BY m.hypothesis;"
+    printf "ATTACH '%s' AS k2;\n%s\n" "$DB2" "$FQ" | sqlite3 -batch "$DB"
+    base1=$(q "SELECT printf('%.1f', 100 * avg(mape_e2e)) FROM corpus_metrics WHERE hypothesis = '$h' AND label = 'baseline'")
+    base2=$(q2 "SELECT printf('%.1f', 100 * avg(mape_e2e)) FROM corpus_metrics WHERE hypothesis = '$h' AND label = 'baseline'")
+    [ -z "$base1" ] || echo "The baseline arm of $h has corpus E2E MAPE $base1% on $K1 and $base2% on $K2: the kernel data, not the correction, moved the comparison point."
+    echo
+done
+fi
 echo
 echo '```sql'
 echo "$VQ"
@@ -84,14 +152,17 @@ echo "$RQ"
 echo '```'
 
 echo
-for dir in experiments/H*/ experiments/T*/; do
+for dir in $(ls -d experiments/H*/ | sort -V) experiments/T*/; do
     h=$(basename "$dir")
     [ -f "$dir/grid.json" ] || continue
+    rm -f "$TMP"/t.*
     echo
     stmt=$(q "SELECT json_extract(readfile('$dir/grid.json'), '\$.statement');")
     echo "## $h"
     echo
     echo "**Hypothesis.** $stmt"
+    echo
+    echo "Tables and figures below: kernel set **$K1** (\\`$DB\\`)$( [ -z "$DB2" ] || echo "; criteria and status on **$K2** too")."
     echo
     table=$(q "SELECT json_extract(readfile('$dir/grid.json'), '\$.data_table');")
     if [ -n "$table" ]; then
@@ -174,13 +245,35 @@ for dir in experiments/H*/ experiments/T*/; do
     echo
     echo "Each criterion's SQL: \`SELECT criterion, query FROM criteria WHERE hypothesis = '$h';\`"
     echo
+    if [ -n "$DB2" ] && [ "$(q2 "SELECT count(*) FROM criteria WHERE hypothesis = '$h'")" != 0 ]; then
+        echo "**Criteria on $K2** (the same pre-registered criteria over the runs in \\`$DB2\\`):"
+        echo
+        echo '```'
+        q2 "SELECT printf('%-18s %10.3f %-2s %-6g %s  %s', criterion, value, op, threshold,
+                         CASE WHEN value IS NULL THEN 'N/A' WHEN pass THEN 'PASS' ELSE 'FAIL' END, detail)
+           FROM criteria WHERE hypothesis = '$h' AND criterion <> 'verdict' ORDER BY id;"
+        echo '```'
+        echo
+        first=$(ls "$TMP"/t.1.sql 2>/dev/null || true)
+        if [ -n "$first" ] && [ -z "$table" ]; then
+            echo "**$(cat "$TMP/t.1.title") on $K2**"
+            echo
+            md2 "$(cat "$TMP/t.1.sql")"
+            echo
+        fi
+    fi
     for png in plots/$h-*.png; do
         [ -f "$png" ] || continue
         echo "![$(basename "$png" .png)]($png)"
         echo
     done
     verdict=$(q "SELECT detail FROM criteria WHERE hypothesis = '$h' AND criterion = 'verdict';")
-    echo "**Status: ${verdict:-not evaluated}.**"
+    if [ -n "$DB2" ]; then
+        verdict2=$(q2 "SELECT detail FROM criteria WHERE hypothesis = '$h' AND criterion = 'verdict';")
+        echo "**Status: ${verdict:-not evaluated} on $K1; ${verdict2:-not evaluated} on $K2.**"
+    else
+        echo "**Status: ${verdict:-not evaluated}.**"
+    fi
 done
 } > "$TMP/FINDINGS.md"
 mv "$TMP/FINDINGS.md" "$OUT"

@@ -46,7 +46,7 @@ int main(int argc, char **argv)
         {"step", cmd_step},       {"simulate", cmd_simulate}, {"mfu", cmd_mfu},
         {"config", cmd_config},   {"ingest", cmd_ingest},     {"run", cmd_run},
         {"report", cmd_report},   {"findings", cmd_findings}, {"bench", cmd_bench}, {"jobs", cmd_jobs}, {"merge", cmd_merge},
-        {"sweep", cmd_sweep},     {"calibrate", cmd_calibrate},
+        {"sweep", cmd_sweep},     {"calibrate", cmd_calibrate}, {"kernels", cmd_kernels},
     };
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (strcmp(argv[1], cmds[i].name) == 0)

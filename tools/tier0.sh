@@ -1,6 +1,9 @@
 #!/bin/sh
 # tools/tier0.sh - build the Tier 0 configuration step by step and record the path.
-# Usage: tier0.sh DB DATA [T0|T0x]
+# Usage: tier0.sh DB DATA [T0|T0x [KERNELS [OUT]]]
+# KERNELS: the kernel data set every arm runs over (default proposal-h100);
+# OUT: where the final configuration goes (default build/tier0.json or
+# build/tier0x.json).
 # T0 (pre-registered): for each correction in the proposal's order, skip it
 # unless its hypothesis verdict (criteria table) is Confirmed; otherwise run
 # current+correction over the corpus (seeds 42 123 456) and keep it only if no
@@ -10,7 +13,7 @@
 # same walk with the regression gate alone deciding, whatever the verdict;
 # rows in tier0x_path, result arm 'tier0' of hypothesis T0x.
 set -eu
-DB=$1 DATA=$2 HYP=${3:-T0}
+DB=$1 DATA=$2 HYP=${3:-T0} KERNELS=${4:-proposal-h100} OUT=${5:-}
 case $HYP in T0) PATH_TABLE=tier0_path ;; T0x) PATH_TABLE=tier0x_path ;;
     *) echo "tier0: unknown mode $HYP (T0 or T0x)" >&2; exit 2 ;; esac
 SEEDS="[42, 123, 456]"
@@ -24,8 +27,8 @@ q "CREATE TABLE IF NOT EXISTS $PATH_TABLE(
 
 run_arm() { # label config-json -> runs it as an arm of T0
     printf '{"hypothesis": "%s", "seeds": %s, "arms": [{"label": "%s", "config": %s}]}\n' \
-        "$HYP" "$SEEDS" "$1" "$2" > build/$HYP-grid.json
-    bin/tam run --grid build/$HYP-grid.json --db "$DB" --data "$DATA" --quiet
+        "$HYP" "$SEEDS" "$1" "$2" > "build/$HYP-$KERNELS-grid.json"
+    bin/tam run --grid "build/$HYP-$KERNELS-grid.json" --db "$DB" --data "$DATA" --kernels "$KERNELS" --quiet
 }
 metrics() { # label -> "ttft|tpot|e2e" corpus MAPE (fractions), mean over seeds
     q "SELECT avg(mape_ttft) || '|' || avg(mape_tpot) || '|' || avg(mape_e2e) FROM corpus_metrics
@@ -39,7 +42,7 @@ cur=$(metrics baseline)
 step=0
 q "INSERT INTO $PATH_TABLE VALUES (0, 'baseline', 1, 'start', '{}', '$(hash_of baseline)',
    $(echo "$cur" | tr '|' ','))"
-for h in H1 H2 H3 H5 H4 H6 H8 H7; do
+for h in H1 H2 H3 H5 H4 H6 H8 H10 H7; do
     step=$((step + 1))
     verdict=$(q "SELECT detail FROM criteria WHERE hypothesis = '$h' AND criterion = 'verdict'")
     case $h in
@@ -75,7 +78,7 @@ for h in H1 H2 H3 H5 H4 H6 H8 H7; do
     echo "tier0: step $step $h: $reason" >&2
 done
 run_arm tier0 "$current"
-out=build/tier0.json
-[ "$HYP" = T0 ] || out=build/tier0x.json
+out=${OUT:-build/tier0.json}
+[ -n "$OUT" ] || [ "$HYP" = T0 ] || out=build/tier0x.json
 q "SELECT json_set('$current', '\$.name', '$HYP')" > $out
 echo "tier0 ($HYP): final configuration $current ($out)" >&2
