@@ -445,6 +445,75 @@ void trace_free(trace_t *t)
     free(t);
 }
 
+int trace_async_default(const trace_t *t)
+{
+    int major = 0, minor = 0;
+    if (!t->vllm_version[0] || sscanf(t->vllm_version, "%d.%d", &major, &minor) != 2)
+        return 1;
+    return major > 0 || minor >= 12;
+}
+
+static int cmp_req_index(const void *a, const void *b)
+{
+    int x = (*(const trace_req_t *const *)a)->index, y = (*(const trace_req_t *const *)b)->index;
+    return (x > y) - (x < y);
+}
+
+#define POOL_MAX 1000
+
+int trace_infer_prompt_pool(trace_t *t)
+{
+    int n = t->n_req;
+    if (n < 4)
+        return 0;
+    trace_req_t **by = malloc(sizeof *by * (size_t)n);
+    if (!by)
+        return 0; /* no inference without memory: the trace stays as read */
+    for (int i = 0; i < n; i++)
+        by[i] = &t->req[i];
+    qsort(by, (size_t)n, sizeof *by, cmp_req_index);
+    /* Lag L compares the requests whose indexes differ by L; the indexes of
+    ** a record are 0..n-1 in practice, and any gap only removes pairs. */
+    int lo = by[0]->index, hi = by[n - 1]->index, span = hi - lo + 1, found = 0;
+    double match = 0;
+    int *tok = malloc(sizeof *tok * (size_t)span);
+    if (tok) {
+        for (int i = 0; i < span; i++)
+            tok[i] = -1;
+        for (int i = 0; i < n; i++)
+            tok[by[i]->index - lo] = by[i]->in_tokens;
+        for (int lag = 1; lag <= POOL_MAX && 2 * lag <= n && !found; lag++) {
+            long pairs = 0, same = 0;
+            for (int i = 0; i + lag < span; i++)
+                if (tok[i] >= 0 && tok[i + lag] >= 0) {
+                    pairs++;
+                    same += tok[i] == tok[i + lag];
+                }
+            double f = pairs ? (double)same / (double)pairs : 0;
+            if (lag == 1 && f >= 0.5)
+                break; /* nearly constant lengths: no evidence either way */
+            if (lag > 1 && f >= 0.9) {
+                found = lag;
+                match = f;
+            }
+        }
+        free(tok);
+    }
+    if (found) {
+        for (int i = 0; i < n; i++) {
+            trace_req_t *q = by[i];
+            q->prefix_group = (int)(((long long)q->index - lo) % found);
+            q->prefix_tokens = q->in_tokens;
+            q->group_recorded = 1;
+        }
+        t->n_prefix_groups = found;
+        t->prompt_pool = found;
+        t->prompt_pool_match = match;
+    }
+    free(by);
+    return found;
+}
+
 /* Stream id of the prefix-group draw ("prefixgr" in ASCII): fixed, so that a
 ** run's seed alone decides the assignment. */
 #define PREFIX_STREAM 0x7072656669786772ULL

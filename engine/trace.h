@@ -100,6 +100,9 @@ typedef struct {
     char id[128];           /* folder name */
     char format[24];        /* "inference-perf" | "guidellm" | "tracev2" */
     char model_id[128];     /* HF id as the run named it */
+    char vllm_version[32];  /* the server's vLLM version where the run records
+                            ** it (GuideLLM vllm.log, TraceV2
+                            ** server_config.json), "" otherwise */
     int tp;
     int max_num_batched_tokens;
     int max_num_seqs;
@@ -124,6 +127,11 @@ typedef struct {
     double check_max_abs;   /* seconds: largest per-request deviation where a
                             ** tool also lists per-request latencies (TraceV2
                             ** requests.csv, rounded to 0.01 ms) */
+    /* A client that cycles a pool of prompts (inference-perf: request i sends
+    ** prompt i mod P; see trace_infer_prompt_pool): */
+    int prompt_pool;        /* P, 0 = none found */
+    double prompt_pool_match; /* share of requests whose prompt length equals
+                            ** that of the request P before it */
 } trace_t;
 
 /* The one TPOT definition (docs/METHOD.md), for measured and predicted
@@ -143,6 +151,24 @@ void trace_free(trace_t *t);
 /* Give every request with prefix_tokens > 0 but no recorded group one of the
 ** trace's n_prefix_groups, from PCG32 stream `seed`.  Deterministic. */
 void trace_assign_prefix_groups(trace_t *t, unsigned long long seed);
+
+/* A load generator that cycles a fixed pool of P prompts sends the same
+** prompt again every P requests (inference-perf's shared_prefix data:
+** load_lazy_data takes prompt data_index % len(prompts)), so every request
+** after the first cycle can find its whole prompt in the prefix cache.  The
+** record does not name the prompt, but its token counts carry it: P is the
+** smallest lag (2..1000, at most half the requests) at which >= 90% of
+** requests have the same input_tokens as the request P indexes before, and
+** only when lag 1 matches < 50% (lengths that are nearly constant say
+** nothing).  When found, request i gets prefix group (index mod P) with its
+** whole prompt as the shared prefix (recorded: no seeded draw).  Returns P. */
+int trace_infer_prompt_pool(trace_t *t);
+
+/* Whether the run's vLLM scheduled asynchronously by default: from v0.12
+** on (vLLM PR #27614 made async scheduling the default), and for a run
+** that does not record its version (the corpus's inference-perf runs date
+** from February 2026, after that change).  Versions are "MAJOR.MINOR..." */
+int trace_async_default(const trace_t *t);
 
 /* Format readers (used by trace_load; exposed for tests). */
 int trace_load_inference_perf(const char *dir, trace_t **out, char *err);

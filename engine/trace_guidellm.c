@@ -95,6 +95,7 @@ static int cmp_gl(const void *a, const void *b)
 
 typedef struct {
     int kv_blocks, block_size;
+    char version[32];      /* "vLLM API server version X", "" if absent */
     int n_rej, cap_rej;
     int *rej_in, *rej_ctx; /* "your request has N input tokens", "maximum context length is X" */
 } vlog_t;
@@ -116,6 +117,11 @@ static int read_vllm_log(const char *path, vlog_t *v, char *err)
             *nl = '\0';
         line++;
         const char *p;
+        if ((p = strstr(s, "vLLM API server version "))) {
+            p += strlen("vLLM API server version ");
+            size_t k = strspn(p, "0123456789.abcdefghijklmnopqrstuvwxyz+-");
+            snprintf(v->version, sizeof v->version, "%.*s", (int)(k < 31 ? k : 31), p);
+        }
         if ((p = strstr(s, "num_gpu_blocks is:"))) {
             char *end;
             long n = strtol(p + strlen("num_gpu_blocks is:"), &end, 10);
@@ -282,6 +288,7 @@ int trace_load_guidellm(const char *dir, trace_t **out, char *err)
     if ((rc = trace_join(path, sizeof path, dir, "vllm.log", err)) || (rc = read_vllm_log(path, &vl, err)))
         goto fail;
     t->kv_blocks = vl.kv_blocks;
+    snprintf(t->vllm_version, sizeof t->vllm_version, "%s", vl.version);
     t->block_size = vl.block_size;
 
     if ((rc = trace_join(file, sizeof file, dir, "guidellm-results.json", err)) ||

@@ -557,6 +557,9 @@ int trace_load_tracev2(const char *dir, trace_t **out, char *err)
         (rc = tj_int(file, "", "block_size", tj_get(sc, "block_size"), 1, 1 << 20, &t->block_size, err)) ||
         (rc = tj_int(file, "", "max_seq_len", tj_get(sc, "max_seq_len"), 1, INT_MAX, &t->max_model_len, err)))
         goto fail;
+    cJSON *vv = tj_get(sc, "vllm_version");
+    if (cJSON_IsString(vv))
+        snprintf(t->vllm_version, sizeof t->vllm_version, "%.31s", vv->valuestring);
     cJSON *ms = tj_get(sc, "max_num_seqs");
     t->max_num_seqs = V2_DEFAULT_MAX_NUM_SEQS;
     if (ms && !cJSON_IsNull(ms) && (rc = tj_int(file, "", "max_num_seqs", ms, 1, INT_MAX, &t->max_num_seqs, err)))

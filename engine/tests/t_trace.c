@@ -773,9 +773,16 @@ static void check_corpus_one(const corpus_t *c, const trace_t *t)
     }
     if (c->out_tokens) {
         int bad = 0;
+        /* Every inference-perf run of the corpus cycles a pool of 100 prompts
+        ** (trace_infer_prompt_pool): request i shares its whole prompt with
+        ** request i - 100, so its prefix group is i mod 100 and its prefix
+        ** is the whole prompt. */
+        CHECK(t->prompt_pool == 100 && t->prompt_pool_match >= 0.98, "%s: prompt pool %d (%.4f)",
+              c->dir, t->prompt_pool, t->prompt_pool_match);
         for (int i = 0; i < t->n_req; i++)
             bad += t->req[i].out_tokens != c->out_tokens || t->req[i].out_client < 0 ||
-                   t->req[i].prefix_tokens != t->prefix_len || t->req[i].prefix_group != -1;
+                   t->req[i].prefix_tokens != t->req[i].in_tokens ||
+                   t->req[i].prefix_group != t->req[i].index % 100 || !t->req[i].group_recorded;
         CHECK(bad == 0, "%s: %d requests with out_tokens != %d or bad prefix", c->dir, bad, c->out_tokens);
         CHECK(t->n_checks == 4 * (t->n_points + 1), "%s: n_checks %d", c->dir, t->n_checks);
     }
@@ -811,22 +818,18 @@ static void test_corpus(void)
                 late += t->req[i].t_send >= 1200.0;
             }
             CHECK(n0 == 4800 && n1 == 12000 && late == 113, "exp 4: %d + %d, late %d", n0, n1, late);
-            CHECK(t->kv_blocks == 31356 && t->tp == 4 && t->n_prefix_groups == 9, "exp 4 config");
-            /* prefix groups: deterministic, close to uniform, seed-dependent */
-            int cnt[9] = {0}, same = 0;
+            /* 9 system prompts in the profile, but the prompt pool (100
+            ** whole prompts) is what the reader records as groups */
+            CHECK(t->kv_blocks == 31356 && t->tp == 4 && t->n_prefix_groups == 100, "exp 4 config");
+            /* recorded groups: no seed redraws them */
+            int *g = malloc((size_t)t->n_req * sizeof *g), same = 0;
             trace_assign_prefix_groups(t, 42);
-            int *g = malloc((size_t)t->n_req * sizeof *g);
-            for (int i = 0; i < t->n_req; i++) {
+            for (int i = 0; i < t->n_req; i++)
                 g[i] = t->req[i].prefix_group;
-                if (g[i] >= 0 && g[i] < 9)
-                    cnt[g[i]]++;
-            }
-            for (int j = 0; j < 9; j++)
-                CHECK(cnt[j] > 16800 / 9 * 0.9 && cnt[j] < 16800 / 9 * 1.1, "group %d: %d", j, cnt[j]);
             trace_assign_prefix_groups(t, 123);
             for (int i = 0; i < t->n_req; i++)
                 same += g[i] == t->req[i].prefix_group;
-            CHECK(same < t->n_req / 2, "seed 123 redraws: %d same", same);
+            CHECK(same == t->n_req, "exp 4: seed 123 changed %d recorded groups", t->n_req - same);
             free(g);
         }
         if (k == 12) {
@@ -891,6 +894,95 @@ static void test_corpus(void)
     }
 }
 
+/* trace_infer_prompt_pool on hand-made traces.
+** Cycle: 12 requests whose input counts repeat with period 3 (50, 61, 72, 50,
+** 61, 72, ...): lag 1 matches 0 of 11 pairs (< 50%: the lengths carry
+** information), lag 2 matches 0 of 10, lag 3 matches 9 of 9 -> P = 3, and
+** request i gets group i mod 3 with its whole prompt as the prefix.  One
+** changed count (request 7: 99) leaves lag 3 at 7 of 9 = 0.78 < 0.9 and lag
+** 6 (the largest allowed, n/2) at 5 of 6 = 0.83: no pool.
+** Constant counts (all 50): lag 1 matches 11 of 11 >= 50%: no evidence, no
+** pool, the requests keep their prefix as read. */
+static void test_prompt_pool(void)
+{
+    trace_t t;
+    trace_req_t rq[12];
+    memset(&t, 0, sizeof t);
+    t.req = rq;
+    t.n_req = 12;
+    static const int cyc[3] = {50, 61, 72};
+    for (int pass = 0; pass < 3; pass++) {
+        memset(rq, 0, sizeof rq);
+        t.prompt_pool = 0;
+        t.n_prefix_groups = 2;
+        for (int i = 0; i < 12; i++) {
+            /* stored out of index order, as a reader may hold them */
+            trace_req_t *q = &rq[(i * 5) % 12];
+            q->index = i;
+            q->in_tokens = pass == 2 ? 50 : cyc[i % 3];
+            q->prefix_group = -1;
+            q->prefix_tokens = 10;
+        }
+        if (pass == 1)
+            for (int i = 0; i < 12; i++)
+                if (rq[i].index == 7)
+                    rq[i].in_tokens = 99;
+        int p = trace_infer_prompt_pool(&t);
+        if (pass == 0) {
+            CHECK(p == 3 && t.prompt_pool == 3 && t.prompt_pool_match == 1.0 && t.n_prefix_groups == 3,
+                  "cycle: pool %d match %g groups %d", p, t.prompt_pool_match, t.n_prefix_groups);
+            int bad = 0;
+            for (int i = 0; i < 12; i++)
+                bad += rq[i].prefix_group != rq[i].index % 3 || rq[i].prefix_tokens != rq[i].in_tokens ||
+                       !rq[i].group_recorded;
+            CHECK(bad == 0, "cycle: %d requests without their group or whole-prompt prefix", bad);
+        } else {
+            int kept = 0;
+            for (int i = 0; i < 12; i++)
+                kept += rq[i].prefix_group == -1 && rq[i].prefix_tokens == 10 && !rq[i].group_recorded;
+            CHECK(p == 0 && t.prompt_pool == 0 && t.n_prefix_groups == 2 && kept == 12,
+                  "%s: pool %d, %d requests kept as read", pass == 1 ? "broken cycle" : "constant", p, kept);
+        }
+    }
+}
+
+/* Groups a trace did not record are drawn from a seeded stream: 9000
+** requests over 9 groups come out within 10% of uniform (1000 each; a
+** binomial's sd is ~30), the same seed draws the same groups, another seed
+** redraws most of them. */
+static void test_prefix_draw(void)
+{
+    trace_t t;
+    memset(&t, 0, sizeof t);
+    t.n_req = 9000;
+    t.n_prefix_groups = 9;
+    t.req = calloc((size_t)t.n_req, sizeof *t.req);
+    int *g = malloc((size_t)t.n_req * sizeof *g), cnt[9] = {0}, same = 0, again = 0;
+    for (int i = 0; i < t.n_req; i++) {
+        t.req[i].index = i;
+        t.req[i].prefix_tokens = 100;
+        t.req[i].prefix_group = -1;
+    }
+    trace_assign_prefix_groups(&t, 42);
+    for (int i = 0; i < t.n_req; i++) {
+        g[i] = t.req[i].prefix_group;
+        if (g[i] >= 0 && g[i] < 9)
+            cnt[g[i]]++;
+    }
+    for (int j = 0; j < 9; j++)
+        CHECK(cnt[j] > 900 && cnt[j] < 1100, "group %d: %d", j, cnt[j]);
+    trace_assign_prefix_groups(&t, 42);
+    for (int i = 0; i < t.n_req; i++)
+        again += g[i] == t.req[i].prefix_group;
+    CHECK(again == t.n_req, "seed 42 twice: %d of %d the same", again, t.n_req);
+    trace_assign_prefix_groups(&t, 123);
+    for (int i = 0; i < t.n_req; i++)
+        same += g[i] == t.req[i].prefix_group;
+    CHECK(same < t.n_req / 2, "seed 123 redraws: %d same", same);
+    free(g);
+    free(t.req);
+}
+
 int main(void)
 {
     snprintf(tmp_root, sizeof tmp_root, "/tmp/t_trace.XXXXXX");
@@ -907,6 +999,8 @@ int main(void)
     RUN(test_v2_bad);
     RUN(test_v2_client);
     RUN(test_dispatch);
+    RUN(test_prompt_pool);
+    RUN(test_prefix_draw);
     RUN(test_corpus);
     rm_tree(tmp_root);
     TEST_REPORT("t_trace");
