@@ -55,6 +55,30 @@ typedef struct {
                                ** kernel time; roofline v2 implies 2 (MFU
                                ** relative to the FP8 peak, priced at the bf16
                                ** peak); baseline 2 */
+    /* The anatomy of TTFT and of a step outside the GPU kernels (beyond the
+    ** proposal; all off in the baseline).  Sizes come from the physics of
+    ** the front end and vLLM's own measurements, never fitted here. */
+    double frontend_s;         /* per request before the engine sees it: HTTP,
+                               ** OpenAI parsing, chat template, IPC hop */
+    double frontend_tok_s;     /* per prompt token before the engine sees it:
+                               ** tokenisation */
+    double cpu_step_s;         /* engine-core CPU per step: schedule, prepare
+                               ** inputs, sample, process outputs */
+    double cpu_req_s;          /* the same per request in the step */
+    char scheduling[16];       /* the engine core's loop: "sync" (baseline): CPU
+                               ** work and GPU step one after the other, a new
+                               ** request joins the next step; "async" (vLLM's
+                               ** async scheduling): the CPU plans step N+1
+                               ** while the GPU runs N (a step lasts the longer
+                               ** of the two) and a request that arrives during
+                               ** a step joins one step later; "version": as
+                               ** the run's vLLM version did by default (async
+                               ** from v0.12, vLLM PR #27614; a run that does
+                               ** not record its version: async) */
+    int elementwise;           /* 1: per-layer elementwise kernels (fused add +
+                               ** RMSNorm x2, rotary, SiLU-and-mul), memory-bound
+                               ** on activations, each at least kernel_floor_s */
+    double kernel_floor_s;     /* the shortest a GPU kernel takes, s */
     /* Client-side time outside the GPU (Tier 1, in-simulator calibration) */
     double client_ttft_s;      /* added to every request's first token */
     double client_token_s;     /* added per streamed output token after the first */

@@ -357,6 +357,18 @@ static double client_arrival(const sim_t *s, int i)
     return t;
 }
 
+/* When the engine core sees request i: the client's send plus the front
+** end's work on it (requests stay in send order: the API server hands them
+** on first come, first served). */
+static double engine_arrival(const sim_t *s, int i)
+{
+    double a = client_arrival(s, i);
+    const sim_cfg_t *c = s->cfg;
+    if (c->frontend_s > 0 || c->frontend_tok_s > 0)
+        a += c->frontend_s + c->frontend_tok_s * s->in[i].prompt;
+    return a;
+}
+
 static int can_send(const sim_t *s)
 {
     return s->next < s->n && (s->cfg->max_inflight <= 0 || s->inflight < s->cfg->max_inflight);
@@ -382,13 +394,13 @@ static const char *never_fits(const sim_t *s, const sim_req_t *q)
     return NULL;
 }
 
-/* Send every request whose client-side send time is <= t. */
+/* Hand the engine every request it has seen by t (send time + front end). */
 static void admit_arrivals(sim_t *s, double t)
 {
     while (can_send(s)) {
         int i = s->next;
         double a = client_arrival(s, i);
-        if (a > t)
+        if (engine_arrival(s, i) > t)
             break;
         s->next++;
         s->inflight++;
@@ -499,14 +511,22 @@ int sim_run(const step_model_t *sm, const sim_cfg_t *cfg, const sim_req_t *req, 
         }
     }
 
-    double t = 0;
-    int mnbt = cfg->max_num_batched_tokens;
+    double t = 0, t_prev = 0;
+    int mnbt = cfg->max_num_batched_tokens, busy = 0;
     for (;;) {
-        admit_arrivals(&s, t);
+        /* Async scheduling plans this step while the previous one runs, from
+        ** the requests seen by the previous step's start; an idle engine
+        ** plans at once. */
+        admit_arrivals(&s, cfg->async_sched && busy ? t_prev : t);
         if (s.nrun == 0 && s.wlen == 0) {
+            if (cfg->async_sched && busy && can_send(&s) && engine_arrival(&s, s.next) <= t) {
+                busy = 0; /* a request seen during the last step: plan it now */
+                continue;
+            }
+            busy = 0;
             if (!can_send(&s))
                 break; /* everything sent and finished */
-            double a = client_arrival(&s, s.next);
+            double a = engine_arrival(&s, s.next);
             TAM_ASSERT(a > t);
             t = a;
             continue;
@@ -595,6 +615,10 @@ int sim_run(const step_model_t *sm, const sim_cfg_t *cfg, const sim_req_t *req, 
         TAM_ASSERT(tokens <= mnbt);
         batch_t b = {npf, pf_new, pf_ctx, pf_emit, ndec, dec_ctx};
         double dt = step_time(sm, &b, NULL);
+        if (cfg->cpu_step_s > 0 || cfg->cpu_req_s > 0) {
+            double cpu = cfg->cpu_step_s + cfg->cpu_req_s * nsched;
+            dt = cfg->async_sched ? (dt > cpu ? dt : cpu) : dt + cpu;
+        }
         TAM_ASSERT(dt > 0 && isfinite(dt));
         double t_end = t + dt;
         st->steps++;
@@ -637,6 +661,8 @@ int sim_run(const step_model_t *sm, const sim_cfg_t *cfg, const sim_req_t *req, 
                 s.running[w++] = s.running[k];
         s.nrun = w;
         TAM_ASSERT(t_end > t);
+        t_prev = t;
+        busy = 1;
         t = t_end;
     }
     st->t_end = t;

@@ -46,6 +46,17 @@ typedef struct {
     const int *warm_groups;   /* prefix groups already cached at t = 0 */
     int n_warm;
     int warm_prefix_tokens;   /* their prefix length */
+    double frontend_s;        /* per request between the client's send and the
+                              ** engine seeing it (HTTP, parsing, IPC) */
+    double frontend_tok_s;    /* the same per prompt token (tokenisation) */
+    double cpu_step_s;        /* engine-core CPU work per step */
+    double cpu_req_s;         /* and per request in the step */
+    int async_sched;          /* 0: the CPU work and the GPU step run one after
+                              ** the other, and a request joins the next step;
+                              ** 1 (vLLM's async scheduling): the CPU plans
+                              ** step N+1 while the GPU runs N, so a step lasts
+                              ** the longer of the two, and a request that
+                              ** arrives during a step joins the one after next */
     double client_ttft_s;     /* client-side time outside the server, first token */
     double client_token_s;    /* per streamed token after the first */
     void (*on_step)(void *ctx, const sim_step_info_t *s); /* optional */

@@ -512,6 +512,35 @@ static double phase_time(const step_model_t *sm, acc_t *a, step_bd_t *bd, char p
     return rl + a->allreduce;
 }
 
+/* The elementwise kernels of one forward pass over m tokens, every layer:
+** vLLM's fused residual-add + RMSNorm before attention and before the MLP
+** (each reads x and the residual and writes both: 4 d values a token),
+** rotary embedding of q and k in place ((H + K) hd / tp values read and
+** written), and SiLU-and-mul (reads gate and up, writes one: 3 F / tp).
+** Each is memory-bound on activations at the weights' bandwidth, and no
+** shorter than one kernel's floor.  The kernel tables time GEMMs and
+** attention alone, so these are priced nowhere else. */
+static double elementwise_time(const step_model_t *sm, step_bd_t *bd, double m)
+{
+    double b = sm->b, fl = sm->c.kernel_floor_s, bw = sm->bw_w;
+    double bytes[4] = {4.0 * sm->d * b * m, 2.0 * (sm->Ht + sm->Kt) * sm->hd * b * m,
+                       3.0 * sm->f_n * b * m * (sm->m.E ? sm->m.topk : 1), 4.0 * sm->d * b * m};
+    double per_layer = 0, tb = 0;
+    for (int k = 0; k < 4; k++) {
+        double t = bytes[k] / bw;
+        per_layer += t > fl ? t : fl;
+        tb += bytes[k];
+    }
+    double time = per_layer * sm->L;
+    if (bd && bd->want_comps && bd->n_comps < STEP_MAX_COMPS) {
+        acc_t dummy;
+        memset(&dummy, 0, sizeof dummy);
+        add(&dummy, bd, "elementwise", 'm', m, 0, 0, 0, 0, time, 0, 0, tb * sm->L / bw, NULL,
+            NULL, 0);
+    }
+    return time;
+}
+
 /* }====== */
 
 static void fold(step_bd_t *bd, const acc_t *a)
@@ -574,19 +603,23 @@ double step_time(const step_model_t *sm, const batch_t *b, step_bd_t *bd)
             bd->mem_bound = (tp + td) > 0 ? t * (mp + mdd) / (tp + td) : 0;
         }
     }
-    double oh = 0;
+    double oh = 0, ew = 0;
     if (Tp > 0 || D > 0) {
         oh = Tp > 0 ? sm->c.overhead_prefill_s : sm->c.overhead_decode_s;
         oh += sm->c.overhead_layer_s * sm->L / sm->tp;
+        if (sm->c.elementwise)
+            ew = elementwise_time(sm, bd, Tp + D);
     }
+    double total = t + oh + ew;
     if (bd) {
         fold(bd, &ap);
         fold(bd, &ad);
         bd->t_prefill = tp;
         bd->t_decode = td;
         bd->overhead = oh;
+        bd->elementwise = ew;
         bd->blend = blend;
-        bd->total = t + oh;
+        bd->total = total;
     }
-    return t + oh;
+    return total;
 }

@@ -52,6 +52,7 @@ typedef struct {
 typedef struct {
     double total;          /* s: the step's duration */
     double overhead;       /* s: per-step scheduling overhead charged */
+    double elementwise;    /* s: norms, rotary, activation (econf elementwise) */
     double t_prefill;      /* s: prefill-phase roofline time (0 if none) */
     double t_decode;       /* s: decode-phase roofline time (0 if none) */
     double compute;        /* s: sum of compute times (all components) */

@@ -28,6 +28,18 @@ int runner_model_dir(const char *data, const char *model_id, char *out, size_t c
     return stat(out, &st) == 0 ? 0 : -1;
 }
 
+void runner_sim_conf(const econf_t *c, const trace_t *t, sim_cfg_t *cfg)
+{
+    cfg->frontend_s = c->frontend_s;
+    cfg->frontend_tok_s = c->frontend_tok_s;
+    cfg->cpu_step_s = c->cpu_step_s;
+    cfg->cpu_req_s = c->cpu_req_s;
+    cfg->async_sched = strcmp(c->scheduling, "async") == 0 ||
+                       (strcmp(c->scheduling, "version") == 0 && (!t || trace_async_default(t)));
+    cfg->client_ttft_s = c->client_ttft_s;
+    cfg->client_token_s = c->client_token_s;
+}
+
 int runner_simulate_trace(const step_model_t *sm, trace_t *t, unsigned long long seed,
                           pred_t **out, run_stats_t *st, char *err)
 {
@@ -63,9 +75,8 @@ int runner_simulate_trace(const step_model_t *sm, trace_t *t, unsigned long long
             .warm_groups = warm >= 0 ? &warm : NULL,
             .n_warm = warm >= 0,
             .warm_prefix_tokens = w.warm_prefix_tokens,
-            .client_ttft_s = c->client_ttft_s,
-            .client_token_s = c->client_token_s,
         };
+        runner_sim_conf(c, t, &cfg);
         sim_stats_t ss;
         rc = sim_run(sm, &cfg, w.req, w.n, so, &ss, err);
         if (rc == TAM_OK) {

@@ -11,6 +11,11 @@
 int runner_simulate_trace(const step_model_t *sm, trace_t *t, unsigned long long seed,
                           pred_t **out, run_stats_t *st, char *err);
 
+/* The simulator settings an engine configuration carries (front end, the
+** engine core's CPU work and scheduling mode, client-side time); t (may be
+** NULL) is the run, whose vLLM version "scheduling": "version" follows. */
+void runner_sim_conf(const econf_t *c, const trace_t *t, sim_cfg_t *cfg);
+
 /* Resolve a trace's HF model id to a config folder under data/models. */
 int runner_model_dir(const char *data, const char *model_id, char *out, size_t cap);
 
