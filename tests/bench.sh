@@ -80,13 +80,16 @@ EOF
         "$TAM" mfu gemm --gemm-mfu "$G" --m 64 --k 4096 --n 12288 > "$T/g2.out" 2>&1 || bad "tam mfu --gemm-mfu"
         [ "$(grep -c "^\(nearest\|interp\) *0.2 .*$G:" "$T/g2.out")" -eq 2 ] && ok ||
             bad "--gemm-mfu lookup not served by $G: $(cat "$T/g2.out")"
-        "$TAM" step --gemm-mfu "$G" --model llama-2-7b-hf --prefill 512:0 > "$T/sg.json" 2> "$T/sg.err" &&
+        "$TAM" step --preset baseline --gemm-mfu "$G" --model llama-2-7b-hf --prefill 512:0 > "$T/sg.json" 2> "$T/sg.err" &&
             ok || bad "tam step --gemm-mfu: $(cat "$T/sg.err")"
-        "$TAM" step --model llama-2-7b-hf --prefill 512:0 > "$T/ss.json" 2>&1 || bad "tam step (shared table)"
+        "$TAM" step --preset baseline --model llama-2-7b-hf --prefill 512:0 > "$T/ss.json" 2>&1 || bad "tam step (shared table)"
+        # a set whose GEMMs come from measured latencies has no GEMM table to replace
+        expect_fail "--gemm-mfu over measured GEMMs" "prices GEMMs from measured latencies" \
+            "$TAM" step --kernels h100-sxm-bf16 --gemm-mfu "$G" --model llama-2-7b-hf --decode 100
         # the step's GEMM components name the derived table as their source
         grep -q "$G" "$T/sg.json" && ok || bad "tam step --gemm-mfu did not use $G"
         grep -q "$G" "$T/ss.json" && bad "the shared-table step names $G" || ok
-        expect_fail "--gemm-mfu missing file" "nosuch.csv" "$TAM" step --gemm-mfu "$T/nosuch.csv" \
+        expect_fail "--gemm-mfu missing file" "nosuch.csv" "$TAM" step --preset baseline --gemm-mfu "$T/nosuch.csv" \
             --model llama-2-7b-hf --decode 100
         # Tier 1 over the measured inputs: the coefficient file says what it was
         # fitted over, and applying it over the datasheet says so

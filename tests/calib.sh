@@ -42,7 +42,7 @@ field "$T/g.json" gpu | grep -q "^H100 SXM" && ok || bad "gpu"
 field "$T/g.json" trace_hash | grep -qE '^[0-9a-f]{16}$' && ok || bad "trace_hash"
 [ "$(field "$T/g.json" n_requests)" = 200 ] && ok || bad "n_requests"
 [ "$(field "$T/g.json" date)" = 2000-01-01 ] && ok || bad "date"
-bh=$("$TAM" config | sed 's/.*"hash":"\([0-9a-f]*\)".*/\1/')
+bh=$("$TAM" config --preset default | sed 's/.*"hash":"\([0-9a-f]*\)".*/\1/')
 [ "$(field "$T/g.json" base_config_hash)" = "$bh" ] && ok || bad "base_config_hash is not the baseline's ($bh)"
 for k in client_ttft_s overhead_decode_s overhead_prefill_s resid_tpot_a_ms resid_tpot_b_ms \
          resid_tpot_d_ms resid_ttft_a_ms resid_ttft_b_ms resid_ttft_d_ms; do
@@ -76,13 +76,13 @@ near() { awk -v a="$1" -v b="$2" 'BEGIN {d = a - b; if (d < 0) d = -d; exit !(d 
 grep -q '"note":.*a = 0: output_tokens constant (251)' "$T/ip.json" && ok || bad "constant output length not reported"
 grep -q 'a = 0: output_tokens constant (251)' "$T/ip.err" && ok || bad "summary does not name the dropped term"
 [ "$(cfield "$T/ip.json" resid_tpot_a_ms)" = 0 ] && ok || bad "a not 0 for a constant output length"
-# tam simulate --coeffs applies it: TPOT moves in the fitted direction (d < 0:
-# down) and closer to the measurement; the fit's own MAPE is reproduced.
+# tam simulate --coeffs applies it: TPOT moves in the fitted direction (the
+# sign of d) and closer to the measurement; the fit's own MAPE is reproduced.
 "$TAM" simulate --trace "$IP" -o "$T/s0.csv" 2>/dev/null || bad "simulate base"
 "$TAM" simulate --trace "$IP" --coeffs "$T/ip.json" -o "$T/s1.csv" 2>"$T/s1.err" || bad "simulate --coeffs: $(cat "$T/s1.err")"
 d=$(cfield "$T/ip.json" resid_tpot_d_ms)
 p0=$(colmean "$T/s0.csv" 8); p1=$(colmean "$T/s1.csv" 8); mm=$(colmean "$T/s0.csv" 17)
-awk -v d="$d" -v a="$p0" -v b="$p1" -v m="$mm" 'BEGIN {exit !(d < 0 && b < a && (b - m) ^ 2 < (a - m) ^ 2)}' \
+awk -v d="$d" -v a="$p0" -v b="$p1" -v m="$mm" 'BEGIN {exit !(((d < 0 && b < a) || (d > 0 && b > a)) && (b - m) ^ 2 < (a - m) ^ 2)}' \
     && ok || bad "TPOT did not move in the fitted direction (d $d: $p0 -> $p1, measured $mm)"
 for mt in "ttft 7 16" "tpot 8 17" "e2e 9 18"; do
     set -- $mt

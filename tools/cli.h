@@ -20,6 +20,8 @@ typedef struct {
     const char *gemm_mfu;  /* GEMM table CSV replacing the MFU dir's, NULL = none */
     const char *config;    /* engine configuration JSON, NULL = baseline */
     const char *kernels;   /* kernel set replacing the configuration's, NULL = keep */
+    const char *preset;    /* a shipped configuration by name (--preset), NULL = none */
+    int default_preset;    /* 1: with neither --config nor --preset, use the "default" preset */
     int tp;
 } cli_env_t;
 
@@ -28,8 +30,14 @@ void cli_env_init(cli_env_t *e);
 ** build a step model. */
 int cli_build(const cli_env_t *e, model_t *m, hw_t *hw, kset_t **ks, econf_t *c,
               step_model_t **sm, char *err);
-/* The configuration of --config (or the baseline) with --kernels applied. */
+/* The configuration of --config (over the baseline's defaults) or of
+** --preset, or with neither the "default" preset where the command defaults
+** to it (else the baseline); then --kernels applied. */
 int cli_load_config(const cli_env_t *e, econf_t *c, char *err);
+/* A shipped preset (experiments/presets/NAME.json, compiled in). */
+int cli_preset(const char *name, econf_t *c, char *err);
+/* One line per preset, "  NAME  description", for --help. */
+void cli_preset_help(FILE *f);
 /* The kernel set a configuration names (with --mfu/--gemm-mfu), bound to it. */
 int cli_load_kset(const cli_env_t *e, const hw_t *hw, econf_t *c, kset_t **ks, char *err);
 int cli_model_path(const cli_env_t *e, const char *name, char *out, size_t cap);

@@ -1036,15 +1036,16 @@ static cJSON *fit_json(const calib_fit_t *f)
 /* }====== */
 
 static const char calib_usage[] =
-    "usage: tam calibrate --trace DIR -o COEFFS.json [--config BASE.json]\n"
+    "usage: tam calibrate --trace DIR -o COEFFS.json [--config BASE.json | --preset NAME]\n"
     "                     [--method residual|insim|both] [--seed N] [--data DIR]\n"
     "                     [--model M] [--date YYYY-MM-DD] [--quiet]\n"
-    "       tam calibrate --cross-validate [--manifest FILE] [--config BASE.json]\n"
+    "       tam calibrate --cross-validate [--manifest FILE] [--config BASE.json | --preset NAME]\n"
     "                     [--data DIR] [--seed N] [--splits N] [-o RESULTS.csv] [--quiet]\n"
-    "both forms also take --hardware F --mfu DIR --gemm-mfu CSV (see tam step --help):\n"
+    "both forms also take --kernels SET --hardware F --mfu DIR --gemm-mfu CSV (see tam step --help):\n"
     "Tier 2 is Tier 1 over a measured profile and GEMM table.\n"
     "Tier 1 one-trace calibration over a base (Tier 0) engine configuration\n"
-    "(default: the baseline).  The trace (inference-perf, GuideLLM or TraceV2 folder)\n"
+    "(default: the default preset, as tam simulate uses; --preset baseline for the\n"
+    "proposal's roofline v2).  The trace (inference-perf, GuideLLM or TraceV2 folder)\n"
     "needs at least 100 successful requests.  Methods:\n"
     "  residual  the proposal's: residual = measured - predicted (ms) per request,\n"
     "            least squares  tpot: a*out + b*prompt + d,  ttft: a'*out + b'*prompt + d'\n"
@@ -1270,9 +1271,11 @@ int cmd_calibrate(int argc, char **argv)
         {"splits", required_argument, 0, 4},    {"quiet", no_argument, 0, 'q'},
         {"hardware", required_argument, 0, 5},  {"mfu", required_argument, 0, 6},
         {"gemm-mfu", required_argument, 0, 7},  {"help", no_argument, 0, 'h'},
-        {"kernels", required_argument, 0, 8},   {0, 0, 0, 0}};
+        {"kernels", required_argument, 0, 8},   {"preset", required_argument, 0, 9},
+        {0, 0, 0, 0}};
     cli_env_t env;
     cli_env_init(&env);
+    env.default_preset = 1;
     const char *trace_dir = NULL, *outp = NULL, *model = NULL, *date = NULL;
     const char *manifest = "experiments/corpus.json";
     int method = M_RESID, cv = 0, nsplits = SPLIT_SEEDS, quiet = 0;
@@ -1306,8 +1309,12 @@ int cmd_calibrate(int argc, char **argv)
         case 6: env.mfu = optarg; break;
         case 7: env.gemm_mfu = optarg; break;
         case 8: env.kernels = optarg; break;
+        case 9: env.preset = optarg; break;
         case 'q': quiet = 1; break;
-        case 'h': fputs(calib_usage, stdout); return 0;
+        case 'h':
+            fputs(calib_usage, stdout);
+            cli_preset_help(stdout);
+            return 0;
         default: fputs(calib_usage, stderr); return 2;
         }
     }

@@ -11,6 +11,7 @@ int cmd_config(int argc, char **argv)
                                          {"kernels", required_argument, 0, 'K'},
                                          {"data", required_argument, 0, 'D'},
                                          {"unbound", no_argument, 0, 'u'},
+                                         {"preset", required_argument, 0, 'P'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     cli_env_t e;
@@ -26,13 +27,19 @@ int cmd_config(int argc, char **argv)
             e.data = optarg;
         else if (o == 'u')
             unbound = 1;
+        else if (o == 'P')
+            e.preset = optarg;
         else {
-            printf("usage: tam config [--config FILE] [--kernels SET] [--data DIR] [--unbound]\n"
+            printf("usage: tam config [--config FILE | --preset NAME] [--kernels SET] [--data DIR]\n"
+                   "                  [--unbound]\n"
                    "Print the canonical JSON (every key, sorted; the baseline for keys the\n"
-                   "file omits) and its hash, the id stored with every prediction.  The\n"
+                   "file omits; with neither option, the baseline itself) and its hash, the\n"
+                   "id stored with every prediction.  The\n"
                    "configuration is bound to its kernel set first (kernels_sha256 = the\n"
                    "digest of the set's files under --data, default $DATA or ../shared/data),\n"
                    "as `tam run` stores it; --unbound prints it as the file gives it.\n");
+            if (o == 'h')
+                cli_preset_help(stdout);
             return o == 'h' ? 0 : 2;
         }
     }

@@ -18,7 +18,13 @@ static const char sim_usage[] =
     "                     output carries the measured TTFT/E2E beside each prediction\n"
     "  --workload CSV     columns t_send_s,prompt_tokens,output_tokens\n"
     "                     [,prefix_group,prefix_tokens]; needs --model, --kv-blocks\n"
-    "  --model M --tp N --config F --kernels SET --hardware F --mfu DIR --gemm-mfu CSV\n"
+    "  --preset NAME      a shipped engine configuration (below); with neither\n"
+    "                     --preset nor --config: the default preset, the best\n"
+    "                     validated model; --preset baseline: the proposal's\n"
+    "                     roofline v2 baseline\n"
+    "  --config F         an engine configuration file, read over the baseline's\n"
+    "                     defaults (tam config --help); not with --preset\n"
+    "  --model M --tp N --kernels SET --hardware F --mfu DIR --gemm-mfu CSV\n"
     "                     (see tam step --help)\n"
     "  --coeffs FILE      a Tier 1 coefficient file (tam calibrate): its \"config\"\n"
     "                     keys are merged over --config (or the baseline)\n"
@@ -144,11 +150,13 @@ int cmd_simulate(int argc, char **argv)
         {"steps", required_argument, 0, 7},     {"allow-rejected", no_argument, 0, 8},
         {"coeffs", required_argument, 0, 9},    {"gemm-mfu", required_argument, 0, 10},
         {"client-limit", required_argument, 0, 11},
-        {"kernels", required_argument, 0, 12},  {"help", no_argument, 0, 'h'},
+        {"kernels", required_argument, 0, 12},  {"preset", required_argument, 0, 13},
+        {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     cli_env_t e;
     cli_env_init(&e);
     e.tp = 0;
+    e.default_preset = 1;
     const char *trace_dir = NULL, *wl_path = NULL, *fmt = "csv", *outp = NULL;
     unsigned long long seed = 42;
     int mnbt = 2048, mseqs = 128, mlen = 4096, kvb = 0, bsz = 16, inflight = 0, allow_rej = 0;
@@ -179,7 +187,11 @@ int cmd_simulate(int argc, char **argv)
         case 10: e.gemm_mfu = optarg; break;
         case 11: client_limit = optarg; break;
         case 12: e.kernels = optarg; break;
-        case 'h': fputs(sim_usage, stdout); return 0;
+        case 13: e.preset = optarg; break;
+        case 'h':
+            fputs(sim_usage, stdout);
+            cli_preset_help(stdout);
+            return 0;
         default: fputs(sim_usage, stderr); return 2;
         }
     }
@@ -309,8 +321,8 @@ int cmd_simulate(int argc, char **argv)
         so = calloc((size_t)w.n, sizeof *so);
         sim_cfg_t cfg = {.max_num_batched_tokens = mnbt, .max_num_seqs = mseqs,
                          .max_model_len = mlen, .kv_blocks = kvb, .block_size = bsz,
-                         .prefix_caching = 1, .max_inflight = inflight,
-                         .client_ttft_s = c.client_ttft_s, .client_token_s = c.client_token_s};
+                         .prefix_caching = 1, .max_inflight = inflight};
+        runner_sim_conf(&c, NULL, &cfg);
         if (steps_path) {
             if (!(sf = cli_open_aux(steps_path, err)))
                 goto fail;

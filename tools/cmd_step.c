@@ -8,12 +8,15 @@
 #include <string.h>
 
 static const char step_usage[] =
-    "usage: tam step --model M [--tp N] [--config F] [--kernels SET] [--hardware F] [--mfu DIR]\n"
+    "usage: tam step --model M [--tp N] [--preset NAME | --config F] [--kernels SET] [--hardware F] [--mfu DIR]\n"
     "                [--gemm-mfu CSV] [--prefill NEW:CTX[:EMIT],...] [--decode CTX[xCOUNT],...] [-o FILE]\n"
     "Price one engine step and print JSON: total seconds, overhead, the prefill and\n"
     "decode phase times, compute vs memory time, bytes, the mixed-batch rule used, the\n"
     "kernel set and which of its tables priced each kind of kernel, and every priced\n"
     "component with the table rows that served it (flagged when outside the grid).\n"
+    "  --preset   a shipped engine configuration (below); default: the default\n"
+    "             preset; --preset baseline: the proposal's roofline v2\n"
+    "  --config   an engine configuration file over the baseline's defaults\n"
     "  --kernels  kernel data set: proposal-h100 (the proposal's tables, the baseline's),\n"
     "             h100-sxm-bf16 (measured bf16 vLLM kernels) or a manifest JSON path;\n"
     "             default: the configuration's \"kernels\"\n"
@@ -81,9 +84,11 @@ int cmd_step(int argc, char **argv)
         {"mfu", required_argument, 0, 'f'},      {"prefill", required_argument, 0, 'p'},
         {"decode", required_argument, 0, 'd'},   {"output", required_argument, 0, 'o'},
         {"gemm-mfu", required_argument, 0, 'G'}, {"help", no_argument, 0, 'h'},
-        {"kernels", required_argument, 0, 'K'},  {0, 0, 0, 0}};
+        {"kernels", required_argument, 0, 'K'},  {"preset", required_argument, 0, 'P'},
+        {0, 0, 0, 0}};
     cli_env_t e;
     cli_env_init(&e);
+    e.default_preset = 1;
     const char *pre = NULL, *dec = NULL, *outp = NULL;
     int o;
     optind = 1;
@@ -96,10 +101,14 @@ int cmd_step(int argc, char **argv)
         case 'f': e.mfu = optarg; break;
         case 'G': e.gemm_mfu = optarg; break;
         case 'K': e.kernels = optarg; break;
+        case 'P': e.preset = optarg; break;
         case 'p': pre = optarg; break;
         case 'd': dec = optarg; break;
         case 'o': outp = optarg; break;
-        case 'h': fputs(step_usage, stdout); return 0;
+        case 'h':
+            fputs(step_usage, stdout);
+            cli_preset_help(stdout);
+            return 0;
         default: fputs(step_usage, stderr); return 2;
         }
     }

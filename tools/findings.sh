@@ -41,9 +41,9 @@ echo
 echo "## Kernel data sets"
 echo
 echo "Every number below stands on a kernel data set: the tables that price GEMMs and attention"
-echo "(engine/kset.h). \\`$DB\\` holds the runs over **$K1**$( [ -z "$DB2" ] || echo ", \\`$DB2\\` the same grids over **$K2**")."
-echo "A stored configuration names its set and the set's digest (\\`kernels\\`, \\`kernels_sha256\\` in"
-echo "\\`configs.canonical_json\\`), so each run says which files it stands on; \\`tam kernels --set NAME\\` prints them."
+echo "(engine/kset.h). \`$DB\` holds the runs over **$K1**$( [ -z "$DB2" ] || echo ", \`$DB2\` the same grids over **$K2**")."
+echo "A stored configuration names its set and the set's digest (\`kernels\`, \`kernels_sha256\` in"
+echo "\`configs.canonical_json\`), so each run says which files it stands on; \`tam kernels --set NAME\` prints them."
 echo "The proposal's GEMM table is an FP8 measurement (mfu relative to the FP8 peak) that roofline v2"
 echo "applies to bf16 models, doubling the FP8 kernel time; the measured set times vLLM's own bf16 kernels."
 echo
@@ -77,7 +77,7 @@ echo
 md "$PATHQ"
 if [ -n "$DB2" ]; then
     echo
-    echo "On **$K2** (the same definitions, every step re-run; store \\`$DB2\\`):"
+    echo "On **$K2** (the same definitions, every step re-run; store \`$DB2\`):"
     echo
     md2 "$PATHQ"
 fi
@@ -119,8 +119,8 @@ for h in $flips; do
     WHERE m.hypothesis = '$h' AND m.criterion = 'verdict' AND (c.pass <> d.pass OR c.value IS NOT d.value)
     GROUP BY m.hypothesis;"
     printf "ATTACH '%s' AS k2;\n%s\n" "$DB2" "$FQ" | sqlite3 -batch "$DB"
-    base1=$(q "SELECT printf('%.1f', 100 * avg(mape_e2e)) FROM corpus_metrics WHERE hypothesis = '$h' AND label = 'baseline'")
-    base2=$(q2 "SELECT printf('%.1f', 100 * avg(mape_e2e)) FROM corpus_metrics WHERE hypothesis = '$h' AND label = 'baseline'")
+    base1=$(q "SELECT printf('%.1f', 100 * avg(mape_e2e)) FROM corpus_metrics WHERE hypothesis = '$h' AND label = 'baseline' HAVING count(*) > 0")
+    base2=$(q2 "SELECT printf('%.1f', 100 * avg(mape_e2e)) FROM corpus_metrics WHERE hypothesis = '$h' AND label = 'baseline' HAVING count(*) > 0")
     [ -z "$base1" ] || echo "The baseline arm of $h has corpus E2E MAPE $base1% on $K1 and $base2% on $K2: the kernel data, not the correction, moved the comparison point."
     echo
 done
@@ -162,7 +162,7 @@ for dir in $(ls -d experiments/H*/ | sort -V) experiments/T*/; do
     echo
     echo "**Hypothesis.** $stmt"
     echo
-    echo "Tables and figures below: kernel set **$K1** (\\`$DB\\`)$( [ -z "$DB2" ] || echo "; criteria and status on **$K2** too")."
+    echo "Tables and figures below: kernel set **$K1** (\`$DB\`)$( [ -z "$DB2" ] || echo "; criteria and status on **$K2** too")."
     echo
     table=$(q "SELECT json_extract(readfile('$dir/grid.json'), '\$.data_table');")
     if [ -n "$table" ]; then
@@ -246,7 +246,7 @@ for dir in $(ls -d experiments/H*/ | sort -V) experiments/T*/; do
     echo "Each criterion's SQL: \`SELECT criterion, query FROM criteria WHERE hypothesis = '$h';\`"
     echo
     if [ -n "$DB2" ] && [ "$(q2 "SELECT count(*) FROM criteria WHERE hypothesis = '$h'")" != 0 ]; then
-        echo "**Criteria on $K2** (the same pre-registered criteria over the runs in \\`$DB2\\`):"
+        echo "**Criteria on $K2** (the same pre-registered criteria over the runs in \`$DB2\`):"
         echo
         echo '```'
         q2 "SELECT printf('%-18s %10.3f %-2s %-6g %s  %s', criterion, value, op, threshold,
