@@ -17,9 +17,9 @@ done
 expect_fail unknown-command "unknown command" "$TAM" frobnicate
 
 # config: canonical form and stable hash; key order does not matter
-h1=$("$TAM" config --config tests/fixtures/config-ok.json)
+h1=$("$TAM" config --unbound --config tests/fixtures/config-ok.json)
 printf '{"name":"other","fused_qkv":true,"bw_eta":0.8}' > "$T/c2.json"
-h2=$("$TAM" config --config "$T/c2.json")
+h2=$("$TAM" config --unbound --config "$T/c2.json")
 [ "$(echo "$h1" | sed 's/.*"hash":"\([0-9a-f]*\)".*/\1/')" = "$(echo "$h2" | sed 's/.*"hash":"\([0-9a-f]*\)".*/\1/')" ] && ok || bad "hash depends on key order or name"
 expect_fail config-typo "unknown field 'fused_qvk'" "$TAM" config --config tests/fixtures/config-typo.json
 expect_fail config-negative "bw_eta.*-1" "$TAM" config --config tests/fixtures/config-negative.json
@@ -31,6 +31,30 @@ for v in -1 abc 2.5 ""; do
 done
 expect_fail client-limit-workload "--client-limit applies to --trace" "$TAM" simulate --workload tests/fixtures/workload.csv --client-limit 4
 expect_fail client-limit-guidellm "no replayed load point" "$TAM" simulate --trace engine/tests/fixtures/trace/glmini --client-limit 4
+
+# kernel data sets: a manifest of hand-made tables (engine/tests/fixtures/kset)
+# needs no shared data; its digest is the one t_kset derives with sha256sum
+KS=engine/tests/fixtures/kset
+"$TAM" config --unbound > "$T/cu.json" && grep -q '"kernels":"proposal-h100","kernels_sha256":""' "$T/cu.json" && ok || bad "config --unbound: $(cat "$T/cu.json")"
+"$TAM" config --kernels $KS/set.json > "$T/ck.json" && grep -q '"kernels_sha256":"0e59355c23dd27702d39b83232480946bd4f7563ad827b63a42767e268131ecc"' "$T/ck.json" && ok || bad "config --kernels manifest: $(cat "$T/ck.json")"
+expect_fail kernels-unknown "kernels 'nosuchset': not a built-in set" "$TAM" config --kernels nosuchset
+expect_fail kernels-unknown-step "kernels 'nosuchset': not a built-in set" "$TAM" step --model $KS/model.json --kernels nosuchset --decode 64
+expect_fail kernels-bad-manifest "bad_unknown.json: unknown field 'gemms'" "$TAM" step --model $KS/model.json --kernels $KS/bad_unknown.json --decode 64
+printf '{"kernels":"a\\b"}' > "$T/kq.json"
+expect_fail kernels-backslash "field 'kernels'" "$TAM" config --config "$T/kq.json" --unbound
+printf '{"kernels_sha256":"abc"}' > "$T/ks.json"
+expect_fail kernels-sha-short "field 'kernels_sha256'" "$TAM" config --config "$T/ks.json" --unbound
+printf '{"fp8_gemm_ratio":4.5}' > "$T/kr.json"
+expect_fail fp8-ratio-range "fp8_gemm_ratio" "$TAM" config --config "$T/kr.json" --unbound
+# a decode step on the tiny set: (67 us GEMMs + 19 us attention + 50 us), t_kset's derivation
+"$TAM" step --preset baseline --model $KS/model.json --kernels $KS/set.json --decode 64,128,128,256 > "$T/ks-step.json" || bad "step on a manifest"
+grep -q '"total_s":[[:space:]]*0.000136,' "$T/ks-step.json" && ok || bad "tiny-set decode step: $(grep total_s "$T/ks-step.json")"
+grep -q '"kernels":[[:space:]]*"tiny-set"' "$T/ks-step.json" && grep -q '"kernels_sha256":[[:space:]]*"0e59355c23dd27702d39b83232480946bd4f7563ad827b63a42767e268131ecc"' "$T/ks-step.json" && ok || bad "tiny-set name or digest"
+grep -q '"decode_attention":[[:space:]]*"measured"' "$T/ks-step.json" && ! grep -q '"extrapolated":[[:space:]]*true' "$T/ks-step.json" && ok || bad "tiny-set on-grid step flagged or not measured"
+"$TAM" step --model $KS/model.json --kernels $KS/set.json --decode 512 | grep -q '"extrapolated":[[:space:]]*true' && ok || bad "off-grid context not flagged"
+# a stored digest the files no longer give
+printf '{"name":"stale","kernels":"%s","kernels_sha256":"%064d"}' $KS/set.json 0 > "$T/stale-k.json"
+expect_fail kernels-stale-step "the measurements changed" "$TAM" step --model $KS/model.json --config "$T/stale-k.json" --decode 64
 
 if [ -d "$DATA/models" ]; then
     # the capped TraceV2 fixture: the inferred limit (2) is used unless overridden
@@ -75,6 +99,22 @@ if [ -d "$DATA/models" ]; then
     expect_fail no-trace "cannot open|no such|not a" "$TAM" simulate --trace "$T/nowhere"
     # mfu: a grid point comes back exactly
     "$TAM" mfu gemm --m 8 --k 2048 --n 6144 --mode nearest | grep -q "nearest 0.011 " && ok || bad "mfu grid point"
+    # kernel data sets over the shared tables
+    "$TAM" step --kernels h100-sxm-bf16 --model llama-2-7b-hf --decode 1000x8 > "$T/kb.json" || bad "step --kernels h100-sxm-bf16"
+    grep -q '"kernels":[[:space:]]*"h100-sxm-bf16"' "$T/kb.json" && ok || bad "h100-sxm-bf16 not named"
+    grep -q '"priced_by":' "$T/kb.json" && grep -q '"gemm":[[:space:]]*"measured"' "$T/kb.json" && ok || bad "h100-sxm-bf16 GEMMs not measured"
+    grep -qE '"kernels_sha256":[[:space:]]*"[0-9a-f]{64}"' "$T/kb.json" && ok || bad "h100-sxm-bf16 digest"
+    ! grep -q '"note"' "$T/kb.json" && ok || bad "FP8 note on a measured bf16 set"
+    "$TAM" step --preset baseline --model llama-2-7b-hf --decode 1000x8 > "$T/kp.json"
+    grep -q '"kernels":[[:space:]]*"proposal-h100"' "$T/kp.json" && grep -q '"note":[[:space:]]*"this bf16 model.s GEMMs are priced through an FP8 GEMM table' "$T/kp.json" && ok || bad "proposal-h100 FP8 note"
+    "$TAM" config > "$T/cb.json" && grep -qE '"kernels_sha256":"[0-9a-f]{64}"' "$T/cb.json" && ok || bad "config not bound: $(cat "$T/cb.json")"
+    printf '{"name":"stale","kernels_sha256":"%064d"}' 0 > "$T/stale.json"
+    expect_fail kernels-stale "configuration 'stale' was stored over kernel set 'proposal-h100'.*the measurements changed" "$TAM" simulate --workload tests/fixtures/workload.csv --model llama-2-7b-hf --kv-blocks 2000 --config "$T/stale.json" -o "$T/stale.csv"
+    [ ! -e "$T/stale.csv" ] && ok || bad "output written over changed measurements"
+    # the digest tam config binds is accepted back
+    sed 's/.*"config":\(.*\)}$/\1/' "$T/cb.json" > "$T/bound.json"
+    "$TAM" simulate --workload tests/fixtures/workload.csv --model llama-2-7b-hf --kv-blocks 2000 --preset baseline -o "$T/base.csv" 2>/dev/null
+    "$TAM" simulate --workload tests/fixtures/workload.csv --model llama-2-7b-hf --kv-blocks 2000 --config "$T/bound.json" -o "$T/bound.csv" 2>/dev/null && cmp -s "$T/bound.csv" "$T/base.csv" && ok || bad "a bound configuration does not replay the baseline"
 else
     echo "# skip: $DATA/models not found"
 fi
