@@ -4,7 +4,7 @@
 ** trace.csv (one row per request; columns found by header name),
 ** server_config.json (server limits), and, when present, requests.csv
 ** (per-request ttft_ms / e2e_ms) and summary.json (aggregates): both are used
-** only as self-checks.  trace.itl.csv (per-chunk times) is not read.
+** only as self-checks.  trace.itl.csv (per-chunk times) is read by itl.c, not here.
 **
 ** Invariants: all or nothing (every error path ends in tb_abort, *out NULL);
 ** columns are found by header name only; every CSV error names file:line.
@@ -68,13 +68,14 @@
 **     and every ok request must be listed; summary.json overall.{num_requests, num_successful} exactly and
 **     overall.{ttft_ms,e2e_ms}.mean within 0.005 ms (also rounded).
 **
-** The CSV reader follows RFC 4180: comma separated, fields optionally in
+** The CSV reader (csvutil.c, shared with itl.c) follows RFC 4180: comma separated, fields optionally in
 ** double quotes ("" is a quote; quoted fields may hold commas and newlines),
 ** LF or CRLF line ends, a UTF-8 BOM and blank lines are skipped.  A bare quote
 ** inside an unquoted field, text after a closing quote, an unterminated quote
 ** and a row whose field count differs from the header are errors naming
 ** file:line.
 */
+#include "csvutil.h"
 #include "trace_int.h"
 #include "yamlutil.h"
 
@@ -90,171 +91,6 @@
 #define V2_START_US 1000.5 /* requests.csv start_time has ms resolution */
 #define V2_LAG_RISE_S 1.0  /* a send lag rising by more than this at the cap
                            ** means the client waited for its limit */
-
-/* ---- CSV --------------------------------------------------------------- */
-
-typedef struct {
-    const char *file;
-    char *buf, *p, *end;
-    unsigned long line; /* physical line at p */
-    char **f;
-    int nf, cap;
-} csv_t;
-
-static int csv_open(csv_t *c, const char *file, char *err)
-{
-    memset(c, 0, sizeof *c);
-    c->file = file;
-    size_t len;
-    int rc = tam_read_file(file, &c->buf, &len, err);
-    if (rc)
-        return rc;
-    if (strlen(c->buf) != len) { /* a field would end there, silently: "12\0x" read as 12 */
-        free(c->buf);
-        c->buf = NULL;
-        return tam_fail(err, TAM_EPARSE, "%s: contains a NUL byte: not a CSV text", file);
-    }
-    c->p = c->buf;
-    c->end = c->buf + len;
-    c->line = 1;
-    if (len >= 3 && memcmp(c->p, "\xEF\xBB\xBF", 3) == 0)
-        c->p += 3;
-    return TAM_OK;
-}
-
-static void csv_close(csv_t *c)
-{
-    free(c->buf);
-    free(c->f);
-    c->buf = NULL;
-    c->f = NULL;
-}
-
-static int csv_push(csv_t *c, char *field, char *err)
-{
-    if (c->nf == c->cap) {
-        int cap = c->cap ? 2 * c->cap : 32;
-        char **nf = realloc(c->f, (size_t)cap * sizeof *nf);
-        if (!nf)
-            return tam_fail(err, TAM_ENOMEM, "%s: out of memory", c->file);
-        c->f = nf;
-        c->cap = cap;
-    }
-    c->f[c->nf++] = field;
-    return TAM_OK;
-}
-
-/* Next record into c->f[0..nf).  1 = a row, 0 = end of file, < 0 = error.
-** *row_line = the line the record starts on.  Fields are unescaped in place. */
-static int csv_row(csv_t *c, unsigned long *row_line, char *err)
-{
-    /* skip blank lines */
-    for (;;) {
-        if (c->p >= c->end)
-            return 0;
-        if (*c->p == '\n') {
-            c->p++;
-            c->line++;
-        } else if (*c->p == '\r' && c->p + 1 < c->end && c->p[1] == '\n') {
-            c->p += 2;
-            c->line++;
-        } else {
-            break;
-        }
-    }
-    *row_line = c->line;
-    c->nf = 0;
-    for (;;) {
-        char *w = c->p, *start = c->p;
-        int rc;
-        if (c->p < c->end && *c->p == '"') {
-            c->p++;
-            for (;;) {
-                if (c->p >= c->end)
-                    return tam_fail(err, TAM_EPARSE, "%s:%lu: unterminated quoted field (field %d)",
-                                    c->file, *row_line, c->nf + 1);
-                if (*c->p == '"') {
-                    if (c->p + 1 < c->end && c->p[1] == '"') {
-                        *w++ = '"';
-                        c->p += 2;
-                        continue;
-                    }
-                    c->p++;
-                    break;
-                }
-                if (*c->p == '\n')
-                    c->line++;
-                *w++ = *c->p++;
-            }
-            if (c->p < c->end && *c->p != ',' && *c->p != '\n' &&
-                !(*c->p == '\r' && c->p + 1 < c->end && c->p[1] == '\n'))
-                return tam_fail(err, TAM_EPARSE, "%s:%lu: text after the closing quote of field %d",
-                                c->file, c->line, c->nf + 1);
-        } else {
-            while (c->p < c->end && *c->p != ',' && *c->p != '\n' &&
-                   !(*c->p == '\r' && c->p + 1 < c->end && c->p[1] == '\n')) {
-                if (*c->p == '"')
-                    return tam_fail(err, TAM_EPARSE, "%s:%lu: bare quote inside unquoted field %d",
-                                    c->file, c->line, c->nf + 1);
-                c->p++;
-            }
-            w = c->p;
-        }
-        /* w <= c->p: the terminator goes where the separator was or before */
-        char sep = c->p < c->end ? *c->p : '\0';
-        *w = '\0';
-        if ((rc = csv_push(c, start, err)))
-            return rc;
-        if (sep == ',') {
-            c->p++;
-            continue;
-        }
-        if (sep == '\r')
-            c->p += 2;
-        else if (sep == '\n')
-            c->p++;
-        if (sep)
-            c->line++;
-        return 1;
-    }
-}
-
-static int col_of(const csv_t *c, const char *name)
-{
-    for (int i = 0; i < c->nf; i++)
-        if (strcmp(c->f[i], name) == 0)
-            return i;
-    return -1;
-}
-
-static int csv_ll(const char *file, unsigned long line, const char *col, const char *s, long long lo,
-                  long long hi, long long *out, char *err)
-{
-    char *end;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (!*s || *end || errno)
-        return tam_fail(err, TAM_EFIELD, "%s:%lu: column %s: expected an integer, got '%.40s'", file, line,
-                        col, s);
-    if (v < lo || v > hi)
-        return tam_fail(err, TAM_EFIELD, "%s:%lu: column %s: %lld is out of range [%lld, %lld]", file, line,
-                        col, v, lo, hi);
-    *out = v;
-    return TAM_OK;
-}
-
-static int csv_num(const char *file, unsigned long line, const char *col, const char *s, double *out,
-                   char *err)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (!*s || *end || errno || !isfinite(v))
-        return tam_fail(err, TAM_EFIELD, "%s:%lu: column %s: expected a number, got '%.40s'", file, line, col,
-                        s);
-    *out = v;
-    return TAM_OK;
-}
 
 /* ---- reader ------------------------------------------------------------ */
 
@@ -379,8 +215,8 @@ static int check_requests_csv(const char *file, trace_t *t, v2row_t *rows, int n
             rc = tam_fail(err, TAM_EPARSE, "%s: empty file (no header)", file);
         goto out;
     }
-    int ci = col_of(&c, "request_idx"), ct = col_of(&c, "ttft_ms"), ce = col_of(&c, "e2e_ms");
-    int cs = col_of(&c, "start_time");
+    int ci = csv_col(&c, "request_idx"), ct = csv_col(&c, "ttft_ms"), ce = csv_col(&c, "e2e_ms");
+    int cs = csv_col(&c, "start_time");
     int ncol = c.nf;
     if (ci < 0 || ct < 0 || ce < 0) {
         rc = tam_fail(err, TAM_EFIELD, "%s:%lu: missing column %s", file, line,
@@ -597,7 +433,7 @@ int trace_load_tracev2(const char *dir, trace_t **out, char *err)
     }
     int col[C_N], ncol = c.nf;
     for (int k = 0; k < C_N; k++) {
-        col[k] = col_of(&c, v2_cols[k]);
+        col[k] = csv_col(&c, v2_cols[k]);
         if (col[k] < 0 && k < V2_N_REQUIRED) {
             rc = tam_fail(err, TAM_EFIELD, "%s:%lu: missing column %s", file, line, v2_cols[k]);
             goto fail;

@@ -10,7 +10,7 @@ export DATA
 
 
 # --help tells the truth and exits 0 for every command
-for c in step simulate mfu config ingest run report bench sweep calibrate jobs merge; do
+for c in step simulate mfu config ingest run report bench sweep calibrate jobs merge stepcheck; do
     if "$TAM" $c --help >"$T/h" 2>&1 && grep -q "usage: tam $c" "$T/h"; then ok; else bad "help $c"; fi
 done
 "$TAM" >/dev/null 2>&1 && bad "no command exits 0" || ok
@@ -55,6 +55,19 @@ grep -q '"decode_attention":[[:space:]]*"measured"' "$T/ks-step.json" && ! grep 
 # a stored digest the files no longer give
 printf '{"name":"stale","kernels":"%s","kernels_sha256":"%064d"}' $KS/set.json 0 > "$T/stale-k.json"
 expect_fail kernels-stale-step "the measurements changed" "$TAM" step --model $KS/model.json --config "$T/stale-k.json" --decode 64
+# stepcheck: usage, a trace with nothing to check, a bad trace.itl.csv (read
+# before any model is needed; the error names file:line)
+expect_fail stepcheck-usage "usage: tam stepcheck" "$TAM" stepcheck
+expect_fail stepcheck-format "usage: tam stepcheck" "$TAM" stepcheck --trace $V2 --format json
+expect_fail stepcheck-nothing "v2capped: nothing to check: no trace.itl.csv and no synchronous load point" "$TAM" stepcheck --trace $V2
+cp -r $V2 "$T/v2itl"
+printf 'request_id,chunk_index,timestamp_us\n0,0,100\n0,1,200,9\n' > "$T/v2itl/trace.itl.csv"
+expect_fail stepcheck-ragged "v2itl/trace.itl.csv:3: 4 fields, the header has 3" "$TAM" stepcheck --trace "$T/v2itl"
+printf 'request_id,chunk_index,timestamp_us\n0,0,300\n0,1,200\n' > "$T/v2itl/trace.itl.csv"
+expect_fail stepcheck-nonmonotone "trace.itl.csv:3: column timestamp_us: request_id 0 chunk 1 at 200 us is earlier than chunk 0 at 300 us" "$TAM" stepcheck --trace "$T/v2itl"
+printf 'request_id,timestamp_us\n0,300\n' > "$T/v2itl/trace.itl.csv"
+expect_fail stepcheck-missing-column "trace.itl.csv:1: missing column chunk_index" "$TAM" stepcheck --trace "$T/v2itl" -o "$T/sc.csv"
+[ ! -e "$T/sc.csv" ] && ok || bad "stepcheck left a partial output"
 
 if [ -d "$DATA/models" ]; then
     # the capped TraceV2 fixture: the inferred limit (2) is used unless overridden
@@ -97,6 +110,22 @@ if [ -d "$DATA/models" ]; then
     cmp -s "$T/g1.csv" "$T/g2.csv" && ok || bad "trace simulation not deterministic"
     [ "$(wc -l < "$T/g1.csv")" -eq 201 ] && ok || bad "GuideLLM experiment: 200 requests expected"
     expect_fail no-trace "cannot open|no such|not a" "$TAM" simulate --trace "$T/nowhere"
+    # stepcheck on the real TraceV2 run: every gap of 1212 requests x 127 read,
+    # the decode-only row printed (measured median 11.538 ms); CSV one row per
+    # (trace, point, kind, bucket); synchronous rows of a GuideLLM run
+    v2r="$DATA/corpus/tracev2/qwen3-14b-tp1-agg2rps-vanilla"
+    if [ -d "$v2r" ]; then
+        "$TAM" stepcheck --trace "$v2r" > "$T/sc.txt" 2>"$T/sc.err" && grep -qE '^  replay +decode_gap +all +149960 ' "$T/sc.txt" && ok || bad "stepcheck text: $(cat "$T/sc.err")"
+        grep -q "1212 with chunks = output + 2" "$T/sc.txt" && ok || bad "stepcheck chunk finding"
+        "$TAM" stepcheck --trace "$v2r" --trace "$exp" --format csv -o "$T/sc.csv" 2>"$T/sc.err" || bad "stepcheck csv: $(cat "$T/sc.err")"
+        grep -q '^qwen3-14b-tp1-agg2rps-vanilla,replay,decode_gap,all,149960,[0-9]*,[0-9.]*,[0-9.]*,11.538,' "$T/sc.csv" && ok || bad "stepcheck csv decode row: $(head -3 "$T/sc.csv")"
+        grep -q '^qwen3-14b-tp1-agg2rps-vanilla,replay,mixed_gap,all,3964,' "$T/sc.csv" && ok || bad "stepcheck csv mixed row"
+        grep -q '^qwen3-14b-tp1-agg2rps-vanilla,replay,ttft,all,1212,1212,[0-9.]*,[0-9.]*,[0-9.]*,[0-9.]*,[0-9.]*,[0-9.]*,48.236,' "$T/sc.csv" && ok || bad "stepcheck csv ttft row (min 48.236 ms)"
+        for k in ttft tpot ttft_per_1k; do
+            grep -q "^jan20-codellama-prefill-1,synchronous,$k,all,[34][0-9],[34][0-9]," "$T/sc.csv" && ok || bad "stepcheck synchronous $k"
+        done
+        awk -F, 'NR == 1 {n = NF} NF != n {bad = 1} END {exit bad || n != 14}' "$T/sc.csv" && ok || bad "stepcheck csv ragged"
+    fi
     # mfu: a grid point comes back exactly
     "$TAM" mfu gemm --m 8 --k 2048 --n 6144 --mode nearest | grep -q "nearest 0.011 " && ok || bad "mfu grid point"
     # kernel data sets over the shared tables

@@ -61,5 +61,6 @@ int cmd_bench(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 int cmd_calibrate(int argc, char **argv);
 int cmd_kernels(int argc, char **argv);
+int cmd_stepcheck(int argc, char **argv);
 
 #endif

@@ -40,8 +40,27 @@ void runner_sim_conf(const econf_t *c, const trace_t *t, sim_cfg_t *cfg)
     cfg->client_token_s = c->client_token_s;
 }
 
+typedef struct {
+    runner_step_fn fn;
+    void *ctx;
+    int unit;
+} step_hook_t;
+
+static void step_hook(void *ctx, const sim_step_info_t *s)
+{
+    const step_hook_t *h = ctx;
+    h->fn(h->ctx, h->unit, s);
+}
+
 int runner_simulate_trace(const step_model_t *sm, trace_t *t, unsigned long long seed,
                           pred_t **out, run_stats_t *st, char *err)
+{
+    return runner_simulate_trace_steps(sm, t, seed, NULL, NULL, out, st, err);
+}
+
+int runner_simulate_trace_steps(const step_model_t *sm, trace_t *t, unsigned long long seed,
+                                runner_step_fn on_step, void *ctx, pred_t **out,
+                                run_stats_t *st, char *err)
 {
     const econf_t *c = step_model_conf(sm);
     trace_assign_prefix_groups(t, seed);
@@ -77,6 +96,11 @@ int runner_simulate_trace(const step_model_t *sm, trace_t *t, unsigned long long
             .warm_prefix_tokens = w.warm_prefix_tokens,
         };
         runner_sim_conf(c, t, &cfg);
+        step_hook_t hook = {on_step, ctx, u};
+        if (on_step) {
+            cfg.on_step = step_hook;
+            cfg.on_step_ctx = &hook;
+        }
         sim_stats_t ss;
         rc = sim_run(sm, &cfg, w.req, w.n, so, &ss, err);
         if (rc == TAM_OK) {

@@ -10,6 +10,12 @@
 /* Prefix groups are assigned from `seed` first (what the trace did not record). */
 int runner_simulate_trace(const step_model_t *sm, trace_t *t, unsigned long long seed,
                           pred_t **out, run_stats_t *st, char *err);
+/* The same, and on_step (when non-NULL) sees every engine step of every
+** unit, with the unit's index (step times count from the unit's start). */
+typedef void (*runner_step_fn)(void *ctx, int unit, const sim_step_info_t *s);
+int runner_simulate_trace_steps(const step_model_t *sm, trace_t *t, unsigned long long seed,
+                                runner_step_fn on_step, void *ctx, pred_t **out,
+                                run_stats_t *st, char *err);
 
 /* The simulator settings an engine configuration carries (front end, the
 ** engine core's CPU work and scheduling mode, client-side time); t (may be

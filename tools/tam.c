@@ -47,6 +47,7 @@ int main(int argc, char **argv)
         {"config", cmd_config},   {"ingest", cmd_ingest},     {"run", cmd_run},
         {"report", cmd_report},   {"findings", cmd_findings}, {"bench", cmd_bench}, {"jobs", cmd_jobs}, {"merge", cmd_merge},
         {"sweep", cmd_sweep},     {"calibrate", cmd_calibrate}, {"kernels", cmd_kernels},
+        {"stepcheck", cmd_stepcheck},
     };
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (strcmp(argv[1], cmds[i].name) == 0)
