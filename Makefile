@@ -47,7 +47,7 @@ TOOL_OBJ   := $(TOOL_SRC:%.c=$(B)/%.o)
 TESTS      := $(patsubst %.c,$(B)/%,$(TEST_SRC))
 
 .PHONY: all engine deps test unit-test asan-test unit-test-asan clean distclean help \
-        ingest findings findings-set all-hypotheses tier0 tier0x tier1 tier1x tier2 bench fuzz $(HYPS)
+        ingest findings findings-set DEFAULT all-hypotheses tier0 tier0x tier1 tier1x tier2 bench fuzz $(HYPS)
 .DEFAULT_GOAL := all
 
 all: bin/tam                          ## build the engine library and the tam CLI
@@ -151,6 +151,14 @@ tier2: bin/tam $(if $(wildcard $(MEASURED)/profile.json),tier1) ## Tier 2: Tier 
 	    echo "tier2: no number is reported (none is ever invented)."; \
 	fi
 
+# The shipped default preset: its arms keep their own kernel sets.
+DEFAULT: ingest                       ## the default preset on the 14, the runs beyond them, the step-level checks
+	bin/tam run --grid experiments/DEFAULT/grid.json --db $(DB) --data $(DATA)
+	TAM=bin/tam sh tools/beyond.sh $(DB) $(DATA)
+	bin/tam report --criteria experiments/DEFAULT/criteria.json --db $(DB)
+	sh experiments/DEFAULT/plots.sh $(DB)
+	@[ -n "$(NO_FINDINGS)" ] || sh tools/findings.sh $(DB) FINDINGS.md
+
 all-hypotheses: findings              ## everything: H1..Hn, Tier 0, Tier 1, FINDINGS.md
 
 # Every hypothesis and tier over each kernel set, each set in its own store
@@ -158,6 +166,7 @@ all-hypotheses: findings              ## everything: H1..Hn, Tier 0, Tier 1, FIN
 DB_OF    = $(if $(filter proposal-h100,$(1)),$(DB),$(patsubst %.db,%-$(1).db,$(DB)))
 findings:                             ## run every hypothesis and tier on both kernel sets (resumes), regenerate FINDINGS.md
 	$(foreach k,$(KSETS),$(MAKE) --no-print-directory findings-set KERNELS=$(k) DB=$(call DB_OF,$(k)) && ) true
+	$(MAKE) --no-print-directory DEFAULT KERNELS=proposal-h100 DB=$(DB) NO_FINDINGS=1
 	sh tools/findings.sh $(DB) FINDINGS.md $(foreach k,$(filter-out proposal-h100,$(KSETS)),$(call DB_OF,$(k)))
 
 findings-set: NO_FINDINGS := 1

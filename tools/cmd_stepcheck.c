@@ -54,6 +54,7 @@ static const char sc_usage[] =
     "  --trace DIR        a measured run (repeatable); model and TP are the run's\n"
     "  --model M --tp N   override the run's model (folder under DATA/models or a\n"
     "                     config path) and tensor parallelism\n"
+    "  --preset NAME      a shipped configuration (default: the default preset)\n"
     "  --config F --kernels SET --hardware F --mfu DIR --gemm-mfu CSV\n"
     "                     (see tam step --help)\n"
     "  --seed N           seeds what a trace did not record (default 42)\n"
@@ -380,10 +381,11 @@ int cmd_stepcheck(int argc, char **argv)
         {"seed", required_argument, 0, 's'},    {"format", required_argument, 0, 'F'},
         {"output", required_argument, 0, 'o'},  {"model", required_argument, 0, 'm'},
         {"tp", required_argument, 0, 't'},      {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
+        {"preset", required_argument, 0, 'P'},  {0, 0, 0, 0}};
     cli_env_t e;
     cli_env_init(&e);
     e.tp = 0;
+    e.default_preset = 1;
     const char *traces[64], *fmt = "text", *outp = NULL;
     int n_tr = 0, o;
     unsigned long long seed = 42;
@@ -399,6 +401,7 @@ int cmd_stepcheck(int argc, char **argv)
             traces[n_tr++] = optarg;
             break;
         case 'c': e.config = optarg; break;
+        case 'P': e.preset = optarg; break;
         case 'm': e.model = optarg; break;
         case 't': e.tp = atoi(optarg); break;
         case 'k': e.kernels = optarg; break;
@@ -416,7 +419,10 @@ int cmd_stepcheck(int argc, char **argv)
         }
         case 'F': fmt = optarg; break;
         case 'o': outp = optarg; break;
-        case 'h': fputs(sc_usage, stdout); return 0;
+        case 'h':
+            fputs(sc_usage, stdout);
+            cli_preset_help(stdout);
+            return 0;
         default: fputs(sc_usage, stderr); return 2;
         }
     }

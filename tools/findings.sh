@@ -152,7 +152,7 @@ echo "$RQ"
 echo '```'
 
 echo
-for dir in $(ls -d experiments/H*/ | sort -V) experiments/T*/; do
+for dir in experiments/DEFAULT/ $(ls -d experiments/H*/ | sort -V) experiments/T*/; do
     h=$(basename "$dir")
     [ -f "$dir/grid.json" ] || continue
     rm -f "$TMP"/t.*

@@ -309,10 +309,11 @@ static int grid_load(const char *path, grid_t *g, char *err)
     for (const cJSON *x = arms->child; x; x = x->next, a++) {
         const cJSON *lb = cJSON_GetObjectItemCaseSensitive(x, "label");
         const cJSON *cf = cJSON_GetObjectItemCaseSensitive(x, "config");
+        const cJSON *ps = cJSON_GetObjectItemCaseSensitive(x, "preset");
         const cJSON *as = cJSON_GetObjectItemCaseSensitive(x, "seeds");
-        if (!cJSON_IsString(lb) || !cJSON_IsObject(cf)) {
-            rc = tam_fail(err, TAM_EFIELD, "%s: arms[%d] needs \"label\" and \"config\" {}",
-                          path, a);
+        if (!cJSON_IsString(lb) || (cf && ps) || !(cJSON_IsObject(cf) || cJSON_IsString(ps))) {
+            rc = tam_fail(err, TAM_EFIELD, "%s: arms[%d] needs \"label\" and either \"config\" "
+                          "{} or \"preset\" (a shipped preset's name)", path, a);
             goto fail;
         }
         for (int b = 0; b < a; b++)
@@ -335,12 +336,18 @@ static int grid_load(const char *path, grid_t *g, char *err)
                               "integers", path, a);
                 goto fail;
             }
-        char *cj = cJSON_PrintUnformatted(cf), what[256];
-        snprintf(what, sizeof what, "%s: arms[%d].config", path, a);
-        rc = cj ? econf_parse(cj, what, &g->conf[a], err) : tam_fail(err, TAM_ENOMEM, "out of memory");
-        free(cj);
-        if (rc)
-            goto fail;
+        if (ps) {
+            if ((rc = cli_preset(ps->valuestring, &g->conf[a], err)))
+                goto fail;
+        } else {
+            char *cj = cJSON_PrintUnformatted(cf), what[256];
+            snprintf(what, sizeof what, "%s: arms[%d].config", path, a);
+            rc = cj ? econf_parse(cj, what, &g->conf[a], err)
+                    : tam_fail(err, TAM_ENOMEM, "out of memory");
+            free(cj);
+            if (rc)
+                goto fail;
+        }
         snprintf(g->conf[a].name, sizeof g->conf[a].name, "%s", g->label[a]);
     }
     return TAM_OK;
@@ -369,7 +376,8 @@ static const char run_usage[] =
     "stored in one transaction (an interrupted run stays 'failed', never partial).\n"
     "Runs already stored as 'ok' for the same configuration hash are skipped.\n"
     "Grid: {\"hypothesis\": \"Hn\", \"seeds\": [...], \"arms\": [{\"label\": ..., \"config\":\n"
-    "{...engine configuration keys...}, \"seeds\": [...] (optional, overrides)}]}\n"
+    "{...engine configuration keys...} or \"preset\": NAME, \"seeds\": [...] (optional,\n"
+    "overrides)}]}\n"
     "--kernels SET runs every arm over that kernel data set (proposal-h100, h100-sxm-bf16\n"
     "or a manifest path) instead of the one its configuration names; the set and the\n"
     "SHA-256 of its files are part of each stored configuration.\n"

@@ -42,7 +42,7 @@ cur=$(metrics baseline)
 step=0
 q "INSERT INTO $PATH_TABLE VALUES (0, 'baseline', 1, 'start', '{}', '$(hash_of baseline)',
    $(echo "$cur" | tr '|' ','))"
-for h in H1 H2 H3 H5 H4 H6 H8 H10 H7; do
+for h in H1 H2 H3 H5 H4 H6 H8 H10 H7 H14 H11 H12 H13; do
     step=$((step + 1))
     verdict=$(q "SELECT detail FROM criteria WHERE hypothesis = '$h' AND criterion = 'verdict'")
     case $h in

@@ -1,0 +1,53 @@
+#!/bin/sh
+# tools/beyond.sh - the runs beyond the 14 (experiments/beyond.json) under the
+# shipped presets, per load point, into table beyond_points of DB; and the
+# step-level check (tam stepcheck) of the runs that allow one into table
+# stepcheck.  Neither is part of any corpus MAPE.
+# Usage: beyond.sh DB DATA
+set -eu
+DB=$1 DATA=$2
+export DATA
+TAM=${TAM:-bin/tam}
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+runs=$(sqlite3 -batch :memory: "SELECT json_extract(value, '\$.id') || '|' || json_extract(value, '\$.path')
+                                FROM json_each(json_extract(readfile('experiments/beyond.json'), '\$.runs'));")
+echo "run,preset,point,index,arrival_s,scheduled_s,first_token_s,last_token_s,ttft_s,tpot_s,e2e_s,prompt,output,preemptions,prefix_hit,rejected,ok,measured_ttft_s,measured_tpot_s,measured_e2e_s" > "$TMP/all.csv"
+for r in $runs; do
+    id=${r%%|*} path=${r#*|}
+    for preset in baseline default; do
+        "$TAM" simulate --trace "$DATA/$path" --preset "$preset" -o "$TMP/one.csv" 2> "$TMP/err" ||
+            { echo "beyond: $id ($preset): $(cat "$TMP/err")" >&2; exit 1; }
+        tail -n +2 "$TMP/one.csv" | sed "s/^/$id,$preset,/" >> "$TMP/all.csv"
+    done
+    echo "beyond: $id simulated" >&2
+done
+: > "$TMP/sc.csv"
+for r in $runs; do
+    path=${r#*|}
+    [ -f "$DATA/$path/trace.itl.csv" ] || continue
+    "$TAM" stepcheck --trace "$DATA/$path" --preset default --format csv -o "$TMP/sc1.csv"
+    if [ -s "$TMP/sc.csv" ]; then tail -n +2 "$TMP/sc1.csv" >> "$TMP/sc.csv"; else cat "$TMP/sc1.csv" > "$TMP/sc.csv"; fi
+done
+for e in $(sqlite3 -batch :memory: "SELECT json_extract(value, '\$.path') FROM json_each(json_extract(readfile('experiments/corpus.json'), '\$.experiments')) WHERE json_extract(value, '\$.path') LIKE 'corpus/guidellm/%';"); do
+    "$TAM" stepcheck --trace "$DATA/$e" --preset default --format csv -o "$TMP/sc1.csv"
+    if [ -s "$TMP/sc.csv" ]; then tail -n +2 "$TMP/sc1.csv" >> "$TMP/sc.csv"; else cat "$TMP/sc1.csv" > "$TMP/sc.csv"; fi
+done
+sqlite3 -batch "$DB" <<SQL
+BEGIN;
+DROP TABLE IF EXISTS beyond_requests;
+DROP TABLE IF EXISTS stepcheck;
+.import --csv $TMP/all.csv beyond_requests
+.import --csv $TMP/sc.csv stepcheck
+DROP TABLE IF EXISTS beyond_points;
+CREATE TABLE beyond_points AS
+SELECT run, preset, point, count(*) AS n_ok,
+       1000.0 * avg(CAST(measured_ttft_s AS REAL)) AS meas_ttft_ms, 1000.0 * avg(CAST(ttft_s AS REAL)) AS pred_ttft_ms,
+       1000.0 * avg(CASE WHEN measured_tpot_s <> '' THEN CAST(measured_tpot_s AS REAL) END) AS meas_tpot_ms,
+       1000.0 * avg(CASE WHEN tpot_s <> '' THEN CAST(tpot_s AS REAL) END) AS pred_tpot_ms,
+       avg(CAST(measured_e2e_s AS REAL)) AS meas_e2e_s, avg(CAST(e2e_s AS REAL)) AS pred_e2e_s
+FROM beyond_requests WHERE ok = '1' AND rejected = '0' GROUP BY run, preset, point;
+DROP TABLE beyond_requests;
+COMMIT;
+SQL
+echo "beyond: tables beyond_points and stepcheck written to $DB" >&2
