@@ -23,10 +23,10 @@ PKGS    := libcjson yaml-0.1 sqlite3
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null || echo -I/usr/include/cjson)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lcjson -lyaml -lsqlite3)
 XCFLAGS ?=
-CFLAGS  := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(OPT) -g $(WARN) \
-           -MMD -MP -Iengine -Idb -Itools $(PKG_CFLAGS) $(XCFLAGS)
-LDLIBS  := $(PKG_LIBS) -lm
 B       ?= build
+CFLAGS  := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(OPT) -g $(WARN) \
+           -MMD -MP -Iengine -Idb -Itools -I$(B) $(PKG_CFLAGS) $(XCFLAGS)
+LDLIBS  := $(PKG_LIBS) -lm
 # The source revision stored with every configuration: read once, when make
 # starts, so that files rewritten during a run (plots, FINDINGS.md) cannot
 # mark half of a grid "-dirty".  Recursive makes inherit it.
@@ -34,6 +34,16 @@ ifndef TAM_GIT_REV
 TAM_GIT_REV := $(shell git describe --always --dirty --abbrev=12 2>/dev/null || echo unknown)
 endif
 export TAM_GIT_REV
+
+# What the built tam knows without being told: its source revision (tam
+# --version) and where the data directory was when it was built (used when
+# neither --data nor DATA names one), in a header rewritten only when they
+# change.
+$(B)/build_info.h: FORCE | $(B)/.deps
+	@printf '#define TAM_VERSION "%s"\n#define TAM_DATA_DIR "%s"\n' '$(TAM_GIT_REV)' '$(abspath $(DATA))' > $@.new
+	@cmp -s $@.new $@ && rm -f $@.new || mv $@.new $@
+$(B)/tools/tam.o $(B)/tools/cli.o: $(B)/build_info.h
+FORCE:
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 HYPS    := $(sort $(notdir $(patsubst %/grid.json,%,$(wildcard experiments/H*/grid.json))))
 
@@ -47,7 +57,7 @@ TOOL_OBJ   := $(TOOL_SRC:%.c=$(B)/%.o)
 TESTS      := $(patsubst %.c,$(B)/%,$(TEST_SRC))
 
 .PHONY: all engine deps test unit-test asan-test unit-test-asan clean distclean help \
-        ingest findings findings-set DEFAULT all-hypotheses tier0 tier0x tier1 tier1x tier2 bench fuzz $(HYPS)
+        FORCE ingest findings findings-set DEFAULT all-hypotheses tier0 tier0x tier1 tier1x tier2 bench fuzz $(HYPS)
 .DEFAULT_GOAL := all
 
 all: bin/tam                          ## build the engine library and the tam CLI
@@ -190,6 +200,6 @@ distclean: clean                      ## also remove the database and figures
 	rm -f $(foreach k,$(KSETS),$(call DB_OF,$(k)) $(call DB_OF,$(k))-wal $(call DB_OF,$(k))-shm) plots/*.png
 
 help:                                 ## list targets
-	@grep -E '^[a-zA-Z0-9_ $$()-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+	@grep -hE '^[a-zA-Z0-9_ $$()-]+:.*## ' Makefile | sed 's/:.*## /\t/'
 
 -include $(LIB_OBJ:.o=.d) $(TOOL_OBJ:.o=.d)

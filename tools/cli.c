@@ -1,4 +1,5 @@
 /* tools/cli.c - shared plumbing for the tam subcommands (see cli.h). */
+#include "build_info.h"
 #include "cli.h"
 #include "jsonutil.h"
 #include "presets_json.h"
@@ -14,8 +15,9 @@
 void cli_env_init(cli_env_t *e)
 {
     memset(e, 0, sizeof *e);
+    /* --data (set by each command), then DATA, then where the build found it */
     const char *d = getenv("DATA");
-    e->data = d && *d ? d : "../shared/data";
+    e->data = d && *d ? d : TAM_DATA_DIR;
     e->tp = 1;
 }
 

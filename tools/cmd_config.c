@@ -36,7 +36,7 @@ int cmd_config(int argc, char **argv)
                    "file omits; with neither option, the baseline itself) and its hash, the\n"
                    "id stored with every prediction.  The\n"
                    "configuration is bound to its kernel set first (kernels_sha256 = the\n"
-                   "digest of the set's files under --data, default $DATA or ../shared/data),\n"
+                   "digest of the set's files under --data, default $DATA or the build's),\n"
                    "as `tam run` stores it; --unbound prints it as the file gives it.\n");
             if (o == 'h')
                 cli_preset_help(stdout);

@@ -14,7 +14,7 @@ static const char kernels_usage[] =
     "  --set     proposal-h100 (default: the TAM proposal's tables, mfu/h100; GEMM\n"
     "            = FP8), h100-sxm-bf16 (measured bf16 vLLM 0.24 kernels) or the\n"
     "            path of a manifest JSON (format: engine/kset.c)\n"
-    "  --data    data directory (default $DATA or ../shared/data)\n"
+    "  --data    data directory (default $DATA, else the one found at build time)\n"
     "  --format  text (default) or md (a markdown table, as FINDINGS.md shows it)\n";
 
 int cmd_kernels(int argc, char **argv)

@@ -1,6 +1,7 @@
 /* tools/tam.c - the tam command: dispatch to subcommands.  The only place
 ** (with the cmd_* functions it calls) that prints to the user or chooses an
 ** exit status: 0 success, 1 bad input or failed run, 2 usage error. */
+#include "build_info.h"
 #include "cli.h"
 #include "harness.h"
 
@@ -30,7 +31,10 @@ static const char usage[] =
     "  sweep      Part A studies (H4A, H5A, H6A) into the store\n"
     "  calibrate  Tier 1: fit a coefficient file on one trace; --cross-validate\n"
     "\n"
-    "Environment: DATA = data directory (default ../shared/data).\n";
+    "  --version  the source revision this tam was built from\n"
+    "\n"
+    "Environment: DATA = data directory (default: the one found at build time, " TAM_DATA_DIR
+    ").\n";
 
 int main(int argc, char **argv)
 {
@@ -38,6 +42,10 @@ int main(int argc, char **argv)
         strcmp(argv[1], "help") == 0) {
         fputs(usage, argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
+    }
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+        printf("tam %s\n", TAM_VERSION);
+        return 0;
     }
     static const struct {
         const char *name;
