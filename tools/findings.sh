@@ -20,7 +20,9 @@ q2() { sqlite3 -batch "$DB2" "$@"; }
 md2() { printf '.mode markdown\n%s\n' "$1" | sqlite3 -batch "$DB2"; }
 # Both stores at once: the second as schema k2.
 mdboth() { printf "ATTACH '%s' AS k2;\n.mode markdown\n%s\n" "$DB2" "$1" | sqlite3 -batch "$DB"; }
-kset_of() { sqlite3 -batch "$1" "SELECT group_concat(k, ', ') FROM (SELECT DISTINCT json_extract(canonical_json, '\$.kernels') AS k FROM configs ORDER BY k);"; }
+# A store's kernel set: the one its baseline arm of H1 ran over (the DEFAULT
+# grid's arms keep their own sets and do not count).
+kset_of() { sqlite3 -batch "$1" "SELECT coalesce((SELECT json_extract(c.canonical_json, '\$.kernels') FROM arms a JOIN configs c ON c.id = a.config_id WHERE a.hypothesis = 'H1' AND a.label = 'baseline'), (SELECT group_concat(k, ', ') FROM (SELECT DISTINCT json_extract(canonical_json, '\$.kernels') AS k FROM configs ORDER BY k)));"; }
 K1=$(kset_of "$DB")
 K2=""
 [ -z "$DB2" ] || K2=$(kset_of "$DB2")
@@ -71,7 +73,9 @@ UNION ALL SELECT 'exploratory T0x (not pre-registered)', (SELECT round(100 * avg
   (SELECT round(100 * avg(mape_tpot), 2) FROM corpus_metrics WHERE hypothesis = 'T0x' AND label = 'tier0'),
   (SELECT round(100 * avg(mape_e2e), 2) FROM corpus_metrics WHERE hypothesis = 'T0x' AND label = 'tier0'), '-'
 UNION ALL SELECT 'exploratory T1x over T0x (residual; median held-out)', NULL, NULL,
-  (SELECT round(value, 2) FROM criteria WHERE hypothesis = 'T1x' AND criterion = 'T1x.e2e_single'), '-';"
+  (SELECT round(value, 2) FROM criteria WHERE hypothesis = 'T1x' AND criterion = 'T1x.e2e_single'), '-'
+UNION ALL SELECT 'default preset (section DEFAULT; own kernel set)', round(100 * avg(mape_ttft), 2), round(100 * avg(mape_tpot), 2),
+  round(100 * avg(mape_e2e), 2), '-' FROM corpus_metrics WHERE hypothesis = 'DEFAULT' AND label = 'default' HAVING count(*) > 0;"
 echo "On **$K1**:"
 echo
 md "$PATHQ"
@@ -162,7 +166,11 @@ for dir in experiments/DEFAULT/ $(ls -d experiments/H*/ | sort -V) experiments/T
     echo
     echo "**Hypothesis.** $stmt"
     echo
-    echo "Tables and figures below: kernel set **$K1** (\`$DB\`)$( [ -z "$DB2" ] || echo "; criteria and status on **$K2** too")."
+    if [ "$h" = DEFAULT ]; then
+        echo "Each arm runs over its own kernel set (the preset's \`$(q "SELECT json_extract(c.canonical_json, '\$.kernels') FROM arms a JOIN configs c ON c.id = a.config_id WHERE a.hypothesis = 'DEFAULT' AND a.label = 'default'")\`; the baseline's \`proposal-h100\`); store \`$DB\`."
+    else
+        echo "Tables and figures below: kernel set **$K1** (\`$DB\`)$( [ -z "$DB2" ] || echo "; criteria and status on **$K2** too")."
+    fi
     echo
     table=$(q "SELECT json_extract(readfile('$dir/grid.json'), '\$.data_table');")
     if [ -n "$table" ]; then
@@ -193,7 +201,8 @@ for dir in experiments/DEFAULT/ $(ls -d experiments/H*/ | sort -V) experiments/T
                    (SELECT count(*) FROM runs r WHERE r.config_id = a.config_id AND r.status = 'ok') AS ok_runs
             FROM arms a JOIN configs c ON c.id = a.config_id WHERE a.hypothesis = '$h' ORDER BY a.label;"
     else
-    md "SELECT json_extract(a.value, '\$.label') AS arm, json_extract(a.value, '\$.config') AS changes,
+    md "SELECT json_extract(a.value, '\$.label') AS arm,
+               coalesce(json_extract(a.value, '\$.config'), 'preset ' || json_extract(a.value, '\$.preset')) AS changes,
                (SELECT c.hash FROM configs c JOIN arms x ON x.config_id = c.id
                  WHERE x.hypothesis = '$h' AND x.label = json_extract(a.value, '\$.label')) AS config_hash,
                (SELECT count(*) FROM runs r JOIN arms x ON x.config_id = r.config_id AND x.hypothesis = '$h'
@@ -268,7 +277,7 @@ for dir in experiments/DEFAULT/ $(ls -d experiments/H*/ | sort -V) experiments/T
         echo
     done
     verdict=$(q "SELECT detail FROM criteria WHERE hypothesis = '$h' AND criterion = 'verdict';")
-    if [ -n "$DB2" ]; then
+    if [ -n "$DB2" ] && [ "$h" != DEFAULT ]; then
         verdict2=$(q2 "SELECT detail FROM criteria WHERE hypothesis = '$h' AND criterion = 'verdict';")
         echo "**Status: ${verdict:-not evaluated} on $K1; ${verdict2:-not evaluated} on $K2.**"
     else
