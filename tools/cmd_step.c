@@ -76,6 +76,20 @@ out:
     return rc;
 }
 
+/* The table rows that served a lookup, as an array named key of x. */
+static void add_rows(cJSON *x, const char *key, const char *table, int n, const int *line,
+                     const double *weight)
+{
+    cJSON *rows = cJSON_AddArrayToObject(x, key);
+    for (int r = 0; r < n; r++) {
+        cJSON *row = cJSON_CreateObject();
+        cJSON_AddStringToObject(row, "table", table ? table : "");
+        cJSON_AddNumberToObject(row, "line", line[r]);
+        cJSON_AddNumberToObject(row, "weight", weight[r]);
+        cJSON_AddItemToArray(rows, row);
+    }
+}
+
 int cmd_step(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -199,25 +213,11 @@ int cmd_step(int argc, char **argv)
         cJSON_AddNumberToObject(x, "bytes", sc->bytes);
         if (sc->measured) {
             cJSON_AddBoolToObject(x, "extrapolated", sc->extrapolated);
-            cJSON *rows = cJSON_AddArrayToObject(x, "latency_rows");
-            for (int r = 0; r < sc->ksrc.n; r++) {
-                cJSON *row = cJSON_CreateObject();
-                cJSON_AddStringToObject(row, "table", sc->ksrc.table ? sc->ksrc.table : "");
-                cJSON_AddNumberToObject(row, "line", sc->ksrc.line[r]);
-                cJSON_AddNumberToObject(row, "weight", sc->ksrc.weight[r]);
-                cJSON_AddItemToArray(rows, row);
-            }
+            add_rows(x, "latency_rows", sc->ksrc.table, sc->ksrc.n, sc->ksrc.line,
+                     sc->ksrc.weight);
         }
-        if (sc->src.n > 0) {
-            cJSON *rows = cJSON_AddArrayToObject(x, "mfu_rows");
-            for (int r = 0; r < sc->src.n; r++) {
-                cJSON *row = cJSON_CreateObject();
-                cJSON_AddStringToObject(row, "table", sc->src.table ? sc->src.table : "");
-                cJSON_AddNumberToObject(row, "line", sc->src.line[r]);
-                cJSON_AddNumberToObject(row, "weight", sc->src.weight[r]);
-                cJSON_AddItemToArray(rows, row);
-            }
-        }
+        if (sc->src.n > 0)
+            add_rows(x, "mfu_rows", sc->src.table, sc->src.n, sc->src.line, sc->src.weight);
         cJSON_AddItemToArray(arr, x);
     }
     char *txt = cJSON_Print(j);

@@ -26,6 +26,12 @@ kset_of() { sqlite3 -batch "$1" "SELECT coalesce((SELECT json_extract(c.canonica
 K1=$(kset_of "$DB")
 K2=""
 [ -z "$DB2" ] || K2=$(kset_of "$DB2")
+# The criteria lines of hypothesis $1, as tam report prints them.
+crit_lines() {
+    echo "SELECT printf('%-18s %10.3f %-2s %-6g %s  %s', criterion, value, op, threshold,
+                   CASE WHEN value IS NULL THEN 'N/A' WHEN pass THEN 'PASS' ELSE 'FAIL' END, detail)
+          FROM criteria WHERE hypothesis = '$1' AND criterion <> 'verdict' ORDER BY id;"
+}
 HORDER="ORDER BY hypothesis GLOB 'T*', CAST(substr(hypothesis, 2) AS INTEGER), hypothesis"
 
 {
@@ -247,9 +253,7 @@ for dir in experiments/DEFAULT/ $(ls -d experiments/H*/ | sort -V) experiments/T
     echo "**Criteria** (pre-registered in \`$dir""criteria.json\`; evaluated by \`tam report\`):"
     echo
     echo '```'
-    q "SELECT printf('%-18s %10.3f %-2s %-6g %s  %s', criterion, value, op, threshold,
-                     CASE WHEN value IS NULL THEN 'N/A' WHEN pass THEN 'PASS' ELSE 'FAIL' END, detail)
-       FROM criteria WHERE hypothesis = '$h' AND criterion <> 'verdict' ORDER BY id;"
+    q "$(crit_lines "$h")"
     echo '```'
     echo
     echo "Each criterion's SQL: \`SELECT criterion, query FROM criteria WHERE hypothesis = '$h';\`"
@@ -258,9 +262,7 @@ for dir in experiments/DEFAULT/ $(ls -d experiments/H*/ | sort -V) experiments/T
         echo "**Criteria on $K2** (the same pre-registered criteria over the runs in \`$DB2\`):"
         echo
         echo '```'
-        q2 "SELECT printf('%-18s %10.3f %-2s %-6g %s  %s', criterion, value, op, threshold,
-                         CASE WHEN value IS NULL THEN 'N/A' WHEN pass THEN 'PASS' ELSE 'FAIL' END, detail)
-           FROM criteria WHERE hypothesis = '$h' AND criterion <> 'verdict' ORDER BY id;"
+        q2 "$(crit_lines "$h")"
         echo '```'
         echo
         first=$(ls "$TMP"/t.1.sql 2>/dev/null || true)
