@@ -535,8 +535,10 @@ static double elementwise_time(const step_model_t *sm, step_bd_t *bd, double m)
     if (bd && bd->want_comps && bd->n_comps < STEP_MAX_COMPS) {
         acc_t dummy;
         memset(&dummy, 0, sizeof dummy);
-        add(&dummy, bd, "elementwise", 'm', m, 0, 0, 0, 0, time, 0, 0, tb * sm->L / bw, NULL,
-            NULL, 0);
+        /* memory-bound, no FLOPs priced: the component reports the bytes it
+        ** moves; its time (floors included) is bd->elementwise */
+        add(&dummy, bd, "elementwise", 'm', m, 0, 0, 0, 0, 0, tb * sm->L, 0, tb * sm->L / bw,
+            NULL, NULL, 0);
     }
     return time;
 }

@@ -69,6 +69,24 @@ printf 'request_id,timestamp_us\n0,300\n' > "$T/v2itl/trace.itl.csv"
 expect_fail stepcheck-missing-column "trace.itl.csv:1: missing column chunk_index" "$TAM" stepcheck --trace "$T/v2itl" -o "$T/sc.csv"
 [ ! -e "$T/sc.csv" ] && ok || bad "stepcheck left a partial output"
 
+# tam --version: "tam REVISION", one line, exit 0
+"$TAM" --version > "$T/ver" 2>&1 && [ "$(wc -l < "$T/ver")" -eq 1 ] && grep -qE '^tam [^ ]+$' "$T/ver" && ok || bad "--version: $(cat "$T/ver")"
+# the terms outside the GPU kernels: bad values refused naming the field and the value
+for bad_conf in '{"scheduling":"fast"}|c-sched.json: field .scheduling.: "fast" is not sync, async or version' \
+                '{"scheduling":2}|field .scheduling. must be a string' \
+                '{"cpu_req_s":-1e-6}|field .cpu_req_s.: -1e-06 is not a number in \[0, 0.001\]' \
+                '{"cpu_step_s":0.2}|field .cpu_step_s.: 0.2 is not a number in \[0, 0.1\]' \
+                '{"frontend_tok_s":0.01}|field .frontend_tok_s.: 0.01 is not a number in \[0, 0.001\]' \
+                '{"frontend_s":2}|field .frontend_s.: 2 is not a number in \[0, 1\]' \
+                '{"kernel_floor_s":0.01}|field .kernel_floor_s.: 0.01 is not a number in \[0, 0.001\]' \
+                '{"kernel_floor_s":-1e-6}|field .kernel_floor_s.: -1e-06 is not a number' \
+                '{"elementwise":"yes"}|field .elementwise. must be true or false'; do
+    printf '%s' "${bad_conf%%|*}" > "$T/c-sched.json"
+    expect_fail "config ${bad_conf%%|*}" "${bad_conf#*|}" "$TAM" config --config "$T/c-sched.json" --unbound
+done
+printf '{"scheduling":"version","frontend_s":0.0025,"cpu_req_s":8e-6,"elementwise":true,"kernel_floor_s":0}' > "$T/c-ok.json"
+"$TAM" config --config "$T/c-ok.json" --unbound > "$T/c-ok.out" && grep -q '"scheduling":"version"' "$T/c-ok.out" && grep -q '"kernel_floor_s":0,' "$T/c-ok.out" && ok || bad "good values of the new keys: $(cat "$T/c-ok.out")"
+
 if [ -d "$DATA/models" ]; then
     # the capped TraceV2 fixture: the inferred limit (2) is used unless overridden
     "$TAM" simulate --trace $V2 --model llama-2-7b-hf -o "$T/v2.csv" 2>"$T/v2.err" && grep -q "max in flight 2, median send lag 1.000 s; inferred limit 2 (used)" "$T/v2.err" && ok || bad "v2capped: $(cat "$T/v2.err")"
@@ -144,6 +162,61 @@ if [ -d "$DATA/models" ]; then
     sed 's/.*"config":\(.*\)}$/\1/' "$T/cb.json" > "$T/bound.json"
     "$TAM" simulate --workload tests/fixtures/workload.csv --model llama-2-7b-hf --kv-blocks 2000 --preset baseline -o "$T/base.csv" 2>/dev/null
     "$TAM" simulate --workload tests/fixtures/workload.csv --model llama-2-7b-hf --kv-blocks 2000 --config "$T/bound.json" -o "$T/bound.csv" 2>/dev/null && cmp -s "$T/bound.csv" "$T/base.csv" && ok || bad "a bound configuration does not replay the baseline"
+
+    # tam runs from any directory with no DATA: the data directory recorded
+    # at build time (tam --help names it) is the default
+    bdata=$("$TAM" --help | sed -n 's/.*found at build time, \(.*\))\.$/\1/p')
+    case "$TAM" in /*) tam_abs=$TAM ;; *) tam_abs=$(pwd)/$TAM ;; esac
+    if [ -d "$bdata/models" ]; then
+        (cd /tmp && env -u DATA "$tam_abs" step --model llama-2-7b-hf --decode 100) > "$T/anydir.json" 2>"$T/anydir.err" && grep -q '"total_s"' "$T/anydir.json" && ok || bad "step from /tmp without DATA: $(cat "$T/anydir.err")"
+        # that step is the default preset's, elementwise kernels on: Llama-2-7B,
+        # one token, every kernel at the 2.5 us floor: 4 x 2.5e-6 x 32 layers
+        # = 0.32 ms; they move (3 x 4 x 4096 + 3 x 11008) x 2 B x 32 layers =
+        # 5,259,264 B; the total is its parts
+        grep -qE '"elementwise_s":[[:space:]]*0.00032,' "$T/anydir.json" && grep -qE '"bytes":[[:space:]]*5259264[[:space:]]*$' "$T/anydir.json" && ok || bad "elementwise in tam step: $(grep -E 'elementwise|bytes' "$T/anydir.json" | tail -3)"
+        awk -F: '/"(overhead_s|elementwise_s|t_prefill_s|t_decode_s)"/ {sum += $2} /"total_s"/ {tot = $2 + 0} END {d = tot - sum; exit !(tot > 0 && d < 1e-12 && d > -1e-12)}' "$T/anydir.json" && ok || bad "tam step total_s is not overhead + elementwise + prefill + decode"
+        # and says which directory it looked in when the model is not there
+        (cd /tmp && env -u DATA "$tam_abs" step --model no-such-model --decode 100) > /dev/null 2>"$T/anydir.err" && bad "unknown model from /tmp exited 0" || { grep -qF "$bdata" "$T/anydir.err" && ok || bad "unknown model from /tmp: $(cat "$T/anydir.err")"; }
+    else
+        echo "# skip: the build's data directory '$bdata' has no models"
+    fi
+
+    # grid arms naming a shipped preset: refused when unknown (the message
+    # names the grid file and the arm) or given with "config" too, before
+    # anything runs or is stored
+    printf '{"hypothesis": "X", "seeds": [42], "arms": [{"label": "d", "preset": "nosuch"}]}' > "$T/g-unknown.json"
+    printf '{"hypothesis": "X", "seeds": [42], "arms": [{"label": "d", "preset": "default", "config": {}}]}' > "$T/g-both.json"
+    expect_fail "grid: unknown preset" "g-unknown.json: arms\[0\]\.preset 'nosuch': no such preset \(shipped: baseline, default\)" "$TAM" run --grid "$T/g-unknown.json" --db "$T/refused.db" --data "$DATA"
+    expect_fail "grid: config and preset" "g-both.json: arms\[0\] needs \"label\" and either \"config\"" "$TAM" run --grid "$T/g-both.json" --db "$T/refused.db" --data "$DATA"
+    [ -e "$T/refused.db" ] && bad "a refused grid created a store" || ok
+    exp="$DATA/corpus/guidellm/jan20-codellama-prefill-1"
+    if [ -d "$exp" ] && command -v sqlite3 >/dev/null; then
+        # one arm {"preset": "default"} runs in a scratch store and is stored
+        # under the preset's configuration (the hash tam config gives it)
+        printf '{"hypothesis": "X", "seeds": [42, 7], "arms": [{"label": "d", "preset": "default"}]}' > "$T/g-preset.json"
+        "$TAM" ingest --db "$T/p.db" --data "$DATA" --only jan20-codellama-prefill-1 --quiet &&
+            "$TAM" run --grid "$T/g-preset.json" --db "$T/p.db" --data "$DATA" --only jan20-codellama-prefill-1 --seed 42 --quiet && ok || bad "run a preset arm"
+        [ "$(q "$T/p.db" "SELECT count(*) FROM runs WHERE status = 'ok' AND label = 'd' AND seed = 42")" = 1 ] && [ "$(q "$T/p.db" "SELECT count(*) FROM runs")" = 1 ] && ok || bad "preset arm: one run (seed 42) expected: $(q "$T/p.db" "SELECT * FROM runs")"
+        [ "$(q "$T/p.db" "SELECT count(*) FROM predictions")" = 200 ] && ok || bad "preset arm: 200 predictions expected"
+        hd=$("$TAM" config --preset default --data "$DATA" | sed 's/.*"hash":"\([0-9a-f]*\)".*/\1/')
+        [ -n "$hd" ] && [ "$(q "$T/p.db" "SELECT c.hash FROM runs r JOIN configs c ON c.id = r.config_id")" = "$hd" ] && ok || bad "preset arm stored under another configuration than the preset's ($hd)"
+
+        # the default preset on a run that records vLLM 0.11.0: "scheduling":
+        # "version" is sync there, byte for byte; async differs
+        "$TAM" config --preset default --unbound | sed 's/.*"config":\(.*\)}$/\1/' > "$T/def.json"
+        for s in version sync async; do
+            sed "s/\"scheduling\":\"version\"/\"scheduling\":\"$s\"/" "$T/def.json" > "$T/def-$s.json"
+            "$TAM" simulate --trace "$exp" --config "$T/def-$s.json" -o "$T/def-$s.csv" 2>/dev/null || bad "simulate scheduling $s"
+        done
+        grep -q 'API server version 0.11.0' "$exp/vllm.log" && cmp -s "$T/def-version.csv" "$T/def-sync.csv" && ok || bad "scheduling version on a vLLM 0.11.0 run is not sync"
+        cmp -s "$T/def-version.csv" "$T/def-async.csv" && bad "async scheduling changed nothing" || ok
+        # the front end: this synchronous run sends each request to an idle
+        # server, so scheduled - arrival = 2.5 ms + 2 us x prompt tokens
+        # (row 1: 2998 tokens, 8.496 ms; row 2: 2984, 8.468 ms)
+        awk -F, 'NR == 1 {for (i = 1; i <= NF; i++) c[$i] = i}
+                 NR > 1 && NR <= 3 {d = $c["scheduled_s"] - $c["arrival_s"] - (0.0025 + 2e-6 * $c["prompt"]); if (d > 1e-8 || d < -1e-8) bad = 1}
+                 END {exit bad || NR < 3}' "$T/def-sync.csv" && ok || bad "front end: scheduled - arrival != 2.5 ms + 2 us x prompt: $(head -3 "$T/def-sync.csv")"
+    fi
 else
     echo "# skip: $DATA/models not found"
 fi

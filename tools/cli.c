@@ -115,7 +115,7 @@ out:
     return rc;
 }
 
-int cli_preset(const char *name, econf_t *c, char *err)
+int cli_preset(const char *name, const char *what, econf_t *c, char *err)
 {
     char known[512] = "", pn[64];
     for (size_t i = 0; i < sizeof presets_json / sizeof presets_json[0]; i++) {
@@ -129,7 +129,7 @@ int cli_preset(const char *name, econf_t *c, char *err)
         size_t l = strlen(known);
         snprintf(known + l, sizeof known - l, "%s%s", l ? ", " : "", pn);
     }
-    return tam_fail(err, TAM_EFIELD, "--preset '%s': no such preset (shipped: %s)", name, known);
+    return tam_fail(err, TAM_EFIELD, "%s '%s': no such preset (shipped: %s)", what, name, known);
 }
 
 void cli_preset_help(FILE *f)
@@ -151,7 +151,7 @@ int cli_load_config(const cli_env_t *e, econf_t *c, char *err)
     if (e->config)
         rc = econf_load(e->config, c, err);
     else if (e->preset || e->default_preset)
-        rc = cli_preset(e->preset ? e->preset : "default", c, err);
+        rc = cli_preset(e->preset ? e->preset : "default", "--preset", c, err);
     else
         rc = (econf_baseline(c), TAM_OK);
     if (rc == TAM_OK && e->kernels) {

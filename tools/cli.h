@@ -34,8 +34,10 @@ int cli_build(const cli_env_t *e, model_t *m, hw_t *hw, kset_t **ks, econf_t *c,
 ** --preset, or with neither the "default" preset where the command defaults
 ** to it (else the baseline); then --kernels applied. */
 int cli_load_config(const cli_env_t *e, econf_t *c, char *err);
-/* A shipped preset (experiments/presets/NAME.json, compiled in). */
-int cli_preset(const char *name, econf_t *c, char *err);
+/* A shipped preset (experiments/presets/NAME.json, compiled in); `what`
+** says where the name was given ("--preset", "grid.json: arms[0].preset")
+** for the error when no preset has that name. */
+int cli_preset(const char *name, const char *what, econf_t *c, char *err);
 /* One line per preset, "  NAME  description", for --help. */
 void cli_preset_help(FILE *f);
 /* The kernel set a configuration names (with --mfu/--gemm-mfu), bound to it. */

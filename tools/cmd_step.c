@@ -186,6 +186,7 @@ int cmd_step(int argc, char **argv)
     cJSON_AddNumberToObject(j, "decode_requests", nd);
     cJSON_AddNumberToObject(j, "total_s", t);
     cJSON_AddNumberToObject(j, "overhead_s", bd->overhead);
+    cJSON_AddNumberToObject(j, "elementwise_s", bd->elementwise);
     cJSON_AddNumberToObject(j, "t_prefill_s", bd->t_prefill);
     cJSON_AddNumberToObject(j, "t_decode_s", bd->t_decode);
     cJSON_AddStringToObject(j, "mixed_rule", bd->blend);

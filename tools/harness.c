@@ -337,7 +337,9 @@ static int grid_load(const char *path, grid_t *g, char *err)
                 goto fail;
             }
         if (ps) {
-            if ((rc = cli_preset(ps->valuestring, &g->conf[a], err)))
+            char what[300];
+            snprintf(what, sizeof what, "%s: arms[%d].preset", path, a);
+            if ((rc = cli_preset(ps->valuestring, what, &g->conf[a], err)))
                 goto fail;
         } else {
             char *cj = cJSON_PrintUnformatted(cf), what[256];
