@@ -7,9 +7,10 @@
 ** (except into the caller's klat_src_t).  A query on a measured grid point
 ** returns that row's stored latency bit for bit (no arithmetic touches it).
 **
-** CSV (as engine/mfu.c): columns are found by header name (any order, extra
-** columns ignored); CRLF, a UTF-8 BOM and blank lines are accepted; every
-** other defect is an error naming file:line, the column and the value.
+** CSV (engine/csvutil.h's reader, fields trimmed of spaces and tabs):
+** columns are found by header name (any order, extra columns ignored); CRLF,
+** a UTF-8 BOM, double-quoted fields and blank lines are accepted; every other
+** defect is an error naming file:line, the column and the value.
 ** Keys must be finite numbers >= 1 (GEMM m, k, n; attention batch and
 ** length; MoE tokens), integers >= 1 (head counts, TP, EP), a non-empty
 ** text (MoE distribution); latency_us a finite number > 0.
@@ -93,14 +94,14 @@
 */
 #include "klat.h"
 
-#include <errno.h>
+#include "csvutil.h"
+
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_COLS 64
 #define MAX_SPEC 6
 #define HEAD_DIM 128.0
 
@@ -119,170 +120,130 @@ typedef struct {
     int line;
 } row_t;
 
-static char *trim(char *s)
+/* Strip the spaces and tabs around every field of the current record (in
+** place); returns 1 when the record is a single blank field (a line of
+** whitespace only, skipped like an empty one). */
+static int trim_fields(csv_t *c)
 {
-    while (*s == ' ' || *s == '\t')
-        s++;
-    char *e = s + strlen(s);
-    while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
-        *--e = '\0';
-    return s;
-}
-
-/* Split line in place on ','; returns the field count, or -1 if > max. */
-static int split(char *line, char **fld, int max)
-{
-    int n = 0;
-    char *p = line;
-    for (;;) {
-        if (n == max)
-            return -1;
-        char *c = strchr(p, ',');
-        if (c)
-            *c = '\0';
-        fld[n++] = trim(p);
-        if (!c)
-            return n;
-        p = c + 1;
+    for (int i = 0; i < c->nf; i++) {
+        char *s = c->f[i];
+        while (*s == ' ' || *s == '\t')
+            s++;
+        char *e = s + strlen(s);
+        while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+            *--e = '\0';
+        c->f[i] = s;
     }
+    return c->nf == 1 && !c->f[0][0];
 }
 
-/* The whole string must be a number. */
-static int parse_num(const char *s, double *out)
+/* Field s of column spec, checked against its kind, into *v (numbers) or
+** *text (COL_TEXT). */
+static int parse_field(const char *path, int line, const colspec_t *spec, const char *s,
+                       double *v, const char **text, char *err)
 {
-    if (!*s)
-        return 0;
+    if (spec->kind == COL_TEXT) {
+        if (!*s)
+            return tam_fail(err, TAM_EFIELD, "%s:%d: column '%s': empty", path, line, spec->name);
+        *text = s;
+        return TAM_OK;
+    }
     char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (end == s || *end != '\0')
-        return 0;
-    *out = v;
-    return 1;
+    double x = strtod(s, &end); /* underflow (ERANGE) keeps strtod's value, as ever */
+    int ok = *s && end != s && *end == '\0' && isfinite(x);
+    const char *want;
+    if (spec->kind == COL_LAT) {
+        ok = ok && x > 0;
+        want = "a finite latency > 0 (microseconds)";
+    } else if (spec->kind == COL_INT) {
+        ok = ok && x >= 1 && x <= INT_MAX && x == floor(x);
+        want = "an integer >= 1";
+    } else {
+        ok = ok && x >= 1;
+        want = "a finite number >= 1";
+    }
+    if (!ok)
+        return tam_fail(err, TAM_EFIELD, "%s:%d: column '%s': '%.40s' is not %s", path, line,
+                        spec->name, s, want);
+    *v = x;
+    return TAM_OK;
 }
 
-/* Read path's rows under spec.  On success *bufp owns the text that row.s
-** points into and *rowsp the rows (both for the caller to free); on failure
-** both are NULL. */
-static int csv_read(const char *path, const colspec_t *spec, int nspec, char **bufp,
-                    row_t **rowsp, int *nrowsp, char *err)
+/* Find spec's columns in the header record c->f (whose text it names). */
+static int read_header(csv_t *c, int line, const colspec_t *spec, int nspec, int *idx, char *err)
+{
+    for (int i = 0; i < c->nf; i++)
+        for (int j = 0; j < i; j++)
+            if (strcmp(c->f[i], c->f[j]) == 0)
+                return tam_fail(err, TAM_EFIELD, "%s:%d: header column '%.40s' appears twice",
+                                c->file, line, c->f[i]);
+    for (int k = 0; k < nspec; k++)
+        if ((idx[k] = csv_col(c, spec[k].name)) < 0) {
+            char hdr[160];
+            size_t n = 0;
+            hdr[0] = '\0';
+            for (int i = 0; i < c->nf && n < sizeof hdr; i++)
+                n += (size_t)snprintf(hdr + n, sizeof hdr - n, "%s%s", i ? "," : "", c->f[i]);
+            return tam_fail(err, TAM_EFIELD, "%s:%d: column '%s': missing from the header '%s'",
+                            c->file, line, spec[k].name, hdr);
+        }
+    return TAM_OK;
+}
+
+/* Read path's rows under spec (csvutil.h's reader; fields trimmed of spaces
+** and tabs).  On success *bufp owns the text that row.s points into and
+** *rowsp the rows (both for the caller to free); on failure both are NULL. */
+static int read_table(const char *path, const colspec_t *spec, int nspec, char **bufp,
+                      row_t **rowsp, int *nrowsp, char *err)
 {
     *bufp = NULL;
     *rowsp = NULL;
     *nrowsp = 0;
-    char *buf = NULL;
-    size_t nbytes = 0;
-    int rc = tam_read_file(path, &buf, &nbytes, err);
+    csv_t c;
+    int rc = csv_open(&c, path, err);
     if (rc)
         return rc;
+    if (c.end > c.p && c.end[-1] == '\r') /* a last line's CR without its LF, as with one */
+        *--c.end = '\0';
     row_t *rows = NULL;
-    int nrows = 0, cap = 0;
-    if (strlen(buf) != nbytes) { /* the line scanner would stop there, silently */
-        rc = tam_fail(err, TAM_EPARSE, "%s: contains a NUL byte: not a CSV text", path);
-        goto done;
-    }
-    int idx[MAX_SPEC];
-    char *fld[MAX_COLS], *hname[MAX_COLS];
-    int nhdr = 0, hdr_line = 0, lineno = 0;
-    char *p = buf;
-    if ((unsigned char)p[0] == 0xEF && (unsigned char)p[1] == 0xBB && (unsigned char)p[2] == 0xBF)
-        p += 3; /* UTF-8 byte-order mark */
-    while (*p) {
-        char *nl = strchr(p, '\n');
-        char *next = nl ? nl + 1 : p + strlen(p);
-        if (nl)
-            *nl = '\0';
-        lineno++;
-        size_t len = strlen(p);
-        if (len && p[len - 1] == '\r')
-            p[--len] = '\0';
-        char *line = p;
-        p = next;
-        if (*trim(line) == '\0')
+    char **hname = NULL; /* the header's fields (they stay in c.buf) */
+    int nrows = 0, cap = 0, idx[MAX_SPEC], nhdr = 0, hdr_line = 0;
+    unsigned long ul;
+    while ((rc = csv_row(&c, &ul, err)) == 1) {
+        int line = (int)ul;
+        if (trim_fields(&c))
             continue; /* blank line */
-
         if (!hdr_line) {
-            char copy[160];
-            snprintf(copy, sizeof copy, "%s", line);
-            hdr_line = lineno;
-            nhdr = split(line, hname, MAX_COLS);
-            if (nhdr < 0) {
-                rc = tam_fail(err, TAM_EPARSE, "%s:%d: header has more than %d columns", path,
-                              lineno, MAX_COLS);
+            hdr_line = line;
+            nhdr = c.nf;
+            if ((rc = read_header(&c, line, spec, nspec, idx, err)))
+                goto done;
+            if (!(hname = malloc(sizeof *hname * (size_t)nhdr))) {
+                rc = tam_fail(err, TAM_ENOMEM, "%s: out of memory", path);
                 goto done;
             }
-            for (int i = 0; i < nhdr; i++)
-                for (int j = 0; j < i; j++)
-                    if (strcmp(hname[i], hname[j]) == 0) {
-                        rc = tam_fail(err, TAM_EFIELD,
-                                      "%s:%d: header column '%.40s' appears twice", path,
-                                      lineno, hname[i]);
-                        goto done;
-                    }
-            for (int c = 0; c < nspec; c++) {
-                idx[c] = -1;
-                for (int i = 0; i < nhdr; i++)
-                    if (strcmp(hname[i], spec[c].name) == 0)
-                        idx[c] = i;
-                if (idx[c] < 0) {
-                    rc = tam_fail(err, TAM_EFIELD,
-                                  "%s:%d: column '%s': missing from the header '%s'", path,
-                                  lineno, spec[c].name, copy);
-                    goto done;
-                }
-            }
+            memcpy(hname, c.f, sizeof *hname * (size_t)nhdr);
             continue;
         }
-
-        int nf = split(line, fld, MAX_COLS);
-        if (nf != nhdr) {
-            if (nf >= 0 && nf < nhdr)
+        if (c.nf != nhdr) {
+            if (c.nf < nhdr)
                 rc = tam_fail(err, TAM_EPARSE,
                               "%s:%d: ragged row: %d fields where the header (line %d) has %d: "
                               "column '%.40s' is missing (a truncated row?)",
-                              path, lineno, nf, hdr_line, nhdr, hname[nf]);
+                              path, line, c.nf, hdr_line, nhdr, hname[c.nf]);
             else
                 rc = tam_fail(err, TAM_EPARSE,
-                              "%s:%d: ragged row: %s%d fields where the header (line %d) has "
+                              "%s:%d: ragged row: %d fields where the header (line %d) has "
                               "%d: field '%.40s' has no column",
-                              path, lineno, nf < 0 ? "more than " : "", nf < 0 ? MAX_COLS : nf,
-                              hdr_line, nhdr, fld[nhdr]);
+                              path, line, c.nf, hdr_line, nhdr, c.f[nhdr]);
             goto done;
         }
         row_t r;
         memset(&r, 0, sizeof r);
-        r.line = lineno;
-        for (int c = 0; c < nspec; c++) {
-            const char *s = fld[idx[c]];
-            if (spec[c].kind == COL_TEXT) {
-                if (!*s) {
-                    rc = tam_fail(err, TAM_EFIELD, "%s:%d: column '%s': empty", path, lineno,
-                                  spec[c].name);
-                    goto done;
-                }
-                r.s = s;
-                continue;
-            }
-            double v = 0;
-            int ok = parse_num(s, &v) && isfinite(v);
-            const char *want;
-            if (spec[c].kind == COL_LAT) {
-                ok = ok && v > 0;
-                want = "a finite latency > 0 (microseconds)";
-            } else if (spec[c].kind == COL_INT) {
-                ok = ok && v >= 1 && v <= INT_MAX && v == floor(v);
-                want = "an integer >= 1";
-            } else {
-                ok = ok && v >= 1;
-                want = "a finite number >= 1";
-            }
-            if (!ok) {
-                rc = tam_fail(err, TAM_EFIELD, "%s:%d: column '%s': '%.40s' is not %s", path,
-                              lineno, spec[c].name, s, want);
+        r.line = line;
+        for (int k = 0; k < nspec; k++)
+            if ((rc = parse_field(path, line, &spec[k], c.f[idx[k]], &r.v[k], &r.s, err)))
                 goto done;
-            }
-            r.v[c] = v;
-        }
         if (nrows == cap) {
             int nc = cap ? cap * 2 : 256;
             row_t *nr = realloc(rows, sizeof(row_t) * (size_t)nc);
@@ -295,6 +256,8 @@ static int csv_read(const char *path, const colspec_t *spec, int nspec, char **b
         }
         rows[nrows++] = r;
     }
+    if (rc < 0)
+        goto done;
     if (!hdr_line)
         rc = tam_fail(err, TAM_EPARSE, "%s:1: empty table: no header and no rows", path);
     else if (nrows == 0)
@@ -302,12 +265,15 @@ static int csv_read(const char *path, const colspec_t *spec, int nspec, char **b
                       hdr_line);
 
 done:
+    free(hname);
     if (rc != TAM_OK) {
-        free(buf);
+        csv_close(&c);
         free(rows);
         return rc;
     }
-    *bufp = buf;
+    *bufp = c.buf; /* row.s points into it: the caller frees it */
+    c.buf = NULL;
+    csv_close(&c);
     *rowsp = rows;
     *nrowsp = nrows;
     return TAM_OK;
@@ -356,33 +322,54 @@ static void tol_note(const klat_phys_t *ph, char *buf, size_t n)
         buf[0] = '\0';
 }
 
-/* what: "m=1 k=2 n=3 latency_us=4" */
-static int check_flops(const char *path, int line, const char *what, double flops, double lat,
-                       const klat_phys_t *ph, char *err)
+/* The error for a row that over_flops or over_bytes flags (the FLOP limit
+** first); what: "m=1 k=2 n=3 latency_us=4", traffic: what the bytes are. */
+static int phys_fail(const char *path, int line, const char *what, const char *traffic,
+                     double flops, double bytes, double lat, const klat_phys_t *ph, char *err)
 {
-    double rate = flops / lat;
-    if (!over_flops(flops, lat, ph))
-        return TAM_OK;
     char tn[48];
     tol_note(ph, tn, sizeof tn);
-    return tam_fail(err, TAM_ECHECK,
-                    "%s:%d: %s: implies %.1f TFLOP/s, above the dense peak %.1f TFLOP/s%s", path,
-                    line, what, rate / 1e12, ph->peak_flops / 1e12, tn);
-}
-
-static int check_bytes(const char *path, int line, const char *what, const char *traffic,
-                       double bytes, double lat, const klat_phys_t *ph, char *err)
-{
-    double rate = bytes / lat;
-    if (!over_bytes(bytes, lat, ph))
-        return TAM_OK;
-    char tn[48];
-    tol_note(ph, tn, sizeof tn);
+    if (over_flops(flops, lat, ph))
+        return tam_fail(err, TAM_ECHECK,
+                        "%s:%d: %s: implies %.1f TFLOP/s, above the dense peak %.1f TFLOP/s%s",
+                        path, line, what, flops / lat / 1e12, ph->peak_flops / 1e12, tn);
+    TAM_ASSERT(over_bytes(bytes, lat, ph));
     return tam_fail(err, TAM_ECHECK,
                     "%s:%d: %s: implies %.2f TB/s of %s (%.0f bytes, above L2's %.0f), above "
                     "the HBM bandwidth %.2f TB/s%s",
-                    path, line, what, rate / 1e12, traffic, bytes, ph->l2_bytes,
+                    path, line, what, bytes / lat / 1e12, traffic, bytes, ph->l2_bytes,
                     ph->hbm_bw / 1e12, tn);
+}
+
+/* One row's load-time check: 0 leaves the row unchecked, else *flops,
+** *bytes and *lat (s); what (non-NULL for a row that fails) gets the row. */
+typedef int (*row_phys_fn)(const row_t *r, const void *ctx, const klat_phys_t *ph, double *flops,
+                           double *bytes, double *lat, char *what, size_t nwhat);
+
+/* read_table, then phys (if any) on every row in file order, so that an error
+** names the first offending line; traffic says what the bytes are.  On
+** failure nothing is held. */
+static int load_rows(const char *path, const klat_phys_t *ph, const colspec_t *spec, int nspec,
+                     row_phys_fn phys, const void *ctx, const char *traffic, char **bufp,
+                     row_t **rowsp, int *nrowsp, char *err)
+{
+    int rc = read_table(path, spec, nspec, bufp, rowsp, nrowsp, err);
+    for (int i = 0; !rc && phys && i < *nrowsp; i++) {
+        const row_t *r = &(*rowsp)[i];
+        double flops, bytes, lat;
+        if (!phys(r, ctx, ph, &flops, &bytes, &lat, NULL, 0) ||
+            (!over_flops(flops, lat, ph) && !over_bytes(bytes, lat, ph)))
+            continue;
+        char what[256];
+        phys(r, ctx, ph, &flops, &bytes, &lat, what, sizeof what);
+        rc = phys_fail(path, r->line, what, traffic, flops, bytes, lat, ph, err);
+        free(*bufp);
+        free(*rowsp);
+        *bufp = NULL;
+        *rowsp = NULL;
+        *nrowsp = 0;
+    }
+    return rc;
 }
 
 static double troof(const klat_phys_t *ph, double m, double k, double n)
@@ -422,6 +409,24 @@ static void bracket(const double *v, int n, double x, int *i0, int *i1, int *out
     *i1 = v[lo] == x ? lo : hi;
 }
 
+/* Piecewise linear over the ascending X[a..a+n) with values L[a..a+n): x is
+** bracketed by rows *r0 <= *r1 as by bracket(); between two grid values the
+** line through them (*w1 the weight of row *r1), on a grid value or beyond an
+** end that row's value (*w1 = 0; the caller extrapolates where *out is set). */
+static double interp(const double *X, const double *L, int a, int n, double x, int *r0, int *r1,
+                     int *out, double *w1)
+{
+    bracket(X + a, n, x, r0, r1, out);
+    *r0 += a;
+    *r1 += a;
+    *w1 = 0;
+    if (*r0 == *r1)
+        return L[*r0];
+    double w = (x - X[*r0]) / (X[*r1] - X[*r0]);
+    *w1 = w;
+    return L[*r0] + w * (L[*r1] - L[*r0]);
+}
+
 static void src_start(klat_src_t *src, const char *path)
 {
     if (src) {
@@ -446,6 +451,14 @@ static void src_add(klat_src_t *src, int line, double w)
     src->n++;
 }
 
+/* Rows r0 and r1 (line[r0], line[r1]) of a linear blend with r1's weight w1,
+** the blend itself counting w. */
+static void src_pair(klat_src_t *src, const int *line, int r0, int r1, double w, double w1)
+{
+    src_add(src, line[r0], w * (1 - w1));
+    src_add(src, line[r1], w * w1);
+}
+
 static int cmp_int(int a, int b)
 {
     return (a > b) - (a < b);
@@ -454,6 +467,39 @@ static int cmp_int(int a, int b)
 static int cmp_dbl(double a, double b)
 {
     return (a > b) - (a < b);
+}
+
+/* The key of a group of rows: two integers, then a text (MoE; NULL in
+** attention tables), compared in that order. */
+typedef struct {
+    int a, b;
+    const char *s;
+} gkey_t;
+
+static int cmp_gkey(gkey_t x, gkey_t y)
+{
+    int c;
+    if ((c = cmp_int(x.a, y.a)) || (c = cmp_int(x.b, y.b)) || !x.s || !y.s)
+        return c;
+    c = strcmp(x.s, y.s);
+    return (c > 0) - (c < 0);
+}
+
+/* Index of key among the ascending g[0..n), -1 if absent. */
+static int find_group(const gkey_t *g, int n, gkey_t key)
+{
+    int lo = 0, hi = n - 1;
+    while (lo <= hi) {
+        int mid = lo + (hi - lo) / 2;
+        int c = cmp_gkey(g[mid], key);
+        if (!c)
+            return mid;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid - 1;
+    }
+    return -1;
 }
 
 /* ---------------------------------------------------------------- GEMM */
@@ -628,37 +674,37 @@ static int gemm_build(klat_gemm_t *t, row_t *r, int n, char *err)
     return TAM_OK;
 }
 
+static int gemm_phys(const row_t *r, const void *ctx, const klat_phys_t *ph, double *flops,
+                     double *bytes, double *lat, char *what, size_t nwhat)
+{
+    (void)ctx;
+    double m = r->v[GM], k = r->v[GK], n = r->v[GN], lus = r->v[GLAT];
+    *flops = 2 * m * k * n;
+    *bytes = k * n * ph->elem_bytes;
+    *lat = lus * 1e-6;
+    if (what)
+        snprintf(what, nwhat, "m=%g k=%g n=%g latency_us=%g", m, k, n, lus);
+    return 1;
+}
+
 int klat_gemm_load(const char *path, const klat_phys_t *ph, klat_gemm_t **out, char *err)
 {
     TAM_ASSERT(path && out);
     *out = NULL;
+    char *buf;
+    row_t *r;
+    int n;
     int rc = phys_valid(path, ph, err);
-    if (rc)
-        return rc;
-    char *buf = NULL;
-    row_t *r = NULL;
-    int n = 0;
-    if ((rc = csv_read(path, GEMM_COLS, 4, &buf, &r, &n, err)) != TAM_OK)
+    if (rc || (rc = load_rows(path, ph, GEMM_COLS, 4, gemm_phys, NULL, "weight traffic", &buf,
+                              &r, &n, err)))
         return rc;
     klat_gemm_t *t = calloc(1, sizeof *t);
     if (!t || !(t->path = strdup(path))) {
         rc = tam_fail(err, TAM_ENOMEM, "%s: out of memory", path);
-        goto done;
+    } else {
+        t->ph = *ph;
+        rc = gemm_build(t, r, n, err);
     }
-    t->ph = *ph;
-    for (int i = 0; i < n; i++) { /* physics, in file order */
-        double m = r[i].v[GM], k = r[i].v[GK], nn = r[i].v[GN], lus = r[i].v[GLAT];
-        double flops = 2 * m * k * nn, bytes = k * nn * ph->elem_bytes, lat = lus * 1e-6;
-        if (!over_flops(flops, lat, ph) && !over_bytes(bytes, lat, ph))
-            continue;
-        char what[256];
-        snprintf(what, sizeof what, "m=%g k=%g n=%g latency_us=%g", m, k, nn, lus);
-        if ((rc = check_flops(path, r[i].line, what, flops, lat, ph, err)) ||
-            (rc = check_bytes(path, r[i].line, what, "weight traffic", bytes, lat, ph, err)))
-            goto done;
-    }
-    rc = gemm_build(t, r, n, err);
-done:
     free(r);
     free(buf);
     if (rc) {
@@ -674,26 +720,15 @@ done:
 static double gemm_pair(const klat_gemm_t *t, int g, double m, int *r0, int *r1, double *w1,
                         int *ext)
 {
-    int a = t->goff[g], n = t->goff[g + 1] - a;
-    const double *M = t->m + a;
-    int i0, i1, out;
-    bracket(M, n, m, &i0, &i1, &out);
-    *r0 = a + i0;
-    *r1 = a + i1;
-    *w1 = 0;
-    if (i0 != i1) {
-        double w = (m - M[i0]) / (M[i1] - M[i0]);
-        double l0 = t->lat[a + i0], l1 = t->lat[a + i1];
-        *w1 = w;
-        return l0 + w * (l1 - l0);
-    }
+    int a = t->goff[g], out;
+    double lat = interp(t->m, t->lat, a, t->goff[g + 1] - a, m, r0, r1, &out, w1);
     if (!out)
-        return t->lat[a + i0];
+        return lat;
     *ext = 1;
-    if (i0 == 0 && m < M[0])
-        return t->lat[a]; /* below the smallest m: its latency */
-    return t->lat[a + i0] * troof(&t->ph, m, t->gk[g], t->gn[g]) /
-           troof(&t->ph, M[i0], t->gk[g], t->gn[g]);
+    if (*r0 == a && m < t->m[a])
+        return lat; /* below the smallest m: its latency */
+    return lat * troof(&t->ph, m, t->gk[g], t->gn[g]) /
+           troof(&t->ph, t->m[*r0], t->gk[g], t->gn[g]);
 }
 
 double klat_gemm(const klat_gemm_t *t, double m, double k, double n, klat_src_t *src)
@@ -709,11 +744,9 @@ double klat_gemm(const klat_gemm_t *t, double m, double k, double n, klat_src_t 
     if (k0 == k1 && n0 == n1 && !ext && t->cell[k0 * t->nn + n0] >= 0) {
         /* a measured pair: its own latency, bit for bit at a measured m */
         double lat = gemm_pair(t, t->cell[k0 * t->nn + n0], m, &r0, &r1, &w1, &ext);
-        if (src) {
-            src_add(src, t->line[r0], 1 - w1);
-            src_add(src, t->line[r1], w1);
+        src_pair(src, t->line, r0, r1, 1, w1);
+        if (src)
             src->extrapolated = ext;
-        }
         return lat;
     }
     double wk = k0 == k1 ? 0 : (log(k) - t->lkv[k0]) / (t->lkv[k1] - t->lkv[k0]);
@@ -747,10 +780,7 @@ double klat_gemm(const klat_gemm_t *t, double m, double k, double n, klat_src_t 
         double w = cw[c] / sw;
         double lat = gemm_pair(t, g, m, &r0, &r1, &w1, &ext);
         e += w * troof(&t->ph, m, t->gk[g], t->gn[g]) / lat;
-        if (src) {
-            src_add(src, t->line[r0], w * (1 - w1));
-            src_add(src, t->line[r1], w * w1);
-        }
+        src_pair(src, t->line, r0, r1, w, w1);
     }
     if (src)
         src->extrapolated = ext;
@@ -769,7 +799,7 @@ struct klat_attn {
     int prefill;
     klat_phys_t ph;
     int ngrp;
-    int *gh, *gkv;   /* (heads, kv_heads), ascending */
+    gkey_t *gkey;    /* (heads, kv_heads), ascending */
     int *gboff;      /* ngrp + 1 offsets into the batch rows */
     int nb;
     double *bval;    /* batch size of each batch row, ascending per group */
@@ -806,8 +836,7 @@ void klat_attn_free(klat_attn_t *t)
     if (!t)
         return;
     free(t->path);
-    free(t->gh);
-    free(t->gkv);
+    free(t->gkey);
     free(t->gboff);
     free(t->bval);
     free(t->bxoff);
@@ -838,23 +867,21 @@ static int attn_build(klat_attn_t *t, row_t *r, int n, char *err)
     t->ngrp = ngrp;
     t->nb = nb;
     t->np = n;
-    t->gh = malloc(sizeof(int) * (size_t)ngrp);
-    t->gkv = malloc(sizeof(int) * (size_t)ngrp);
+    t->gkey = malloc(sizeof(gkey_t) * (size_t)ngrp);
     t->gboff = malloc(sizeof(int) * (size_t)(ngrp + 1));
     t->bval = malloc(sizeof(double) * (size_t)nb);
     t->bxoff = malloc(sizeof(int) * (size_t)(nb + 1));
     t->x = malloc(sizeof(double) * (size_t)n);
     t->lat = malloc(sizeof(double) * (size_t)n);
     t->line = malloc(sizeof(int) * (size_t)n);
-    if (!t->gh || !t->gkv || !t->gboff || !t->bval || !t->bxoff || !t->x || !t->lat || !t->line)
+    if (!t->gkey || !t->gboff || !t->bval || !t->bxoff || !t->x || !t->lat || !t->line)
         return tam_fail(err, TAM_ENOMEM, "%s: out of memory", t->path);
     int g = -1, b = -1;
     for (int i = 0; i < n; i++) {
         int newg = i == 0 || r[i].v[AH] != r[i - 1].v[AH] || r[i].v[AKV] != r[i - 1].v[AKV];
         if (newg) {
             g++;
-            t->gh[g] = (int)r[i].v[AH];
-            t->gkv[g] = (int)r[i].v[AKV];
+            t->gkey[g] = (gkey_t){(int)r[i].v[AH], (int)r[i].v[AKV], NULL};
             t->gboff[g] = b + 1;
         }
         if (newg || r[i].v[AB] != r[i - 1].v[AB]) {
@@ -871,44 +898,40 @@ static int attn_build(klat_attn_t *t, row_t *r, int n, char *err)
     return TAM_OK;
 }
 
+static int attn_phys(const row_t *r, const void *ctx, const klat_phys_t *ph, double *flops,
+                     double *bytes, double *lat, char *what, size_t nwhat)
+{
+    int is_prefill = *(const int *)ctx;
+    double b = r->v[AB], x = r->v[AX], h = r->v[AH], kv = r->v[AKV];
+    *lat = r->v[ALAT] * 1e-6;
+    *flops = is_prefill ? 4 * h * HEAD_DIM * b * x * (x + 1) / 2 : 4 * h * HEAD_DIM * x * b;
+    *bytes = is_prefill ? 0 : 2 * kv * HEAD_DIM * ph->elem_bytes * x * b;
+    if (what)
+        snprintf(what, nwhat, "batch_size=%g %s=%g num_heads=%g num_kv_heads=%g latency_us=%g",
+                 b, is_prefill ? "seq_len" : "kv_len", x, h, kv, r->v[ALAT]);
+    return 1;
+}
+
 int klat_attn_load(const char *path, int is_prefill, const klat_phys_t *ph, klat_attn_t **out,
                    char *err)
 {
     TAM_ASSERT(path && out);
     *out = NULL;
+    char *buf;
+    row_t *r;
+    int n;
     int rc = phys_valid(path, ph, err);
-    if (rc)
-        return rc;
-    char *buf = NULL;
-    row_t *r = NULL;
-    int n = 0;
-    if ((rc = csv_read(path, is_prefill ? PRE_COLS : DEC_COLS, 5, &buf, &r, &n, err)) != TAM_OK)
+    if (rc || (rc = load_rows(path, ph, is_prefill ? PRE_COLS : DEC_COLS, 5, attn_phys,
+                              &is_prefill, "KV reads", &buf, &r, &n, err)))
         return rc;
     klat_attn_t *t = calloc(1, sizeof *t);
     if (!t || !(t->path = strdup(path))) {
         rc = tam_fail(err, TAM_ENOMEM, "%s: out of memory", path);
-        goto done;
+    } else {
+        t->prefill = is_prefill != 0;
+        t->ph = *ph;
+        rc = attn_build(t, r, n, err);
     }
-    t->prefill = is_prefill != 0;
-    t->ph = *ph;
-    for (int i = 0; i < n; i++) {
-        double b = r[i].v[AB], x = r[i].v[AX], h = r[i].v[AH], kv = r[i].v[AKV];
-        double lat = r[i].v[ALAT] * 1e-6;
-        double flops = is_prefill ? 4 * h * HEAD_DIM * b * x * (x + 1) / 2
-                                  : 4 * h * HEAD_DIM * x * b;
-        double bytes = is_prefill ? 0 : 2 * kv * HEAD_DIM * ph->elem_bytes * x * b;
-        if (!over_flops(flops, lat, ph) && !over_bytes(bytes, lat, ph))
-            continue;
-        char what[256];
-        snprintf(what, sizeof what,
-                 "batch_size=%g %s=%g num_heads=%g num_kv_heads=%g latency_us=%g", b,
-                 is_prefill ? "seq_len" : "kv_len", x, h, kv, r[i].v[ALAT]);
-        if ((rc = check_flops(path, r[i].line, what, flops, lat, ph, err)) ||
-            (rc = check_bytes(path, r[i].line, what, "KV reads", bytes, lat, ph, err)))
-            goto done;
-    }
-    rc = attn_build(t, r, n, err);
-done:
     free(r);
     free(buf);
     if (rc) {
@@ -921,20 +944,7 @@ done:
 
 static int attn_group(const klat_attn_t *t, int heads, int kv_heads)
 {
-    int lo = 0, hi = t->ngrp - 1;
-    while (lo <= hi) {
-        int mid = lo + (hi - lo) / 2;
-        int c = cmp_int(t->gh[mid], heads);
-        if (!c)
-            c = cmp_int(t->gkv[mid], kv_heads);
-        if (!c)
-            return mid;
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid - 1;
-    }
-    return -1;
+    return find_group(t->gkey, t->ngrp, (gkey_t){heads, kv_heads, NULL});
 }
 
 int klat_attn_has(const klat_attn_t *t, int heads, int kv_heads)
@@ -946,31 +956,20 @@ int klat_attn_has(const klat_attn_t *t, int heads, int kv_heads)
 static double attn_row(const klat_attn_t *t, int b, double x, int *p0, int *p1, double *w1,
                        int *ext)
 {
-    int a = t->bxoff[b], n = t->bxoff[b + 1] - a;
-    const double *X = t->x + a;
-    int i0, i1, out;
-    bracket(X, n, x, &i0, &i1, &out);
-    *p0 = a + i0;
-    *p1 = a + i1;
-    *w1 = 0;
-    if (i0 != i1) {
-        double w = (x - X[i0]) / (X[i1] - X[i0]);
-        double l0 = t->lat[a + i0], l1 = t->lat[a + i1];
-        *w1 = w;
-        return l0 + w * (l1 - l0);
-    }
+    int a = t->bxoff[b], out;
+    double lat = interp(t->x, t->lat, a, t->bxoff[b + 1] - a, x, p0, p1, &out, w1);
     if (!out)
-        return t->lat[a + i0];
-    if (i0 == 0 && x < X[0]) { /* the launch floor */
+        return lat;
+    if (*p0 == a && x < t->x[a]) { /* the launch floor */
         if (!(x >= 1))
             *ext = 1;
-        return t->lat[a];
+        return lat;
     }
     *ext = 1;
-    double q = x / X[i0];
+    double q = x / t->x[*p0];
     if (t->prefill)
         q *= q;
-    return t->lat[a + i0] * q;
+    return lat * q;
 }
 
 double klat_attn(const klat_attn_t *t, int heads, int kv_heads, double batch, double x,
@@ -1002,15 +1001,11 @@ double klat_attn(const klat_attn_t *t, int heads, int kv_heads, double batch, do
         double l1 = attn_row(t, b0 + i1, x, &q0, &q1, &v1, &ext);
         lat = lat + wb * (l1 - lat);
     }
-    if (src) {
-        src_add(src, t->line[p0], (1 - wb) * (1 - w1));
-        src_add(src, t->line[p1], (1 - wb) * w1);
-        if (i0 != i1) {
-            src_add(src, t->line[q0], wb * (1 - v1));
-            src_add(src, t->line[q1], wb * v1);
-        }
+    src_pair(src, t->line, p0, p1, 1 - wb, w1);
+    if (i0 != i1)
+        src_pair(src, t->line, q0, q1, wb, v1);
+    if (src)
         src->extrapolated = ext;
-    }
     return scale == 1 ? lat : lat * scale;
 }
 
@@ -1025,8 +1020,8 @@ struct klat_moe {
     char *path;
     klat_phys_t ph;
     int ngrp;
-    int *gtp, *gep;
-    char **gdist;    /* owned */
+    gkey_t *gkey;    /* (moe_tp_size, moe_ep_size, distribution), ascending */
+    char **gdist;    /* owned: gkey[g].s */
     int *goff;       /* ngrp + 1 */
     int np;
     double *tok, *lat; /* ascending tokens per group; lat in s */
@@ -1040,22 +1035,16 @@ static const colspec_t MOE_COLS[] = {{"num_tokens", COL_KEY},
                                      {"latency_us", COL_LAT}};
 enum { MT, MTP, MEP, MDIST, MLAT };
 
-static int cmp_moe_key(int tpa, int epa, const char *da, int tpb, int epb, const char *db)
+static gkey_t moe_key(const row_t *r)
 {
-    int c;
-    if ((c = cmp_int(tpa, tpb)) || (c = cmp_int(epa, epb)))
-        return c;
-    c = strcmp(da, db);
-    return (c > 0) - (c < 0);
+    return (gkey_t){(int)r->v[MTP], (int)r->v[MEP], r->s};
 }
 
 static int cmp_moe_row(const void *pa, const void *pb)
 {
     const row_t *a = pa, *b = pb;
     int c;
-    if ((c = cmp_moe_key((int)a->v[MTP], (int)a->v[MEP], a->s, (int)b->v[MTP], (int)b->v[MEP],
-                         b->s)) ||
-        (c = cmp_dbl(a->v[MT], b->v[MT])))
+    if ((c = cmp_gkey(moe_key(a), moe_key(b))) || (c = cmp_dbl(a->v[MT], b->v[MT])))
         return c;
     return cmp_int(a->line, b->line);
 }
@@ -1069,8 +1058,7 @@ void klat_moe_free(klat_moe_t *t)
             free(t->gdist[i]);
     free(t->gdist);
     free(t->path);
-    free(t->gtp);
-    free(t->gep);
+    free(t->gkey);
     free(t->goff);
     free(t->tok);
     free(t->lat);
@@ -1083,9 +1071,7 @@ static int moe_build(klat_moe_t *t, row_t *r, int n, char *err)
     qsort(r, (size_t)n, sizeof *r, cmp_moe_row);
     int ngrp = 0;
     for (int i = 0; i < n; i++) {
-        int newg = i == 0 || cmp_moe_key((int)r[i].v[MTP], (int)r[i].v[MEP], r[i].s,
-                                         (int)r[i - 1].v[MTP], (int)r[i - 1].v[MEP],
-                                         r[i - 1].s) != 0;
+        int newg = i == 0 || cmp_gkey(moe_key(&r[i]), moe_key(&r[i - 1])) != 0;
         if (!newg && r[i].v[MT] == r[i - 1].v[MT])
             return tam_fail(err, TAM_EFIELD,
                             "%s:%d: columns num_tokens,moe_tp_size,moe_ep_size,distribution: "
@@ -1096,25 +1082,22 @@ static int moe_build(klat_moe_t *t, row_t *r, int n, char *err)
         ngrp += newg;
     }
     t->np = n;
-    t->gtp = malloc(sizeof(int) * (size_t)ngrp);
-    t->gep = malloc(sizeof(int) * (size_t)ngrp);
+    t->gkey = malloc(sizeof(gkey_t) * (size_t)ngrp);
     t->gdist = calloc((size_t)ngrp, sizeof(char *));
     t->goff = malloc(sizeof(int) * (size_t)(ngrp + 1));
     t->tok = malloc(sizeof(double) * (size_t)n);
     t->lat = malloc(sizeof(double) * (size_t)n);
     t->line = malloc(sizeof(int) * (size_t)n);
-    if (!t->gtp || !t->gep || !t->gdist || !t->goff || !t->tok || !t->lat || !t->line)
+    if (!t->gkey || !t->gdist || !t->goff || !t->tok || !t->lat || !t->line)
         return tam_fail(err, TAM_ENOMEM, "%s: out of memory", t->path);
     t->ngrp = ngrp; /* gdist is calloc'ed: free works from here on */
     int g = -1;
     for (int i = 0; i < n; i++) {
-        if (i == 0 || cmp_moe_key((int)r[i].v[MTP], (int)r[i].v[MEP], r[i].s,
-                                  (int)r[i - 1].v[MTP], (int)r[i - 1].v[MEP], r[i - 1].s)) {
+        if (i == 0 || cmp_gkey(moe_key(&r[i]), moe_key(&r[i - 1]))) {
             g++;
-            t->gtp[g] = (int)r[i].v[MTP];
-            t->gep[g] = (int)r[i].v[MEP];
             if (!(t->gdist[g] = strdup(r[i].s)))
                 return tam_fail(err, TAM_ENOMEM, "%s: out of memory", t->path);
+            t->gkey[g] = (gkey_t){(int)r[i].v[MTP], (int)r[i].v[MEP], t->gdist[g]};
             t->goff[g] = i;
         }
         t->tok[i] = r[i].v[MT];
@@ -1123,6 +1106,27 @@ static int moe_build(klat_moe_t *t, row_t *r, int n, char *err)
     }
     t->goff[ngrp] = n;
     return TAM_OK;
+}
+
+/* ctx: the klat_moe_shape_t; rows with EP > 1 are not checked (no known
+** lower bound: header comment). */
+static int moe_phys(const row_t *r, const void *ctx, const klat_phys_t *ph, double *flops,
+                    double *bytes, double *lat, char *what, size_t nwhat)
+{
+    const klat_moe_shape_t *shape = ctx;
+    if (r->v[MEP] != 1)
+        return 0;
+    double tok = r->v[MT], tp = r->v[MTP];
+    double inter = shape->intermediate / tp;
+    *lat = r->v[MLAT] * 1e-6;
+    *flops = 2 * tok * shape->topk * 3 * shape->hidden * inter;
+    *bytes = shape->topk * 3 * shape->hidden * inter * ph->elem_bytes;
+    if (what)
+        snprintf(what, nwhat,
+                 "num_tokens=%g moe_tp_size=%g moe_ep_size=1 distribution=%.40s latency_us=%g "
+                 "(hidden %g, intermediate %g per GPU, top-%d)",
+                 tok, tp, r->s, r->v[MLAT], shape->hidden, inter, shape->topk);
+    return 1;
 }
 
 int klat_moe_load_shape(const char *path, const klat_phys_t *ph, const klat_moe_shape_t *shape,
@@ -1140,37 +1144,19 @@ int klat_moe_load_shape(const char *path, const klat_phys_t *ph, const klat_moe_
                         "%s: MoE shape hidden=%g intermediate=%g experts=%d topk=%d: needs "
                         "sizes >= 1 and 1 <= topk <= experts",
                         path, shape->hidden, shape->intermediate, shape->experts, shape->topk);
-    char *buf = NULL;
-    row_t *r = NULL;
-    int n = 0;
-    if ((rc = csv_read(path, MOE_COLS, 5, &buf, &r, &n, err)) != TAM_OK)
+    char *buf;
+    row_t *r;
+    int n;
+    if ((rc = load_rows(path, ph, MOE_COLS, 5, shape ? moe_phys : NULL, shape, "expert weights",
+                        &buf, &r, &n, err)))
         return rc;
     klat_moe_t *t = calloc(1, sizeof *t);
     if (!t || !(t->path = strdup(path))) {
         rc = tam_fail(err, TAM_ENOMEM, "%s: out of memory", path);
-        goto done;
+    } else {
+        t->ph = *ph;
+        rc = moe_build(t, r, n, err);
     }
-    t->ph = *ph;
-    for (int i = 0; shape && i < n; i++) {
-        if (r[i].v[MEP] != 1)
-            continue; /* EP > 1: no known lower bound (header comment) */
-        double tok = r[i].v[MT], tp = r[i].v[MTP], lat = r[i].v[MLAT] * 1e-6;
-        double inter = shape->intermediate / tp;
-        double flops = 2 * tok * shape->topk * 3 * shape->hidden * inter;
-        double bytes = shape->topk * 3 * shape->hidden * inter * ph->elem_bytes;
-        if (!over_flops(flops, lat, ph) && !over_bytes(bytes, lat, ph))
-            continue;
-        char what[256];
-        snprintf(what, sizeof what,
-                 "num_tokens=%g moe_tp_size=%g moe_ep_size=1 distribution=%.40s latency_us=%g "
-                 "(hidden %g, intermediate %g per GPU, top-%d)",
-                 tok, tp, r[i].s, r[i].v[MLAT], shape->hidden, inter, shape->topk);
-        if ((rc = check_flops(path, r[i].line, what, flops, lat, ph, err)) ||
-            (rc = check_bytes(path, r[i].line, what, "expert weights", bytes, lat, ph, err)))
-            goto done;
-    }
-    rc = moe_build(t, r, n, err);
-done:
     free(r);
     free(buf);
     if (rc) {
@@ -1188,18 +1174,7 @@ int klat_moe_load(const char *path, const klat_phys_t *ph, klat_moe_t **out, cha
 
 static int moe_group(const klat_moe_t *t, int tp, int ep, const char *dist)
 {
-    int lo = 0, hi = t->ngrp - 1;
-    while (lo <= hi) {
-        int mid = lo + (hi - lo) / 2;
-        int c = cmp_moe_key(t->gtp[mid], t->gep[mid], t->gdist[mid], tp, ep, dist);
-        if (!c)
-            return mid;
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid - 1;
-    }
-    return -1;
+    return find_group(t->gkey, t->ngrp, (gkey_t){tp, ep, dist});
 }
 
 int klat_moe_has(const klat_moe_t *t, int tp, int ep, const char *distribution)
@@ -1216,17 +1191,12 @@ double klat_moe(const klat_moe_t *t, int tp, int ep, const char *distribution, d
     src_start(src, t->path);
     int a = t->goff[g], n = t->goff[g + 1] - a;
     const double *T = t->tok + a, *L = t->lat + a;
-    int i0, i1, out;
-    bracket(T, n, tokens, &i0, &i1, &out);
-    double lat;
-    if (i0 != i1) {
-        double w = (tokens - T[i0]) / (T[i1] - T[i0]);
-        lat = L[i0] + w * (L[i1] - L[i0]);
-        src_add(src, t->line[a + i0], 1 - w);
-        src_add(src, t->line[a + i1], w);
-    } else if (!out || (i0 == 0 && tokens < T[0]) || n == 1) {
-        lat = L[i0]; /* a measured count, or clamped below (or a one-row group) */
-        src_add(src, t->line[a + i0], 1);
+    int r0, r1, out;
+    double w;
+    double lat = interp(t->tok, t->lat, a, n, tokens, &r0, &r1, &out, &w);
+    if (r0 != r1 || !out || (r0 == a && tokens < T[0]) || n == 1) {
+        /* between two counts, a measured count, or clamped below (or a one-row group) */
+        src_pair(src, t->line, r0, r1, 1, w);
     } else { /* above the largest count: the line through the last two points */
         double u = (tokens - T[n - 1]) / (T[n - 1] - T[n - 2]);
         lat = L[n - 1] + u * (L[n - 1] - L[n - 2]);
