@@ -56,7 +56,7 @@ LIB_OBJ    := $(ENGINE_SRC:%.c=$(B)/%.o) $(DB_SRC:%.c=$(B)/%.o) $(HARN_SRC:%.c=$
 TOOL_OBJ   := $(TOOL_SRC:%.c=$(B)/%.o)
 TESTS      := $(patsubst %.c,$(B)/%,$(TEST_SRC))
 
-.PHONY: all engine deps test unit-test asan-test unit-test-asan clean distclean help \
+.PHONY: all engine deps test quicktest install unit-test asan-test unit-test-asan clean distclean help \
         FORCE ingest findings findings-set DEFAULT all-hypotheses tier0 tier0x tier1 tier1x tier2 bench fuzz $(HYPS)
 .DEFAULT_GOAL := all
 
@@ -92,6 +92,14 @@ $(B)/tests/%: tests/%.c $(B)/libtam.a engine/tests/check.h
 	$(CC) $(CFLAGS) -Iengine/tests -o $@ $< $(B)/libtam.a $(LDLIBS)
 
 test: unit-test asan-test             ## what CI runs: every test, then again under sanitizers
+
+quicktest: $(TESTS)                   ## the C unit tests alone (no CLI, no sanitizers): the edit-compile-test loop
+	@DATA=$(DATA) sh tests/run-unit.sh $(TESTS)
+
+PREFIX ?= /usr/local
+install: bin/tam                      ## install tam into $(PREFIX)/bin (it finds the data directory it was built with)
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 755 bin/tam $(DESTDIR)$(PREFIX)/bin/tam
 
 unit-test: bin/tam $(TESTS)           ## unit and CLI tests, normal build
 	@DATA=$(DATA) TAM=bin/tam sh tests/run-unit.sh $(TESTS) tests/cli.sh tests/sweep.sh tests/calib.sh tests/scaleout.sh tests/bench.sh tests/tier2.sh tests/harness.sh

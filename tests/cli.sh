@@ -122,6 +122,11 @@ if [ -d "$DATA/models" ]; then
     # the step time series: one row per step, tokens within the budget
     "$TAM" simulate --workload tests/fixtures/workload.csv --model llama-2-7b-hf --kv-blocks 2000 --max-num-batched-tokens 256 --steps "$T/steps.csv" -o /dev/null 2>/dev/null
     awk -F, 'NR > 1 && $5 > 256 {bad = 1} END {exit bad || NR < 10}' "$T/steps.csv" && ok || bad "step series missing or over budget"
+    # --steps with --trace: one row per engine step, each tagged with its unit
+    "$TAM" simulate --trace "$DATA/corpus/guidellm/jan20-codellama-prefill-1" -o /dev/null --steps "$T/tst.csv" 2>/dev/null
+    head -1 "$T/tst.csv" | grep -q '^unit,t_s,dt_s,prefill_chunks,decodes,tokens,running,waiting,free_blocks$' &&
+        [ "$(tail -n +2 "$T/tst.csv" | cut -d, -f1 | sort -u | tr '\n' ' ')" = "0 1 2 3 4 " ] && ok ||
+        bad "--steps with --trace: $(head -2 "$T/tst.csv")"
     # a whole corpus experiment, twice, identical
     exp="$DATA/corpus/guidellm/jan20-codellama-prefill-1"
     "$TAM" simulate --trace "$exp" -o "$T/g1.csv" 2>/dev/null && "$TAM" simulate --trace "$exp" -o "$T/g2.csv" 2>/dev/null

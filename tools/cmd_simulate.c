@@ -36,7 +36,10 @@ static const char sim_usage[] =
     "                     0 = none; default: the limit the reader inferred from\n"
     "                     the record (TraceV2), else none\n"
     "  --seed N           seeds what a trace did not record (default 42)\n"
-    "  --steps FILE       also write one CSV row per engine step (time series)\n"
+    "  --steps FILE       also write one CSV row per engine step (time series):\n"
+    "                     t_s,dt_s,prefill_chunks,decodes,tokens,running,waiting,\n"
+    "                     free_blocks; with --trace a first column unit (each\n"
+    "                     simulation unit, e.g. a GuideLLM benchmark, starts at t 0)\n"
     "  --allow-rejected   a request that can never fit (KV cache, max_model_len) is\n"
     "                     reported and skipped; without it, it is an error (exit 1)\n"
     "  --format csv|json  (csv)   -o FILE (stdout)\n"
@@ -46,6 +49,12 @@ static void write_step(void *ctx, const sim_step_info_t *s)
 {
     fprintf((FILE *)ctx, "%.9g,%.9g,%d,%d,%d,%d,%d,%d\n", s->t, s->dt, s->n_prefill, s->n_decode,
             s->tokens, s->running, s->waiting, s->free_blocks);
+}
+
+static void write_unit_step(void *ctx, int unit, const sim_step_info_t *s)
+{
+    fprintf((FILE *)ctx, "%d,", unit);
+    write_step(ctx, s);
 }
 
 static double nz(double x)
@@ -285,7 +294,13 @@ int cmd_simulate(int argc, char **argv)
     if (!(f = cli_open_out(outp, err)))
         goto fail;
     if (t) {
-        if (runner_simulate_trace(sm, t, seed, &p, &st, err))
+        if (steps_path) {
+            if (!(sf = cli_open_aux(steps_path, err)))
+                goto fail;
+            fprintf(sf, "unit,t_s,dt_s,prefill_chunks,decodes,tokens,running,waiting,free_blocks\n");
+        }
+        if (runner_simulate_trace_steps(sm, t, seed, sf ? write_unit_step : NULL, sf, &p, &st,
+                                        err))
             goto fail;
         int json = strcmp(fmt, "json") == 0;
         fprintf(f, json ? "[\n" : "point,index,arrival_s,scheduled_s,first_token_s,last_token_s,"

@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static int jstr(const cJSON *o, const char *k, char *out, size_t cap, const char *what, int i,
                 char *err)
@@ -383,7 +384,8 @@ static const char run_usage[] =
     "--kernels SET runs every arm over that kernel data set (proposal-h100, h100-sxm-bf16\n"
     "or a manifest path) instead of the one its configuration names; the set and the\n"
     "SHA-256 of its files are part of each stored configuration.\n"
-    "Needs `tam ingest` first.  Progress goes to stderr.\n";
+    "Needs `tam ingest` first.  Progress (a line per run) goes to stderr when it is a\n"
+    "terminal; otherwise, and with --quiet off, one closing line says what was done.\n";
 
 /* The kernel sets a grid's arms use, each loaded once. */
 #define MAX_KSETS 8
@@ -425,6 +427,8 @@ int cmd_run(int argc, char **argv)
         fputs(run_usage, stderr);
         return 2;
     }
+    /* A line per run for a person watching; a log gets the closing line. */
+    int progress = !o.quiet && isatty(STDERR_FILENO), n_sim = 0, n_reused = 0;
     char err[TAM_ERRLEN], path[1024], rev[128];
     cli_git_rev(rev, sizeof rev);
     manifest_t m = {0};
@@ -521,7 +525,8 @@ int cmd_run(int argc, char **argv)
                     break;
                 }
                 if (run_id) {
-                    if (!o.quiet)
+                    n_reused++;
+                    if (progress)
                         fprintf(stderr, "[%d/%d] %s %-10s #%-2d seed %-4llu: stored (run %lld)\n",
                                 done, total, g.hyp, label[a], e->number, seed, run_id);
                     continue;
@@ -540,11 +545,11 @@ int cmd_run(int argc, char **argv)
                     snprintf(why, sizeof why, "%s", err);
                     store_run_fail(s, run_id, why, NULL);
                     rc = 1;
-                } else if (kept != run_id && !o.quiet) {
+                } else if ((kept == run_id ? ++n_sim : ++n_reused) && kept != run_id && progress) {
                     fprintf(stderr, "[%d/%d] %s %-10s #%-2d seed %-4llu: stored meanwhile by "
                             "another process (run %lld); this copy dropped\n", done, total,
                             g.hyp, label[a], e->number, seed, kept);
-                } else if (!o.quiet) {
+                } else if (progress) {
                     fprintf(stderr, "[%d/%d] %s %-10s #%-2d seed %-4llu: %d req, %lld steps, "
                             "%.2f s\n", done, total, g.hyp, label[a], e->number, seed,
                             t->n_req, st.steps, st.wall_seconds);
@@ -558,6 +563,9 @@ int cmd_run(int argc, char **argv)
 out:
     if (rc)
         fprintf(stderr, "tam run: %s\n", err);
+    else if (!o.quiet)
+        fprintf(stderr, "tam run: %s: %d runs simulated and stored, %d already stored\n", g.hyp,
+                n_sim, n_reused);
     free(cid);
     free(aks);
     grid_free(&g);
