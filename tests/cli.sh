@@ -22,6 +22,8 @@ printf '{"name":"other","fused_qkv":true,"bw_eta":0.8}' > "$T/c2.json"
 h2=$("$TAM" config --unbound --config "$T/c2.json")
 [ "$(echo "$h1" | sed 's/.*"hash":"\([0-9a-f]*\)".*/\1/')" = "$(echo "$h2" | sed 's/.*"hash":"\([0-9a-f]*\)".*/\1/')" ] && ok || bad "hash depends on key order or name"
 expect_fail config-typo "unknown field 'fused_qvk'" "$TAM" config --config tests/fixtures/config-typo.json
+expect_fail preset-unknown "--preset 'nosuch': no such preset \(shipped: baseline, default\)" "$TAM" config --preset nosuch --unbound
+expect_fail preset-and-config "--config and --preset both given" "$TAM" config --preset default --config tests/fixtures/config-ok.json --unbound
 expect_fail config-negative "bw_eta.*-1" "$TAM" config --config tests/fixtures/config-negative.json
 
 # --client-limit: a clear error for a bad value, before anything is read
