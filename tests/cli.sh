@@ -10,7 +10,7 @@ export DATA
 
 
 # --help tells the truth and exits 0 for every command
-for c in step simulate mfu config ingest run report bench sweep calibrate jobs merge stepcheck; do
+for c in step simulate mfu config ingest run report bench sweep calibrate jobs merge stepcheck kernels; do
     if "$TAM" $c --help >"$T/h" 2>&1 && grep -q "usage: tam $c" "$T/h"; then ok; else bad "help $c"; fi
 done
 "$TAM" >/dev/null 2>&1 && bad "no command exits 0" || ok

@@ -842,12 +842,3 @@ int cmd_merge(int argc, char **argv)
 }
 
 /* }====== */
-
-int cmd_findings(int argc, char **argv)
-{
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "tam findings: use `make findings` (tools/findings.sh renders FINDINGS.md "
-            "from the store with sqlite3)\n");
-    return 2;
-}

@@ -31,7 +31,6 @@ int split_draw(const manifest_t *m, unsigned long long seed, int *held, int *nhe
 int cmd_ingest(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_report(int argc, char **argv);
-int cmd_findings(int argc, char **argv);
 int cmd_jobs(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
 

@@ -12,7 +12,8 @@ static const char usage[] =
     "usage: tam COMMAND [options]   (tam COMMAND --help for each)\n"
     "\n"
     "Predict what vLLM serving on an NVIDIA H100 measures (TTFT, TPOT, E2E per\n"
-    "request) from model shapes, hardware peaks and measured kernel efficiencies.\n"
+    "request) from model shapes, hardware peaks and measured kernels; by default with\n"
+    "the shipped default preset (tam simulate --help lists the presets).\n"
     "\n"
     "Engine:\n"
     "  step       price one engine step (a described batch); JSON breakdown\n"
@@ -20,16 +21,18 @@ static const char usage[] =
     "             per-request results as CSV or JSON\n"
     "  mfu        MFU table lookups and sweeps (which rows served a lookup)\n"
     "  config     print an engine configuration's canonical form and hash\n"
+    "  kernels    what a kernel data set is made of (files, SHA-256, digest)\n"
+    "  stepcheck  engine steps against measured per-token gaps and synchronous points\n"
     "  bench      time loading vs simulating the largest corpus workload\n"
     "Harness (SQLite store, default db/tam.db):\n"
     "  ingest     load the corpus manifest's measured requests (idempotent)\n"
     "  run        run a hypothesis grid (experiments/Hn/grid.json) into the store\n"
     "  report     evaluate a hypothesis's pre-registered criteria: PASS/FAIL lines\n"
-    "  findings   regenerate FINDINGS.md from the store\n"
     "  jobs       split a grid into independent jobs writing shard databases\n"
     "  merge      merge shard databases back into the store (idempotent)\n"
     "  sweep      Part A studies (H4A, H5A, H6A) into the store\n"
     "  calibrate  Tier 1: fit a coefficient file on one trace; --cross-validate\n"
+    "FINDINGS.md is rendered from the stores by `make findings` (tools/findings.sh).\n"
     "\n"
     "  --version  the source revision this tam was built from\n"
     "\n"
@@ -53,7 +56,7 @@ int main(int argc, char **argv)
     } cmds[] = {
         {"step", cmd_step},       {"simulate", cmd_simulate}, {"mfu", cmd_mfu},
         {"config", cmd_config},   {"ingest", cmd_ingest},     {"run", cmd_run},
-        {"report", cmd_report},   {"findings", cmd_findings}, {"bench", cmd_bench}, {"jobs", cmd_jobs}, {"merge", cmd_merge},
+        {"report", cmd_report},   {"bench", cmd_bench}, {"jobs", cmd_jobs}, {"merge", cmd_merge},
         {"sweep", cmd_sweep},     {"calibrate", cmd_calibrate}, {"kernels", cmd_kernels},
         {"stepcheck", cmd_stepcheck},
     };
