@@ -34,7 +34,9 @@ for e in $(sqlite3 -batch :memory: "SELECT json_extract(value, '\$.path') FROM j
     if [ -s "$TMP/sc.csv" ]; then tail -n +2 "$TMP/sc1.csv" >> "$TMP/sc.csv"; else cat "$TMP/sc1.csv" > "$TMP/sc.csv"; fi
 done
 sqlite3 -batch "$DB" <<SQL
-BEGIN;
+.bail on
+.timeout 600000
+BEGIN IMMEDIATE;
 DROP TABLE IF EXISTS beyond_requests;
 DROP TABLE IF EXISTS stepcheck;
 .import --csv $TMP/all.csv beyond_requests

@@ -4,8 +4,10 @@
 set -eu
 DB=$1 TABLE=$2 CSV=$3
 [ -s "$CSV" ] || { echo "import-csv: $CSV is missing or empty" >&2; exit 1; }
+# .timeout: under make -j2 a grid may hold the store's write lock for a moment.
 sqlite3 -batch "$DB" <<SQL
 .bail on
+.timeout 600000
 BEGIN IMMEDIATE;
 DROP TABLE IF EXISTS $TABLE;
 .import --csv $CSV $TABLE

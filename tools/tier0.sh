@@ -18,7 +18,8 @@ case $HYP in T0) PATH_TABLE=tier0_path ;; T0x) PATH_TABLE=tier0x_path ;;
     *) echo "tier0: unknown mode $HYP (T0 or T0x)" >&2; exit 2 ;; esac
 SEEDS="[42, 123, 456]"
 mkdir -p build
-q() { sqlite3 -batch "$DB" "$@"; }
+# .timeout: under make -j2 other grids write to the same store.
+q() { sqlite3 -batch -cmd '.timeout 600000' "$DB" "$@"; }
 q "CREATE TABLE IF NOT EXISTS $PATH_TABLE(
      step INTEGER PRIMARY KEY, hypothesis TEXT NOT NULL, kept INTEGER NOT NULL,
      reason TEXT NOT NULL, config_json TEXT NOT NULL, config_hash TEXT,

@@ -59,7 +59,7 @@ sh tools/import-csv.sh "$DB" tier2_cv "$OUTDIR/tier2-cv.csv"
 # What the numbers were computed from: the profile as it was, and the GEMM
 # table's checksum (a later re-measurement must not relabel these results).
 GSUM=$(sha256sum "$GEMM" | cut -d' ' -f1)
-sqlite3 -batch "$DB" <<SQL
+sqlite3 -batch -cmd '.timeout 600000' "$DB" <<SQL
 .bail on
 BEGIN IMMEDIATE;
 DROP TABLE IF EXISTS tier2_inputs;
