@@ -16,7 +16,8 @@ for arm in baseline eta=0.80; do
   f=$(echo "$arm" | tr '=' '-')
   sqlite3 -csv "$DB" "
   SELECT 1000 * meas_tpot, 1000 * pred_tpot, 1000 * meas_e2e, 1000 * pred_e2e
-  FROM pred_ape WHERE hypothesis = 'H1' AND label = '$arm' AND seed = 42" > "$TMP/pv-$f.csv"
+  FROM pred_ape p JOIN arms a ON a.config_id = p.config_id AND a.hypothesis = 'H1' AND a.label = '$arm'
+  WHERE p.seed = 42" > "$TMP/pv-$f.csv"
 done
 gnuplot <<GP
 set terminal pngcairo size 1200,550 font ",10"
@@ -33,11 +34,14 @@ plot "$TMP/pv-baseline.csv" using 3:4 with points pt 7 ps 0.25 lc rgb "#A01f77b4
 unset multiplot
 GP
 
-# 3. runaway load points of the baseline: E2E over arrival time
+# 3. runaway load points of the baseline: E2E over arrival time.  Arms are
+# joined by configuration: a run stored by another grid (runs.hypothesis)
+# serves every grid whose arm has its configuration.
 sqlite3 -csv "$DB" "
 SELECT p.run_id, p.experiment_id, p.point, e.number FROM exp_point_metrics p
 JOIN experiments e ON e.id = p.experiment_id
-WHERE p.hypothesis = 'H1' AND p.label = 'baseline' AND p.seed = 42 AND p.runaway = 1
+JOIN arms a ON a.config_id = p.config_id AND a.hypothesis = 'H1' AND a.label = 'baseline'
+WHERE p.seed = 42 AND p.runaway = 1
 ORDER BY e.number, p.point" > "$TMP/runaway.csv"
 rm -f "$OUT"/H1-runaway-*.png
 while IFS=, read -r run exp point num; do

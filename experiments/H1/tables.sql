@@ -50,5 +50,6 @@ SELECT e.number AS "#", p.experiment_id, p.point, lp.name, round(p.mean_meas_e2e
        round(p.mean_pred_e2e, 2) AS pred_e2e_s
 FROM exp_point_metrics p JOIN experiments e ON e.id = p.experiment_id
 JOIN load_points lp ON lp.experiment_id = p.experiment_id AND lp.point = p.point
-WHERE p.hypothesis = 'H1' AND p.label = 'baseline' AND p.seed = 42 AND p.runaway = 1
+JOIN arms a ON a.config_id = p.config_id AND a.hypothesis = 'H1' AND a.label = 'baseline'
+WHERE p.seed = 42 AND p.runaway = 1
 ORDER BY e.number, p.point;
