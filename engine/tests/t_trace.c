@@ -112,46 +112,6 @@ static const char *fresh(const char *name, const char *as)
     return dir;
 }
 
-/* A copy of fixture `name` whose file `rel` has its first `old` replaced
-** by `new_` (new_ NULL: the file is deleted; old NULL: truncated to half). */
-static const char *mutate(const char *name, const char *rel, const char *old, const char *new_)
-{
-    const char *dir = fresh(name, NULL);
-    char path[1024];
-    snprintf(path, sizeof path, "%s/%s", dir, rel);
-    if (!new_ && old) {
-        unlink(path);
-        return dir;
-    }
-    size_t len;
-    char *s = slurp(path, &len);
-    if (!s) {
-        printf("# cannot read %s\n", path);
-        return dir;
-    }
-    if (!old) {
-        spit(path, s, len / 2);
-        free(s);
-        return dir;
-    }
-    char *at = strstr(s, old);
-    if (!at) {
-        printf("# fixture %s/%s lacks '%s'\n", name, rel, old);
-        CHECK(0, "mutation target missing");
-        free(s);
-        return dir;
-    }
-    size_t ol = strlen(old), nl = strlen(new_);
-    char *o = malloc(len - ol + nl + 1);
-    memcpy(o, s, (size_t)(at - s));
-    memcpy(o + (at - s), new_, nl);
-    memcpy(o + (at - s) + nl, at + ol, len - (size_t)(at - s) - ol);
-    spit(path, o, len - ol + nl);
-    free(o);
-    free(s);
-    return dir;
-}
-
 /* In the copy dir, replace the first `old` of file rel by `new_`. */
 static void replace_in(const char *dir, const char *rel, const char *old, const char *new_)
 {
@@ -171,6 +131,30 @@ static void replace_in(const char *dir, const char *rel, const char *old, const 
         free(o);
     }
     free(s);
+}
+
+/* A copy of fixture `name` whose file `rel` has its first `old` replaced
+** by `new_` (new_ NULL: the file is deleted; old NULL: truncated to half). */
+static const char *mutate(const char *name, const char *rel, const char *old, const char *new_)
+{
+    const char *dir = fresh(name, NULL);
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", dir, rel);
+    if (!new_ && old) {
+        unlink(path);
+        return dir;
+    }
+    if (old) {
+        replace_in(dir, rel, old, new_);
+        return dir;
+    }
+    size_t len;
+    char *s = slurp(path, &len);
+    CHECK(s != NULL, "cannot read %s", path);
+    if (s)
+        spit(path, s, len / 2);
+    free(s);
+    return dir;
 }
 
 /* mutate, then a second replacement in another file of the same copy. */
