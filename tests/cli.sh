@@ -192,9 +192,9 @@ if [ -d "$DATA/models" ]; then
     # names the grid file and the arm) or given with "config" too, before
     # anything runs or is stored
     printf '{"hypothesis": "X", "seeds": [42], "arms": [{"label": "d", "preset": "nosuch"}]}' > "$T/g-unknown.json"
-    printf '{"hypothesis": "X", "seeds": [42], "arms": [{"label": "d", "preset": "default", "config": {}}]}' > "$T/g-both.json"
+    printf '{"hypothesis": "X", "seeds": [42], "arms": [{"label": "d"}]}' > "$T/g-both.json"
     expect_fail "grid: unknown preset" "g-unknown.json: arms\[0\]\.preset 'nosuch': no such preset \(shipped: baseline, default\)" "$TAM" run --grid "$T/g-unknown.json" --db "$T/refused.db" --data "$DATA"
-    expect_fail "grid: config and preset" "g-both.json: arms\[0\] needs \"label\" and either \"config\"" "$TAM" run --grid "$T/g-both.json" --db "$T/refused.db" --data "$DATA"
+    expect_fail "grid: neither config nor preset" "g-both.json: arms\[0\] needs \"label\" and \"config\" \{\}, \"preset\"" "$TAM" run --grid "$T/g-both.json" --db "$T/refused.db" --data "$DATA"
     [ -e "$T/refused.db" ] && bad "a refused grid created a store" || ok
     exp="$DATA/corpus/guidellm/jan20-codellama-prefill-1"
     if [ -d "$exp" ] && command -v sqlite3 >/dev/null; then
@@ -207,6 +207,10 @@ if [ -d "$DATA/models" ]; then
         [ "$(q "$T/p.db" "SELECT count(*) FROM predictions")" = 200 ] && ok || bad "preset arm: 200 predictions expected"
         hd=$("$TAM" config --preset default --data "$DATA" | sed 's/.*"hash":"\([0-9a-f]*\)".*/\1/')
         [ -n "$hd" ] && [ "$(q "$T/p.db" "SELECT c.hash FROM runs r JOIN configs c ON c.id = r.config_id")" = "$hd" ] && ok || bad "preset arm stored under another configuration than the preset's ($hd)"
+        # preset and config together: the config's keys over the preset
+        printf '{"hypothesis": "Y", "seeds": [42], "arms": [{"label": "o", "preset": "default", "config": {"elementwise": false}}]}' > "$T/g-over.json"
+        "$TAM" run --grid "$T/g-over.json" --db "$T/p.db" --data "$DATA" --only jan20-codellama-prefill-1 --quiet && ok || bad "run a preset arm with a config over it"
+        [ "$(q "$T/p.db" "SELECT json_extract(c.canonical_json, '\$.elementwise') || ' ' || json_extract(c.canonical_json, '\$.kernels') || ' ' || json_extract(c.canonical_json, '\$.additive_mixed') FROM arms a JOIN configs c ON c.id = a.config_id WHERE a.hypothesis = 'Y'")" = "0 h100-sxm-bf16 1" ] && ok || bad "preset + config: not the preset with elementwise off"
 
         # the default preset on a run that records vLLM 0.11.0: "scheduling":
         # "version" is sync there, byte for byte; async differs

@@ -278,6 +278,16 @@ for dir in experiments/DEFAULT/ $(ls -d experiments/H*/ | sort -V) experiments/T
         echo "![$(basename "$png" .png)]($png)"
         echo
     done
+    # In the best company: the default preset with this hypothesis's term
+    # removed (DEFAULT's drop-one arms), beside the verdicts alone.
+    comp=$(q "WITH m AS (SELECT label, avg(mape_ttft) AS t, avg(mape_tpot) AS p, avg(mape_e2e) AS e FROM corpus_metrics
+                         WHERE hypothesis = 'DEFAULT' AND label IN ('default', 'drop:$h') GROUP BY label HAVING count(*) > 0)
+              SELECT printf('removing it from the default preset changes corpus MAPE by %+.2f pp TTFT, %+.2f pp TPOT, %+.2f pp E2E (%s)',
+                            100 * (d.t - f.t), 100 * (d.p - f.p), 100 * (d.e - f.e),
+                            CASE WHEN d.e - f.e > 0.001 OR (d.e - f.e > -0.001 AND d.t - f.t > 0.001) THEN 'it helps in that company'
+                                 WHEN d.e - f.e < -0.001 THEN 'it hurts in that company' ELSE 'no material change' END)
+              FROM m d JOIN m f ON f.label = 'default' WHERE d.label = 'drop:$h';")
+    [ -z "$comp" ] || { echo "**In the best company** (section DEFAULT, drop-one arms): $comp."; echo; }
     verdict=$(q "SELECT detail FROM criteria WHERE hypothesis = '$h' AND criterion = 'verdict';")
     if [ -n "$DB2" ] && [ "$h" != DEFAULT ]; then
         verdict2=$(q2 "SELECT detail FROM criteria WHERE hypothesis = '$h' AND criterion = 'verdict';")

@@ -312,9 +312,11 @@ static int grid_load(const char *path, grid_t *g, char *err)
         const cJSON *cf = cJSON_GetObjectItemCaseSensitive(x, "config");
         const cJSON *ps = cJSON_GetObjectItemCaseSensitive(x, "preset");
         const cJSON *as = cJSON_GetObjectItemCaseSensitive(x, "seeds");
-        if (!cJSON_IsString(lb) || (cf && ps) || !(cJSON_IsObject(cf) || cJSON_IsString(ps))) {
-            rc = tam_fail(err, TAM_EFIELD, "%s: arms[%d] needs \"label\" and either \"config\" "
-                          "{} or \"preset\" (a shipped preset's name)", path, a);
+        if (!cJSON_IsString(lb) || (cf && !cJSON_IsObject(cf)) || (ps && !cJSON_IsString(ps)) ||
+            !(cf || ps)) {
+            rc = tam_fail(err, TAM_EFIELD, "%s: arms[%d] needs \"label\" and \"config\" {}, "
+                          "\"preset\" (a shipped preset's name) or both (the config's keys "
+                          "over the preset)", path, a);
             goto fail;
         }
         for (int b = 0; b < a; b++)
@@ -342,11 +344,13 @@ static int grid_load(const char *path, grid_t *g, char *err)
             snprintf(what, sizeof what, "%s: arms[%d].preset", path, a);
             if ((rc = cli_preset(ps->valuestring, what, &g->conf[a], err)))
                 goto fail;
-        } else {
+        }
+        if (cf) { /* over the baseline, or over the preset when one is named */
             char *cj = cJSON_PrintUnformatted(cf), what[256];
             snprintf(what, sizeof what, "%s: arms[%d].config", path, a);
-            rc = cj ? econf_parse(cj, what, &g->conf[a], err)
-                    : tam_fail(err, TAM_ENOMEM, "out of memory");
+            rc = !cj ? tam_fail(err, TAM_ENOMEM, "out of memory")
+                 : ps ? econf_merge_json(cj, what, &g->conf[a], err)
+                      : econf_parse(cj, what, &g->conf[a], err);
             free(cj);
             if (rc)
                 goto fail;
@@ -379,8 +383,8 @@ static const char run_usage[] =
     "stored in one transaction (an interrupted run stays 'failed', never partial).\n"
     "Runs already stored as 'ok' for the same configuration hash are skipped.\n"
     "Grid: {\"hypothesis\": \"Hn\", \"seeds\": [...], \"arms\": [{\"label\": ..., \"config\":\n"
-    "{...engine configuration keys...} or \"preset\": NAME, \"seeds\": [...] (optional,\n"
-    "overrides)}]}\n"
+    "{...engine configuration keys...} and/or \"preset\": NAME (config's keys over the\n"
+    "preset), \"seeds\": [...] (optional, overrides)}]}\n"
     "--kernels SET runs every arm over that kernel data set (proposal-h100, h100-sxm-bf16\n"
     "or a manifest path) instead of the one its configuration names; the set and the\n"
     "SHA-256 of its files are part of each stored configuration.\n"

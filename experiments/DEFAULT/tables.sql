@@ -3,6 +3,10 @@
 -- table: Corpus MAPE (%) of the default preset beside the proposal's baseline (14 experiments, all load points)
 SELECT label AS arm, round(100 * avg(mape_ttft), 2) AS ttft_mape, round(100 * avg(mape_tpot), 2) AS tpot_mape, round(100 * avg(mape_e2e), 2) AS e2e_mape, round(100 * avg(bias_ttft), 2) AS ttft_bias, round(100 * avg(bias_tpot), 2) AS tpot_bias, round(100 * avg(bias_e2e), 2) AS e2e_bias, max(n_runaway) AS runaway_points FROM corpus_metrics WHERE hypothesis = 'DEFAULT' GROUP BY label ORDER BY label;
 
+-- table: Drop-one: each term removed from the default preset, corpus MAPE (%) and its change (pp; positive = removing the term makes the error larger, i.e. the term helps in this company)
+WITH m AS (SELECT label, avg(mape_ttft) AS t, avg(mape_tpot) AS p, avg(mape_e2e) AS e FROM corpus_metrics WHERE hypothesis = 'DEFAULT' GROUP BY label)
+SELECT d.label AS arm, round(100 * d.t, 2) AS ttft_mape, round(100 * d.p, 2) AS tpot_mape, round(100 * d.e, 2) AS e2e_mape, round(100 * (d.t - f.t), 2) AS ttft_change, round(100 * (d.p - f.p), 2) AS tpot_change, round(100 * (d.e - f.e), 2) AS e2e_change FROM m d JOIN m f ON f.label = 'default' WHERE d.label LIKE 'drop:%' OR d.label = 'default' ORDER BY d.label = 'default' DESC, d.label;
+
 -- table: Default preset per load point: mean measured vs predicted (ms; E2E in s) and the signed error of the means (%)
 SELECT e.number AS "#", e.family, e.tp, x.point_name AS point, x.n_ttft AS n, round(1000 * x.mean_meas_ttft, 1) AS ttft_meas, round(1000 * x.mean_pred_ttft, 1) AS ttft_pred, round(100 * (x.mean_pred_ttft / x.mean_meas_ttft - 1), 1) AS ttft_err, round(1000 * x.mean_meas_tpot, 2) AS tpot_meas, round(1000 * x.mean_pred_tpot, 2) AS tpot_pred, round(100 * (x.mean_pred_tpot / x.mean_meas_tpot - 1), 1) AS tpot_err, round(x.mean_meas_e2e, 3) AS e2e_meas, round(x.mean_pred_e2e, 3) AS e2e_pred, round(100 * (x.mean_pred_e2e / x.mean_meas_e2e - 1), 1) AS e2e_err FROM exp_point_metrics x JOIN arms a ON a.config_id = x.config_id AND a.hypothesis = 'DEFAULT' AND a.label = 'default' JOIN experiments e ON e.id = x.experiment_id WHERE x.seed = 42 ORDER BY e.number, x.point;
 
