@@ -208,7 +208,9 @@ for dir in experiments/DEFAULT/ $(ls -d experiments/H*/ | sort -V) experiments/T
             FROM arms a JOIN configs c ON c.id = a.config_id WHERE a.hypothesis = '$h' ORDER BY a.label;"
     else
     md "SELECT json_extract(a.value, '\$.label') AS arm,
-               coalesce(json_extract(a.value, '\$.config'), 'preset ' || json_extract(a.value, '\$.preset')) AS changes,
+               CASE WHEN json_extract(a.value, '\$.preset') IS NULL THEN json_extract(a.value, '\$.config')
+                    ELSE 'preset ' || json_extract(a.value, '\$.preset') ||
+                         coalesce(' with ' || json_extract(a.value, '\$.config'), '') END AS changes,
                (SELECT c.hash FROM configs c JOIN arms x ON x.config_id = c.id
                  WHERE x.hypothesis = '$h' AND x.label = json_extract(a.value, '\$.label')) AS config_hash,
                (SELECT count(*) FROM runs r JOIN arms x ON x.config_id = r.config_id AND x.hypothesis = '$h'
