@@ -83,7 +83,7 @@ bin/tam: $(TOOL_OBJ) $(B)/libtam.a
 $(B)/tam: $(TOOL_OBJ) $(B)/libtam.a
 	$(CC) $(CFLAGS) -o $@ $(TOOL_OBJ) $(B)/libtam.a $(LDLIBS)
 
-$(B)/engine/tests/%: engine/tests/%.c $(B)/libtam.a engine/tests/check.h
+$(B)/engine/tests/%: engine/tests/%.c $(B)/libtam.a engine/tests/check.h engine/tests/models.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(B)/libtam.a $(LDLIBS)
 

@@ -16,6 +16,7 @@
 ** The real shared tables are used only by t_real_tables (skipped without them).
 */
 #include "check.h"
+#include "models.h"
 #include "econf.h"
 #include "kset.h"
 #include "mfu.h"
@@ -698,9 +699,7 @@ static void t_fp8_ratio(void)
     if (rc)
         return;
     CHECK(ks->gemm_fp8 == 1 && ks->gemm == NULL, "step-mfu set: fp8 %d", ks->gemm_fp8);
-    static const char *l7 = "{\"num_hidden_layers\":32,\"hidden_size\":4096,"
-        "\"num_attention_heads\":32,\"num_key_value_heads\":32,\"intermediate_size\":11008,"
-        "\"vocab_size\":32000,\"torch_dtype\":\"float16\"}";
+    static const char *l7 = TEST_MODEL_L7;
     static const char *l7fp8 = "{\"num_hidden_layers\":32,\"hidden_size\":4096,"
         "\"num_attention_heads\":32,\"num_key_value_heads\":32,\"intermediate_size\":11008,"
         "\"vocab_size\":32000,\"torch_dtype\":\"float8_e4m3fn\"}";

@@ -1,6 +1,7 @@
 /* engine/tests/t_sim.c - scheduler invariants, prefix caching, preemption,
 ** rejection, closed-loop clients and determinism. */
 #include "check.h"
+#include "models.h"
 #include "sim.h"
 #include "workload.h"
 
@@ -17,9 +18,7 @@ static int kset_bind_any(const kset_t *k, econf_t *c)
 }
 static step_model_t *sm;
 
-static const char *l7 = "{\"num_hidden_layers\":32,\"hidden_size\":4096,"
-    "\"num_attention_heads\":32,\"num_key_value_heads\":32,\"intermediate_size\":11008,"
-    "\"vocab_size\":32000,\"torch_dtype\":\"float16\"}";
+static const char *l7 = TEST_MODEL_L7;
 
 typedef struct {
     int mnbt, maxseqs, steps, bad_budget, bad_seqs, max_running;

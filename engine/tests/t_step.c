@@ -26,6 +26,7 @@
 ** this memory-bound step does not show; the prefill and mixed rows do.
 */
 #include "check.h"
+#include "models.h"
 #include "econf.h"
 #include "mfu.h"
 #include "model.h"
@@ -74,12 +75,8 @@ static void load_model(const char *which, model_t *m, int *tp)
 {
     char err[TAM_ERRLEN];
     /* The two configs, written inline so the test does not need DATA. */
-    static const char *l7 = "{\"num_hidden_layers\":32,\"hidden_size\":4096,"
-        "\"num_attention_heads\":32,\"num_key_value_heads\":32,\"intermediate_size\":11008,"
-        "\"vocab_size\":32000,\"torch_dtype\":\"float16\"}";
-    static const char *c34 = "{\"num_hidden_layers\":48,\"hidden_size\":8192,"
-        "\"num_attention_heads\":64,\"num_key_value_heads\":8,\"intermediate_size\":22016,"
-        "\"vocab_size\":32000,\"torch_dtype\":\"bfloat16\"}";
+    static const char *l7 = TEST_MODEL_L7;
+    static const char *c34 = TEST_MODEL_C34;
     int is7 = strcmp(which, "7b") == 0;
     int rc = model_parse(is7 ? l7 : c34, which, m, err);
     CHECK(rc == 0, "model: %s", err);

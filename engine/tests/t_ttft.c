@@ -12,6 +12,7 @@
 ** baseline configuration: bw_eta 1, so weights stream at 3.35e12 B/s.
 */
 #include "check.h"
+#include "models.h"
 #include "econf.h"
 #include "runner.h"
 #include "sim.h"
@@ -24,12 +25,8 @@ static kset_t *ks;
 static step_model_t *sm; /* baseline, elementwise off */
 static hw_t hw;
 
-static const char *l7 = "{\"num_hidden_layers\":32,\"hidden_size\":4096,"
-    "\"num_attention_heads\":32,\"num_key_value_heads\":32,\"intermediate_size\":11008,"
-    "\"vocab_size\":32000,\"torch_dtype\":\"float16\"}";
-static const char *c34 = "{\"num_hidden_layers\":48,\"hidden_size\":8192,"
-    "\"num_attention_heads\":64,\"num_key_value_heads\":8,\"intermediate_size\":22016,"
-    "\"vocab_size\":32000,\"torch_dtype\":\"bfloat16\"}";
+static const char *l7 = TEST_MODEL_L7;
+static const char *c34 = TEST_MODEL_C34;
 /* Llama-2-7B's shapes with 8 experts of intermediate_size 11008, 2 per token. */
 static const char *moe7 = "{\"num_hidden_layers\":32,\"hidden_size\":4096,"
     "\"num_attention_heads\":32,\"num_key_value_heads\":32,\"intermediate_size\":11008,"
