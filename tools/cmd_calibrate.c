@@ -959,37 +959,6 @@ static void trace_hash(const trace_t *t, char out[17])
     snprintf(out, 17, "%016llx", (unsigned long long)h);
 }
 
-/* The serving engine's version where the trace folder records it: BLIS
-** TraceV2 server_config.json "vllm_version", or the vLLM log's "version X"
-** banner (GuideLLM runs); "unknown" otherwise (inference-perf folders). */
-static void vllm_version(const char *dir, char *out, size_t cap)
-{
-    char path[1200], *txt = NULL, e[TAM_ERRLEN];
-    snprintf(out, cap, "unknown");
-    snprintf(path, sizeof path, "%s/server_config.json", dir);
-    if (tam_read_file(path, &txt, NULL, e) == TAM_OK) {
-        cJSON *j = cJSON_Parse(txt);
-        const cJSON *v = j ? cJSON_GetObjectItemCaseSensitive(j, "vllm_version") : NULL;
-        if (cJSON_IsString(v) && v->valuestring[0])
-            snprintf(out, cap, "%s", v->valuestring);
-        cJSON_Delete(j);
-        free(txt);
-        if (strcmp(out, "unknown"))
-            return;
-    }
-    snprintf(path, sizeof path, "%s/vllm.log", dir);
-    if (tam_read_file(path, &txt, NULL, e) == TAM_OK) {
-        const char *k = strstr(txt, "API server version ");
-        if (k) {
-            k += strlen("API server version ");
-            size_t n = strcspn(k, " \r\n\t");
-            if (n > 0 && n < cap)
-                snprintf(out, cap, "%.*s", (int)n, k);
-        }
-        free(txt);
-    }
-}
-
 /* cJSON 1.7's number printer accepts a 15-digit form when it is only
 ** approximately equal to the value, so a printed number need not read back
 ** as the same double.  Numbers here are written as raw "%.17g" text (as in
@@ -1135,7 +1104,8 @@ static int write_coeffs(cctx_t *cx, int method, const cparams_t *par, const char
     econf_hash(&cx->base, bhash);
     econf_hash(&fitted, fhash);
     trace_hash(x->t, thash);
-    vllm_version(dir, ver, sizeof ver);
+    /* the readers record it where the folder does (trace.h); "unknown" otherwise */
+    snprintf(ver, sizeof ver, "%s", x->t->vllm_version[0] ? x->t->vllm_version : "unknown");
     cparams_t none;
     memset(&none, 0, sizeof none);
     cmet_t bm, tm;
