@@ -195,6 +195,13 @@ if [ -d "$DATA/models" ]; then
     printf '{"hypothesis": "X", "seeds": [42], "arms": [{"label": "d"}]}' > "$T/g-both.json"
     expect_fail "grid: unknown preset" "g-unknown.json: arms\[0\]\.preset 'nosuch': no such preset \(shipped: baseline, default\)" "$TAM" run --grid "$T/g-unknown.json" --db "$T/refused.db" --data "$DATA"
     expect_fail "grid: neither config nor preset" "g-both.json: arms\[0\] needs \"label\" and \"config\" \{\}, \"preset\"" "$TAM" run --grid "$T/g-both.json" --db "$T/refused.db" --data "$DATA"
+    # the harness's own JSON is read as strictly as the engine's
+    printf '{"hypothesis": "X", "hypothesis": "Y", "seeds": [42], "arms": [{"label": "d", "preset": "default"}]}' > "$T/g-dup.json"
+    expect_fail "grid: key given twice" "g-dup.json: field 'hypothesis' given twice" "$TAM" run --grid "$T/g-dup.json" --db "$T/refused.db" --data "$DATA"
+    printf '{"experiments": [{"number": 1, "number": 2}]}' > "$T/m-dup.json"
+    expect_fail "manifest: key given twice" "m-dup.json: field 'number' given twice" "$TAM" ingest --manifest "$T/m-dup.json" --db "$T/refused.db" --data "$DATA"
+    printf '{"hypothesis": "X", "criteria": []} trailing' > "$T/c-trail.json"
+    expect_fail "criteria: trailing text" "c-trail.json: malformed JSON" "$TAM" report --criteria "$T/c-trail.json" --db "$T/refused.db"
     [ -e "$T/refused.db" ] && bad "a refused grid created a store" || ok
     exp="$DATA/corpus/guidellm/jan20-codellama-prefill-1"
     if [ -d "$exp" ] && command -v sqlite3 >/dev/null; then

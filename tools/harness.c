@@ -12,6 +12,7 @@
 
 #include "cli.h"
 #include "econf.h"
+#include "jsonutil.h"
 #include "rng.h"
 #include "runner.h"
 #include "store.h"
@@ -54,12 +55,20 @@ int manifest_load(const char *path, manifest_t *m, char *err)
     int rc = tam_read_file(path, &txt, NULL, err);
     if (rc)
         return rc;
-    cJSON *root = cJSON_Parse(txt);
+    cJSON *root = cJSON_ParseWithOpts(txt, NULL, 1); /* 1: nothing may follow */
     free(txt);
     const cJSON *arr = root ? cJSON_GetObjectItemCaseSensitive(root, "experiments") : NULL;
     if (!cJSON_IsArray(arr)) {
         cJSON_Delete(root);
         return tam_fail(err, TAM_EPARSE, "%s: malformed JSON or no 'experiments' array", path);
+    }
+    const cJSON *dup = json_duplicate_key(root);
+    for (const cJSON *x = arr->child; x && !dup; x = x->next)
+        dup = cJSON_IsObject(x) ? json_duplicate_key(x) : NULL;
+    if (dup) {
+        rc = tam_fail(err, TAM_EFIELD, "%s: field '%s' given twice", path, dup->string);
+        cJSON_Delete(root);
+        return rc;
     }
     m->n = cJSON_GetArraySize(arr);
     m->e = calloc((size_t)(m->n ? m->n : 1), sizeof *m->e);
@@ -295,6 +304,13 @@ static int grid_load(const char *path, grid_t *g, char *err)
         cJSON_GetArraySize(arms) < 1 || cJSON_GetArraySize(seeds) < 1) {
         rc = tam_fail(err, TAM_EFIELD, "%s: needs \"hypothesis\" (string), \"arms\" and "
                       "\"seeds\" (non-empty arrays)", path);
+        goto fail;
+    }
+    const cJSON *dup = json_duplicate_key(g->root);
+    for (const cJSON *x = arms->child; x && !dup; x = x->next)
+        dup = cJSON_IsObject(x) ? json_duplicate_key(x) : NULL;
+    if (dup) {
+        rc = tam_fail(err, TAM_EFIELD, "%s: field '%s' given twice", path, dup->string);
         goto fail;
     }
     g->hyp = hyp->valuestring;
@@ -648,15 +664,25 @@ int cmd_report(int argc, char **argv)
     store_t *s = NULL;
     cJSON *root = NULL;
     int rc = 1;
-    if (tam_read_file(o.criteria, &txt, NULL, err) || store_open(o.db, &s, err))
+    if (tam_read_file(o.criteria, &txt, NULL, err))
         goto out;
-    root = cJSON_Parse(txt);
+    root = cJSON_ParseWithOpts(txt, NULL, 1); /* 1: nothing may follow */
     const cJSON *hyp = root ? cJSON_GetObjectItemCaseSensitive(root, "hypothesis") : NULL;
     const cJSON *arr = root ? cJSON_GetObjectItemCaseSensitive(root, "criteria") : NULL;
     if (!cJSON_IsString(hyp) || !cJSON_IsArray(arr)) {
-        tam_fail(err, TAM_EFIELD, "%s: needs \"hypothesis\" and a \"criteria\" array", o.criteria);
+        tam_fail(err, TAM_EFIELD, "%s: malformed JSON, or no \"hypothesis\" and \"criteria\" array",
+                 o.criteria);
         goto out;
     }
+    const cJSON *dup = json_duplicate_key(root);
+    for (const cJSON *c = arr->child; c && !dup; c = c->next)
+        dup = cJSON_IsObject(c) ? json_duplicate_key(c) : NULL;
+    if (dup) {
+        tam_fail(err, TAM_EFIELD, "%s: field '%s' given twice", o.criteria, dup->string);
+        goto out;
+    }
+    if (store_open(o.db, &s, err)) /* only once the criteria are known to be readable */
+        goto out;
     if (store_exec(s, "BEGIN IMMEDIATE", err))
         goto out;
     int npri = 0, npass = 0, nnan = 0, i = 0;
