@@ -161,44 +161,31 @@ void step_model_free(step_model_t *sm)
     free(sm);
 }
 
+/* One GEMM lookup: the latency (s) of a measured table, else the MFU of the
+** proposal-layout table.  A step model prices its GEMMs one way only, so
+** the cache below holds either latencies or MFUs. */
+static double gemm_lookup(const step_model_t *sm, double m, double k, double n)
+{
+    return sm->kgemm ? klat_gemm(sm->kgemm, m, k, n, NULL) : mfu_gemm(sm->db, sm->mode, m, k, n, NULL);
+}
+
 /* The same exact cache for GEMM lookups, keyed by integer (k, n, m); shapes
 ** that are not small integers go to the table directly. */
 static double memo_gemm(const step_model_t *sm, double m, double k, double n)
 {
     if (m >= 2097152.0 || k >= 2097152.0 || n >= 2097152.0 || m != floor(m) || k != floor(k) ||
         n != floor(n))
-        return mfu_gemm(sm->db, sm->mode, m, k, n, NULL);
+        return gemm_lookup(sm, m, k, n);
     uint64_t key = ((uint64_t)k << 42 | (uint64_t)n << 21 | (uint64_t)m) + 1;
     uint64_t h = (key * 0x9e3779b97f4a7c15ULL) >> (64 - GMEMO_BITS);
     struct memo *mm = sm->memo;
     if (mm->gkey[h] != key) {
         mm->gkey[h] = key;
-        mm->gval[h] = mfu_gemm(sm->db, sm->mode, m, k, n, NULL);
+        mm->gval[h] = gemm_lookup(sm, m, k, n);
     }
     return mm->gval[h];
 }
 
-/* A measured GEMM's latency (s), through the same cache: a step model
-** prices its GEMMs one way only, so the cache holds either MFUs or latencies. */
-static double memo_gemm_lat(const step_model_t *sm, double m, double k, double n)
-{
-    if (m >= 2097152.0 || k >= 2097152.0 || n >= 2097152.0 || m != floor(m) || k != floor(k) ||
-        n != floor(n))
-        return klat_gemm(sm->kgemm, m, k, n, NULL);
-    uint64_t key = ((uint64_t)k << 42 | (uint64_t)n << 21 | (uint64_t)m) + 1;
-    uint64_t h = (key * 0x9e3779b97f4a7c15ULL) >> (64 - GMEMO_BITS);
-    struct memo *mm = sm->memo;
-    if (mm->gkey[h] != key) {
-        mm->gkey[h] = key;
-        mm->gval[h] = klat_gemm(sm->kgemm, m, k, n, NULL);
-    }
-    return mm->gval[h];
-}
-
-/* One decode request's attention time per layer at batch bs and context c,
-** f / (P mfu) with f its FLOPs (4 Ht hd c, computed by the caller): cached
-** whole, keyed by integer (bs, c), so a hit costs one cache line and no
-** division; the value is the same double the expression gives. */
 /* One decode request's share of a measured decode-attention call per layer:
 ** the latency of a batch of bs requests all at context c, over bs.  Summed
 ** over a batch's requests it gives the call's latency when contexts are
@@ -210,30 +197,30 @@ static double decode_share(const step_model_t *sm, double bs, double c, klat_src
     return klat_attn(sm->kdec, (int)sm->Ht, (int)sm->Kt, bs, c > 1 ? c : 1, src) / bs;
 }
 
+/* One decode request's attention time per layer at batch bs and context c:
+** its share of a measured call, or f / (P mfu) with f its FLOPs (4 Ht hd c,
+** computed by the caller) from the MFU tables. */
+static double decode_time(const step_model_t *sm, double bs, double c, double f)
+{
+    if (sm->kdec)
+        return decode_share(sm, bs, c, NULL);
+    double mfu = mfu_decode(&sm->attn, sm->mode, bs, c > 1 ? c : 1, NULL);
+    TAM_ASSERT(mfu > 0 && mfu <= 1.0);
+    return f / (sm->P * mfu);
+}
+
+/* decode_time cached whole, keyed by integer (bs, c), so a hit costs one
+** cache line and no division; the value is the same double. */
 static double memo_decode_time(const step_model_t *sm, double bs, double c, double f)
 {
-    if (sm->kdec) {
-        if (bs >= 4294967295.0 || c >= 4294967295.0)
-            return decode_share(sm, bs, c, NULL);
-        uint64_t k = ((uint64_t)bs << 32 | (uint64_t)c) + 1;
-        uint64_t h = (k * 0x9e3779b97f4a7c15ULL) >> (64 - MEMO_BITS);
-        struct memo *m = sm->memo;
-        if (m->dec[h].key != k) {
-            m->dec[h].key = k;
-            m->dec[h].val = decode_share(sm, bs, c, NULL);
-        }
-        return m->dec[h].val;
-    }
     if (bs >= 4294967295.0 || c >= 4294967295.0)
-        return f / (sm->P * mfu_decode(&sm->attn, sm->mode, bs, c > 1 ? c : 1, NULL));
+        return decode_time(sm, bs, c, f);
     uint64_t k = ((uint64_t)bs << 32 | (uint64_t)c) + 1;
     uint64_t h = (k * 0x9e3779b97f4a7c15ULL) >> (64 - MEMO_BITS);
     struct memo *m = sm->memo;
     if (m->dec[h].key != k) {
-        double mfu = mfu_decode(&sm->attn, sm->mode, bs, c > 1 ? c : 1, NULL);
-        TAM_ASSERT(mfu > 0 && mfu <= 1.0);
         m->dec[h].key = k;
-        m->dec[h].val = f / (sm->P * mfu);
+        m->dec[h].val = decode_time(sm, bs, c, f);
     }
     return m->dec[h].val;
 }
@@ -241,11 +228,6 @@ static double memo_decode_time(const step_model_t *sm, double bs, double c, doub
 const mfu_attn_t *step_model_attn(const step_model_t *sm)
 {
     return &sm->attn;
-}
-
-const kset_t *step_model_kset(const step_model_t *sm)
-{
-    return sm->ks;
 }
 
 void step_model_pricing(const step_model_t *sm, step_pricing_t *p)
@@ -313,7 +295,7 @@ static void gemm(const step_model_t *sm, acc_t *a, step_bd_t *bd, const char *na
     double wbytes = k * n * sm->b * copies * layers;
     if (sm->kgemm) {
         klat_src_t ks, *kp = want ? &ks : NULL;
-        double lat = kp ? klat_gemm(sm->kgemm, m, k, n, kp) : memo_gemm_lat(sm, m, k, n);
+        double lat = kp ? klat_gemm(sm->kgemm, m, k, n, kp) : memo_gemm(sm, m, k, n);
         TAM_ASSERT(lat > 0);
         double compute = lat * count * layers;
         add(a, bd, name, phase, m, k, n, flops / (sm->P * compute), flops, compute, wbytes, 0,

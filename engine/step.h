@@ -76,7 +76,6 @@ int step_model_new(const model_t *m, const hw_t *hw, const kset_t *ks, int tp,
                    const econf_t *c, step_model_t **out, char *err);
 void step_model_free(step_model_t *sm);
 const mfu_attn_t *step_model_attn(const step_model_t *sm);
-const kset_t *step_model_kset(const step_model_t *sm);
 /* Which table prices each kind of kernel for this model: "measured" (the
 ** set's latency tables), "mfu" (the proposal-layout tables), "mfu-exact"
 ** (their latency_us), or for MoE "fused-measured" / "per-expert". */
