@@ -453,12 +453,6 @@ int trace_async_default(const trace_t *t)
     return major > 0 || minor >= 12;
 }
 
-static int cmp_req_index(const void *a, const void *b)
-{
-    int x = (*(const trace_req_t *const *)a)->index, y = (*(const trace_req_t *const *)b)->index;
-    return (x > y) - (x < y);
-}
-
 #define POOL_MAX 1000
 
 int trace_infer_prompt_pool(trace_t *t)
@@ -466,42 +460,46 @@ int trace_infer_prompt_pool(trace_t *t)
     int n = t->n_req;
     if (n < 4)
         return 0;
-    trace_req_t **by = malloc(sizeof *by * (size_t)n);
-    if (!by)
-        return 0; /* no inference without memory: the trace stays as read */
-    for (int i = 0; i < n; i++)
-        by[i] = &t->req[i];
-    qsort(by, (size_t)n, sizeof *by, cmp_req_index);
-    /* Lag L compares the requests whose indexes differ by L; the indexes of
-    ** a record are 0..n-1 in practice, and any gap only removes pairs. */
-    int lo = by[0]->index, hi = by[n - 1]->index, span = hi - lo + 1, found = 0;
-    double match = 0;
-    int *tok = malloc(sizeof *tok * (size_t)span);
-    if (tok) {
-        for (int i = 0; i < span; i++)
-            tok[i] = -1;
-        for (int i = 0; i < n; i++)
-            tok[by[i]->index - lo] = by[i]->in_tokens;
-        for (int lag = 1; lag <= POOL_MAX && 2 * lag <= n && !found; lag++) {
-            long pairs = 0, same = 0;
-            for (int i = 0; i + lag < span; i++)
-                if (tok[i] >= 0 && tok[i + lag] >= 0) {
-                    pairs++;
-                    same += tok[i] == tok[i + lag];
-                }
-            double f = pairs ? (double)same / (double)pairs : 0;
-            if (lag == 1 && f >= 0.5)
-                break; /* nearly constant lengths: no evidence either way */
-            if (lag > 1 && f >= 0.9) {
-                found = lag;
-                match = f;
-            }
-        }
-        free(tok);
+    /* Lag L compares the requests whose indexes differ by L: token counts
+    ** are laid out by index (the indexes of a record are 0..n-1 in practice;
+    ** a gap only removes pairs, and indexes spread far wider than the
+    ** requests carry no cycle to find). */
+    int lo = t->req[0].index, hi = lo;
+    for (int i = 1; i < n; i++) {
+        lo = t->req[i].index < lo ? t->req[i].index : lo;
+        hi = t->req[i].index > hi ? t->req[i].index : hi;
     }
+    long long span = (long long)hi - lo + 1;
+    if (span > 4LL * n)
+        return 0;
+    int *tok = malloc(sizeof *tok * (size_t)span);
+    if (!tok)
+        return 0; /* no inference without memory: the trace stays as read */
+    for (long long i = 0; i < span; i++)
+        tok[i] = -1;
+    for (int i = 0; i < n; i++)
+        tok[t->req[i].index - lo] = t->req[i].in_tokens;
+    int found = 0;
+    double match = 0;
+    for (int lag = 1; lag <= POOL_MAX && 2 * lag <= n && !found; lag++) {
+        long pairs = 0, same = 0;
+        for (long long i = 0; i + lag < span; i++)
+            if (tok[i] >= 0 && tok[i + lag] >= 0) {
+                pairs++;
+                same += tok[i] == tok[i + lag];
+            }
+        double f = pairs ? (double)same / (double)pairs : 0;
+        if (lag == 1 && f >= 0.5)
+            break; /* nearly constant lengths: no evidence either way */
+        if (lag > 1 && f >= 0.9) {
+            found = lag;
+            match = f;
+        }
+    }
+    free(tok);
     if (found) {
         for (int i = 0; i < n; i++) {
-            trace_req_t *q = by[i];
+            trace_req_t *q = &t->req[i];
             q->prefix_group = (int)(((long long)q->index - lo) % found);
             q->prefix_tokens = q->in_tokens;
             q->group_recorded = 1;
@@ -510,7 +508,6 @@ int trace_infer_prompt_pool(trace_t *t)
         t->prompt_pool = found;
         t->prompt_pool_match = match;
     }
-    free(by);
     return found;
 }
 

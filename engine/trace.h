@@ -160,7 +160,8 @@ void trace_assign_prefix_groups(trace_t *t, unsigned long long seed);
 ** smallest lag (2..1000, at most half the requests) at which >= 90% of
 ** requests have the same input_tokens as the request P indexes before, and
 ** only when lag 1 matches < 50% (lengths that are nearly constant say
-** nothing).  When found, request i gets prefix group (index mod P) with its
+** nothing) and the indexes span at most 4 x the requests.  When found,
+** request i gets prefix group (index mod P) with its
 ** whole prompt as the shared prefix (recorded: no seeded draw).  Returns P. */
 int trace_infer_prompt_pool(trace_t *t);
 
