@@ -115,18 +115,7 @@ static int str_field(const cJSON *o, const char *key, const char *what, int requ
 
 static int int_field(const cJSON *o, const char *key, const char *what, int *out, char *err)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    if (!v)
-        return tam_fail(err, TAM_EFIELD, "%s: missing field '%s'", what, key);
-    if (!cJSON_IsNumber(v) || v->valuedouble != (int)v->valuedouble || v->valuedouble < 1 ||
-        v->valuedouble > 1e7) {
-        char s[64];
-        json_show_value(v, s, sizeof s);
-        return tam_fail(err, TAM_EFIELD, "%s: field '%s': %s is not a positive integer", what,
-                        key, s);
-    }
-    *out = (int)v->valuedouble;
-    return TAM_OK;
+    return json_posint(o, key, 1, 0, 1e7, out, what, err);
 }
 
 static int check_fields(const cJSON *o, const char *what, const char *const *allowed, char *err)

@@ -14,25 +14,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
+/* Model fields are whole numbers in [1, 1e9]. */
 static int get_int(const cJSON *root, const char *key, int required, int dflt, int *out,
                    const char *what, char *err)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, key);
-    if (!v || cJSON_IsNull(v)) {
-        if (required)
-            return tam_fail(err, TAM_EFIELD, "%s: missing field '%s'", what, key);
-        *out = dflt;
-        return TAM_OK;
-    }
-    if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) || v->valuedouble < 1 ||
-        v->valuedouble > 1e9) {
-        char shown[128];
-        json_show_value(v, shown, sizeof shown);
-        return tam_fail(err, TAM_EFIELD, "%s: field '%s': %s is not a positive integer", what,
-                        key, shown);
-    }
-    *out = (int)v->valuedouble;
-    return TAM_OK;
+    return json_posint(root, key, required, dflt, 1e9, out, what, err);
 }
 
 static int dtype_bytes(const char *dt)

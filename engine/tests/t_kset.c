@@ -234,6 +234,8 @@ static void t_manifest_errors(void)
         {"bad_nomfu.json", "missing field 'mfu'", NULL, TAM_EFIELD},
         {"bad_dtype.json", "field 'mfu_gemm_dtype'", "\"fp16\" is not fp8 or bf16", TAM_EFIELD},
         {"bad_moe.json", "moe[0]: field 'topk'", "0 is not a positive integer", TAM_EFIELD},
+        /* far beyond int: refused before any conversion ((int) 1e300 is undefined) */
+        {"bad_moe_huge.json", "moe[0]: field 'topk'", "1e+300 is not a positive integer", TAM_EFIELD},
         {"bad_moe_field.json", "moe[0]: unknown field 'top_k'", NULL, TAM_EFIELD},
         {"nosuch.json", "nosuch.json", NULL, TAM_EIO},
         {"model.json", "unknown field '_name_or_path'", NULL, TAM_EFIELD}, /* not a manifest */
