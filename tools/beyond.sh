@@ -22,17 +22,17 @@ for r in $runs; do
     done
     echo "beyond: $id simulated" >&2
 done
-: > "$TMP/sc.csv"
+# one stepcheck over every run that allows a step-level check: the runs
+# beyond the 14 that record per-token times, and the GuideLLM experiments
+set --
 for r in $runs; do
     path=${r#*|}
-    [ -f "$DATA/$path/trace.itl.csv" ] || continue
-    "$TAM" stepcheck --trace "$DATA/$path" --preset default --format csv -o "$TMP/sc1.csv"
-    if [ -s "$TMP/sc.csv" ]; then tail -n +2 "$TMP/sc1.csv" >> "$TMP/sc.csv"; else cat "$TMP/sc1.csv" > "$TMP/sc.csv"; fi
+    [ ! -f "$DATA/$path/trace.itl.csv" ] || set -- "$@" --trace "$DATA/$path"
 done
 for e in $(sqlite3 -batch :memory: "SELECT json_extract(value, '\$.path') FROM json_each(json_extract(readfile('experiments/corpus.json'), '\$.experiments')) WHERE json_extract(value, '\$.path') LIKE 'corpus/guidellm/%';"); do
-    "$TAM" stepcheck --trace "$DATA/$e" --preset default --format csv -o "$TMP/sc1.csv"
-    if [ -s "$TMP/sc.csv" ]; then tail -n +2 "$TMP/sc1.csv" >> "$TMP/sc.csv"; else cat "$TMP/sc1.csv" > "$TMP/sc.csv"; fi
+    set -- "$@" --trace "$DATA/$e"
 done
+"$TAM" stepcheck "$@" --preset default --format csv -o "$TMP/sc.csv"
 sqlite3 -batch "$DB" <<SQL
 .bail on
 .timeout 600000
