@@ -514,12 +514,13 @@ static double elementwise_time(const step_model_t *sm, step_bd_t *bd, double m)
         tb += bytes[k];
     }
     double time = per_layer * sm->L;
-    if (bd && bd->want_comps && bd->n_comps < STEP_MAX_COMPS) {
-        acc_t dummy;
-        memset(&dummy, 0, sizeof dummy);
+    if (bd) {
         /* memory-bound, no FLOPs priced: the component reports the bytes it
-        ** moves; its time (floors included) is bd->elementwise */
-        add(&dummy, bd, "elementwise", 'm', m, 0, 0, 0, 0, 0, tb * sm->L, 0, tb * sm->L / bw,
+        ** moves (add lists it when components are wanted; the sums go to a
+        ** scratch accumulator: this time is added outside the rooflines, as
+        ** bd->elementwise) */
+        acc_t scratch = {0};
+        add(&scratch, bd, "elementwise", 'm', m, 0, 0, 0, 0, 0, tb * sm->L, 0, tb * sm->L / bw,
             NULL, NULL, 0);
     }
     return time;
