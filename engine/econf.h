@@ -4,7 +4,7 @@
 ** Defaults are the baseline ("roofline v2", docs/MODEL.md).  A configuration
 ** file is a JSON object holding any subset of the keys below; unknown keys are
 ** an error (a typo must not silently run the baseline).  The canonical form
-** lists every key, sorted, numbers as %.17g, so two configurations that mean
+** lists every key (but the Tier 3 scales at 1), sorted, numbers as %.17g, so two configurations that mean
 ** the same thing serialise to the same bytes; its FNV-1a 64-bit hash names the
 ** configuration in the database.
 */
@@ -78,6 +78,21 @@ typedef struct {
     int elementwise;           /* 1: per-layer elementwise kernels (fused add +
                                ** RMSNorm x2, rotary, SiLU-and-mul), memory-bound
                                ** on activations, each at least kernel_floor_s */
+    /* Tier 3's physical coefficients (tools/tier3.c fits them through the
+    ** simulator): multipliers on the priced kernel times, one per limit a
+    ** kernel meets; 1 = the kernels as measured in isolation, 2 = twice as
+    ** slow in the serving step.  A GEMM shape is memory- or compute-bound by
+    ** its roofline at the hardware's peaks.  At 1 they are left out of the
+    ** canonical form (econf.c), so configurations from before them keep
+    ** their hashes. */
+    double scale_weight_read;  /* memory-bound GEMMs, elementwise kernels and
+                               ** the roofline's weight bytes / bandwidth:
+                               ** 1 / the effective weight-read bandwidth */
+    double scale_compute;      /* compute-bound GEMMs and prefill attention:
+                               ** 1 / the tensor-core efficiency */
+    double scale_kv_read;      /* decode attention and the roofline's KV bytes /
+                               ** bandwidth: 1 / the effective KV bandwidth */
+    double scale_allreduce;    /* TP all-reduce */
     double kernel_floor_s;     /* the shortest a GPU kernel takes, s */
     /* Client-side time outside the GPU (Tier 1, in-simulator calibration) */
     double client_ttft_s;      /* added to every request's first token */

@@ -229,6 +229,8 @@ typedef struct {
     int inflight;
     double gate;              /* a client slot has been free since this time */
     int next;                 /* next request the client has not sent */
+    /* derivatives (cfg->grad): of the clock and of the gate */
+    double gt[SIM_NG], ggate[SIM_NG];
 } sim_t;
 
 static int ceil_div(int a, int b)
@@ -357,6 +359,32 @@ static double client_arrival(const sim_t *s, int i)
     return t;
 }
 
+/* {====== derivatives (cfg->grad) ====== */
+
+static double *grad_of(const sim_t *s, int i, int which)
+{
+    return s->cfg->grad + ((size_t)3 * (size_t)i + (size_t)which) * SIM_NG;
+}
+
+/* d client_arrival(i): the gate's when the gate held the request back. */
+static void client_arrival_grad(const sim_t *s, int i, double *g)
+{
+    int gated = s->cfg->max_inflight > 0 && s->gate > s->in[i].t_send;
+    for (int j = 0; j < SIM_NG; j++)
+        g[j] = gated ? s->ggate[j] : 0;
+}
+
+/* d engine_arrival(i): the client's, plus the front end's 1 s per second of
+** frontend_s and prompt seconds per second of frontend_tok_s. */
+static void engine_arrival_grad(const sim_t *s, int i, double *g)
+{
+    client_arrival_grad(s, i, g);
+    g[SIM_G_FRONTEND] += 1.0;
+    g[SIM_G_FRONTEND_TOK] += s->in[i].prompt;
+}
+
+/* }====== */
+
 /* When the engine core sees request i: the client's send plus the front
 ** end's work on it (requests stay in send order: the API server hands them
 ** on first come, first served). */
@@ -374,10 +402,15 @@ static int can_send(const sim_t *s)
     return s->next < s->n && (s->cfg->max_inflight <= 0 || s->inflight < s->cfg->max_inflight);
 }
 
-static void on_client_done(sim_t *s, double t)
+/* A request of the client's is done at t (g: its derivative, or NULL). */
+static void on_client_done(sim_t *s, double t, const double *g)
 {
-    if (s->cfg->max_inflight > 0 && s->inflight == s->cfg->max_inflight)
+    if (s->cfg->max_inflight > 0 && s->inflight == s->cfg->max_inflight) {
         s->gate = t;
+        if (s->cfg->grad)
+            for (int j = 0; j < SIM_NG; j++)
+                s->ggate[j] = g ? g[j] : 0;
+    }
     s->inflight--;
 }
 
@@ -406,13 +439,15 @@ static void admit_arrivals(sim_t *s, double t)
         s->inflight++;
         sim_out_t *o = &s->out[i];
         o->arrival = a;
+        if (s->cfg->grad)
+            client_arrival_grad(s, i, grad_of(s, i, 0));
         const char *why = never_fits(s, &s->in[i]);
         if (why) {
             o->rejected = 1;
             o->reason = why;
             o->scheduled = o->first_token = o->last_token = NAN;
             s->rq[i].state = RS_REJECTED;
-            on_client_done(s, a);
+            on_client_done(s, a, s->cfg->grad ? grad_of(s, i, 0) : NULL);
             continue;
         }
         s->rq[i].state = RS_WAITING;
@@ -493,6 +528,8 @@ int sim_run(const step_model_t *sm, const sim_cfg_t *cfg, const sim_req_t *req, 
         r->group = req[i].prefix_group;
         r->prefix_blocks = req[i].prefix_group >= 0 ? req[i].prefix_tokens / cfg->block_size : 0;
         memset(&out[i], 0, sizeof out[i]);
+        if (cfg->grad)
+            memset(cfg->grad + (size_t)3 * (size_t)i * SIM_NG, 0, 3 * SIM_NG * sizeof(double));
         out[i].arrival = out[i].scheduled = out[i].first_token = out[i].last_token = NAN;
     }
     /* Warm prefix cache: the groups' prefix blocks are cached and evictable. */
@@ -529,6 +566,8 @@ int sim_run(const step_model_t *sm, const sim_cfg_t *cfg, const sim_req_t *req, 
             double a = engine_arrival(&s, s.next);
             TAM_ASSERT(a > t);
             t = a;
+            if (cfg->grad)
+                engine_arrival_grad(&s, s.next, s.gt);
             continue;
         }
         /* ---- schedule one step ---- */
@@ -614,13 +653,27 @@ int sim_run(const step_model_t *sm, const sim_cfg_t *cfg, const sim_req_t *req, 
         }
         TAM_ASSERT(tokens <= mnbt);
         batch_t b = {npf, pf_new, pf_ctx, pf_emit, ndec, dec_ctx};
-        double dt = step_time(sm, &b, NULL);
+        double gdt[SIM_NG] = {0};
+        double dt = cfg->grad ? step_time_grad(sm, &b, gdt) : step_time(sm, &b, NULL);
         if (cfg->cpu_step_s > 0 || cfg->cpu_req_s > 0) {
             double cpu = cfg->cpu_step_s + cfg->cpu_req_s * nsched;
+            int cpu_wins = cfg->async_sched && !(dt > cpu);
             dt = cfg->async_sched ? (dt > cpu ? dt : cpu) : dt + cpu;
+            if (cpu_wins)
+                memset(gdt, 0, sizeof gdt);
+            if (!cfg->async_sched || cpu_wins) {
+                gdt[SIM_G_CPU_STEP] = 1.0;
+                gdt[SIM_G_CPU_REQ] = nsched;
+            }
+        } else if (!cfg->async_sched) {
+            gdt[SIM_G_CPU_STEP] = 1.0; /* a CPU term at 0 would add itself */
+            gdt[SIM_G_CPU_REQ] = nsched;
         }
         TAM_ASSERT(dt > 0 && isfinite(dt));
         double t_end = t + dt;
+        if (cfg->grad)
+            for (int j = 0; j < SIM_NG; j++)
+                s.gt[j] += gdt[j];
         st->steps++;
         st->prefill_steps += npf > 0;
         st->busy += dt;
@@ -641,8 +694,11 @@ int sim_run(const step_model_t *sm, const sim_cfg_t *cfg, const sim_req_t *req, 
             if (r->computed == r->num_tokens) {
                 r->generated++;
                 r->num_tokens++;
-                if (r->generated == 1)
+                if (r->generated == 1) {
                     out[id].first_token = t_end + cfg->client_ttft_s;
+                    if (cfg->grad)
+                        memcpy(grad_of(&s, id, 1), s.gt, sizeof s.gt);
+                }
                 if (r->generated == r->output) {
                     out[id].last_token =
                         t_end + cfg->client_ttft_s + (r->output - 1) * cfg->client_token_s;
@@ -650,7 +706,9 @@ int sim_run(const step_model_t *sm, const sim_cfg_t *cfg, const sim_req_t *req, 
                     release_all(&s, r);
                     slotfree[nslotfree++] = (int)((r->blocks - s.blockmem) / s.max_blocks);
                     r->blocks = NULL;
-                    on_client_done(&s, out[id].last_token);
+                    if (cfg->grad)
+                        memcpy(grad_of(&s, id, 2), s.gt, sizeof s.gt);
+                    on_client_done(&s, out[id].last_token, cfg->grad ? grad_of(&s, id, 2) : NULL);
                 }
             }
         }

@@ -28,6 +28,17 @@ typedef struct {
     int prefix_tokens;   /* tokens of the shared prefix (full blocks are shareable) */
 } sim_req_t;
 
+/* The parameters a simulation can differentiate its times by (Tier 3): the
+** step model's four scales, then the simulator's own CPU and front-end
+** costs. */
+enum {
+    SIM_G_CPU_STEP = STEP_NG, /* cpu_step_s */
+    SIM_G_CPU_REQ,            /* cpu_req_s */
+    SIM_G_FRONTEND,           /* frontend_s */
+    SIM_G_FRONTEND_TOK,       /* frontend_tok_s */
+    SIM_NG
+};
+
 typedef struct {
     double t;            /* s: step start */
     double dt;           /* s: step duration */
@@ -61,6 +72,14 @@ typedef struct {
     double client_token_s;    /* per streamed token after the first */
     void (*on_step)(void *ctx, const sim_step_info_t *s); /* optional */
     void *on_step_ctx;
+    double *grad;             /* optional, n x 3 x SIM_NG: for request i,
+                              ** grad[(3 i + w) SIM_NG + j] is the derivative of
+                              ** its arrival (w 0), first token (1) and last
+                              ** token (2) by parameter j at its value, the
+                              ** schedule held as it fell (forward-mode
+                              ** differentiation along the event sequence:
+                              ** exact between the points where an ordering
+                              ** decision flips).  Computing it changes no time. */
 } sim_cfg_t;
 
 typedef struct {

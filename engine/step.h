@@ -89,4 +89,13 @@ const econf_t *step_model_conf(const step_model_t *sm);
 /* Duration of one step in seconds; bd may be NULL (the fast path). */
 double step_time(const step_model_t *sm, const batch_t *b, step_bd_t *bd);
 
+/* The kernel-time groups the Tier 3 scales multiply (econf scale_*). */
+enum { STEP_G_WEIGHT, STEP_G_COMPUTE, STEP_G_KV, STEP_G_ALLREDUCE, STEP_NG };
+
+/* step_time, and its partial derivatives by the four scales at their
+** configured values: g[j] = the seconds of group j the step's duration
+** charges, before scaling (0 for a group hidden under the roofline's other
+** limit).  The duration is the same double step_time returns. */
+double step_time_grad(const step_model_t *sm, const batch_t *b, double g[STEP_NG]);
+
 #endif
