@@ -24,9 +24,9 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null || echo -I/usr/inc
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lcjson -lyaml -lsqlite3)
 XCFLAGS ?=
 B       ?= build
-CFLAGS  := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(OPT) -g $(WARN) \
+CFLAGS  := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(OPT) -g $(WARN) -pthread \
            -MMD -MP -Iengine -Idb -Itools -I$(B) $(PKG_CFLAGS) $(XCFLAGS)
-LDLIBS  := $(PKG_LIBS) -lm
+LDLIBS  := $(PKG_LIBS) -lm -pthread
 # The source revision stored with every configuration: read once, when make
 # starts, so that files rewritten during a run (plots, FINDINGS.md) cannot
 # mark half of a grid "-dirty".  Recursive makes inherit it.
@@ -57,7 +57,7 @@ TOOL_OBJ   := $(TOOL_SRC:%.c=$(B)/%.o)
 TESTS      := $(patsubst %.c,$(B)/%,$(TEST_SRC))
 
 .PHONY: all engine deps test quicktest install unit-test asan-test unit-test-asan clean distclean help \
-        FORCE ingest findings findings-set DEFAULT all-hypotheses tier0 tier0x tier1 tier1x tier2 bench fuzz $(HYPS)
+        FORCE ingest findings findings-set DEFAULT all-hypotheses tier0 tier0x tier1 tier1x tier2 tier3 bench fuzz $(HYPS)
 .DEFAULT_GOAL := all
 
 all: bin/tam                          ## build the engine library and the tam CLI
@@ -102,13 +102,13 @@ install: bin/tam                      ## install tam into $(PREFIX)/bin (it find
 	install -m 755 bin/tam $(DESTDIR)$(PREFIX)/bin/tam
 
 unit-test: bin/tam $(TESTS)           ## unit and CLI tests, normal build
-	@DATA=$(DATA) TAM=bin/tam sh tests/run-unit.sh $(TESTS) tests/cli.sh tests/sweep.sh tests/calib.sh tests/scaleout.sh tests/bench.sh tests/tier2.sh tests/harness.sh
+	@DATA=$(DATA) TAM=bin/tam sh tests/run-unit.sh $(TESTS) tests/cli.sh tests/sweep.sh tests/calib.sh tests/scaleout.sh tests/bench.sh tests/tier2.sh tests/tier3.sh tests/harness.sh
 
 asan-test:                            ## the same suite under ASan + UBSan
 	@$(MAKE) --no-print-directory B=build-asan OPT=-O1 XCFLAGS='$(SAN)' unit-test-asan
 
 unit-test-asan: $(TESTS) $(B)/tam
-	@ASAN_OPTIONS=detect_leaks=1 DATA=$(DATA) TAM=$(B)/tam sh tests/run-unit.sh $(TESTS) tests/cli.sh tests/sweep.sh tests/calib.sh tests/scaleout.sh tests/bench.sh tests/tier2.sh tests/harness.sh
+	@ASAN_OPTIONS=detect_leaks=1 DATA=$(DATA) TAM=$(B)/tam sh tests/run-unit.sh $(TESTS) tests/cli.sh tests/sweep.sh tests/calib.sh tests/scaleout.sh tests/bench.sh tests/tier2.sh tests/tier3.sh tests/harness.sh
 
 ingest: bin/tam                       ## load the corpus's measured requests into $(DB) (once)
 	@mkdir -p $(dir $(DB))
@@ -177,6 +177,16 @@ DEFAULT: ingest                       ## the default preset on the 14, the runs 
 	sh experiments/DEFAULT/plots.sh $(DB)
 	@[ -n "$(NO_FINDINGS)" ] || sh tools/findings.sh $(DB) FINDINGS.md
 
+# Tier 3: physical coefficients fitted through the simulator around the
+# default preset (its own kernel set), cross-validated on held-out experiments.
+tier3: ingest                         ## Tier 3: fitted physical coefficients, held-out cross-validation (tables tier3_points, tier3_fits)
+	bin/tam calibrate --method tier3 --cross-validate --data $(DATA) --quiet -o build/tier3-points.csv --fits build/tier3-fits.csv
+	sh tools/import-csv.sh $(DB) tier3_points build/tier3-points.csv
+	sh tools/import-csv.sh $(DB) tier3_fits build/tier3-fits.csv
+	bin/tam report --criteria experiments/T3/criteria.json --db $(DB)
+	sh experiments/T3/plots.sh $(DB)
+	@[ -n "$(NO_FINDINGS)" ] || sh tools/findings.sh $(DB) FINDINGS.md
+
 all-hypotheses: findings              ## everything: H1..Hn, Tier 0, Tier 1, FINDINGS.md
 
 # Every hypothesis and tier over each kernel set, each set in its own store
@@ -185,6 +195,7 @@ DB_OF    = $(if $(filter proposal-h100,$(1)),$(DB),$(patsubst %.db,%-$(1).db,$(D
 findings:                             ## run every hypothesis and tier on both kernel sets (resumes), regenerate FINDINGS.md
 	$(foreach k,$(KSETS),$(MAKE) --no-print-directory findings-set KERNELS=$(k) DB=$(call DB_OF,$(k)) && ) true
 	$(MAKE) --no-print-directory DEFAULT KERNELS=proposal-h100 DB=$(DB) NO_FINDINGS=1
+	$(MAKE) --no-print-directory tier3 KERNELS=proposal-h100 DB=$(DB) NO_FINDINGS=1
 	sh tools/findings.sh $(DB) FINDINGS.md $(foreach k,$(filter-out proposal-h100,$(KSETS)),$(call DB_OF,$(k)))
 
 findings-set: NO_FINDINGS := 1

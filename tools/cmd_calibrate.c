@@ -64,6 +64,7 @@
 #include "cli.h"
 #include "harness.h"
 #include "runner.h"
+#include "tier3.h"
 #include "trace.h"
 
 #include <cJSON.h>
@@ -74,6 +75,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define MIN_REQUESTS 100  /* successful requests a calibration trace needs */
 #define O_MAX 0.032       /* s: per-step overhead search range [0, O_MAX] */
@@ -84,7 +86,7 @@
 #define C_FIXPOINT 2      /* extra genuine simulations to re-centre c */
 #define MAXE 64           /* experiments in a cross-validation */
 
-enum { M_BASE, M_RESID, M_INSIM, M_BOTH, N_METHODS };
+enum { M_BASE, M_RESID, M_INSIM, M_BOTH, N_METHODS, M_TIER3 = N_METHODS };
 static const char *const method_name[N_METHODS] = {"base", "residual", "insim", "both"};
 
 /* {====== experiments, predictions, metrics ====== */
@@ -1010,6 +1012,8 @@ static const char calib_usage[] =
     "                     [--model M] [--date YYYY-MM-DD] [--quiet]\n"
     "       tam calibrate --cross-validate [--manifest FILE] [--config BASE.json | --preset NAME]\n"
     "                     [--data DIR] [--seed N] [--splits N] [-o RESULTS.csv] [--quiet]\n"
+    "       tam calibrate --method tier3 (--trace DIR -o COEFFS.json | --cross-validate\n"
+    "                     -o POINTS.csv --fits FITS.csv) [--jobs N] [options as above]\n"
     "both forms also take --kernels SET --hardware F --mfu DIR --gemm-mfu CSV (see tam step --help):\n"
     "Tier 2 is Tier 1 over a measured profile and GEMM table.\n"
     "Tier 1 one-trace calibration over a base (Tier 0) engine configuration\n"
@@ -1025,6 +1029,17 @@ static const char calib_usage[] =
     "            (0..0.5 s, profiled in closed form per o, then re-centred on a genuine\n"
     "            simulation); objective J = (TTFT MAPE + TPOT MAPE)/2 on the trace\n"
     "  both      insim, then the residual fitted on what insim leaves\n"
+    "  tier3     beyond the proposal: eight physical coefficients fitted through the\n"
+    "            simulator (scales on memory-bound GEMM, compute-bound GEMM + prefill\n"
+    "            attention, decode attention and all-reduce times; engine-core CPU per\n"
+    "            step and per request; front end per request and per prompt token),\n"
+    "            maximum a posteriori around the base's values by Levenberg-Marquardt\n"
+    "            with the simulator's own derivatives; a fit outside the physical\n"
+    "            bounds (tools/tier3.h) is reported and not used.  --cross-validate:\n"
+    "            the base, the 10/4 splits (seeds 42, 1..N), leave-one-family-out,\n"
+    "            each trace alone and all in-sample; one CSV row per held-out load\n"
+    "            point (-o) and per fit (--fits); --jobs N simulations in parallel\n"
+    "            (default: the online CPUs; results do not depend on it)\n"
     "Default method: residual.  The coefficient file {\"tam_coefficients\": 1, ...} carries\n"
     "the vLLM version (if the folder records it), model, GPU, TP, trace hash, date,\n"
     "base configuration and its hash, the keys to apply (\"config\") and the fit;\n"
@@ -1230,6 +1245,192 @@ static int write_coeffs(cctx_t *cx, int method, const cparams_t *par, const char
     return TAM_OK;
 }
 
+/* {====== --method tier3 (tools/tier3.c) ====== */
+
+typedef struct {
+    const cli_env_t *env;
+    const char *manifest, *trace_dir, *model, *outp, *fitsp, *date;
+    int nsplits, jobs, cv, quiet;
+} tier3_args_t;
+
+static void tier3_progress(void *ctx, const char *protocol, const char *choice, int done,
+                           int total)
+{
+    (void)ctx;
+    fprintf(stderr, "calibrate: tier3 %d/%d fits (%s %s)\n", done, total, protocol, choice);
+}
+
+/* The coefficient file of a one-trace Tier 3 fit (tagged like Tier 1's). */
+static int tier3_write(const cctx_t *cx, t3_ctx_t *t3, const t3_fit_t *fit, const tier3_args_t *a,
+                       char *err)
+{
+    const trace_t *t = t3_trace(t3, 0);
+    econf_t fitted;
+    t3_conf(t3, fit->theta, &fitted);
+    char bhash[17], fhash[17], thash[17], canon[4096];
+    econf_hash(&cx->base, bhash);
+    econf_hash(&fitted, fhash);
+    trace_hash(t, thash);
+    cJSON *root = cJSON_CreateObject();
+    add_num(root, "tam_coefficients", 1);
+    cJSON_AddStringToObject(root, "method", "tier3");
+    cJSON_AddStringToObject(root, "vllm_version", t->vllm_version[0] ? t->vllm_version : "unknown");
+    cJSON_AddStringToObject(root, "model", t->model_id);
+    cJSON_AddStringToObject(root, "gpu", cx->hw.name);
+    add_num(root, "tp", t->tp > 0 ? t->tp : 1);
+    cJSON_AddStringToObject(root, "trace", a->trace_dir);
+    cJSON_AddStringToObject(root, "trace_format", t->format);
+    cJSON_AddStringToObject(root, "trace_hash", thash);
+    add_num(root, "n_requests", t->n_req);
+    cJSON_AddStringToObject(root, "date", a->date);
+    add_num(root, "seed", (double)cx->seed);
+    econf_canonical(&cx->base, canon, sizeof canon);
+    cJSON_AddRawToObject(root, "base_config", canon);
+    cJSON_AddStringToObject(root, "base_config_hash", bhash);
+    cJSON *cf = cJSON_AddObjectToObject(root, "config");
+    for (int j = 0; j < T3_NP; j++)
+        add_num(cf, t3_coef_name[j], fit->theta[j]);
+    cJSON_AddStringToObject(root, "config_hash", fhash);
+    cJSON *fj = cJSON_AddObjectToObject(root, "fit");
+    cJSON_AddStringToObject(fj, "objective", "maximum a posteriori: Huber-weighted squares of "
+                            "log(predicted / measured) load-point means of TTFT, TPOT and E2E "
+                            "(sigma 5%) plus a normal prior around the base (tools/tier3.h)");
+    for (int j = 0; j < T3_NP; j++) {
+        cJSON *c = cJSON_AddObjectToObject(fj, t3_coef_name[j]);
+        add_num(c, "value", fit->theta[j]);
+        add_num(c, "prior", fit->prior[j]);
+        add_num(c, "lo", fit->lo[j]);
+        add_num(c, "hi", fit->hi[j]);
+    }
+    add_num(fj, "iterations", fit->iterations);
+    add_num(fj, "simulations", fit->sims);
+    add_num(fj, "objective_prior", fit->objective0);
+    add_num(fj, "objective_fit", fit->objective);
+    char *txt = cJSON_Print(root);
+    cJSON_Delete(root);
+    if (!txt)
+        return tam_fail(err, TAM_ENOMEM, "out of memory");
+    FILE *f = cli_open_out(a->outp, err);
+    if (!f) {
+        free(txt);
+        return TAM_EIO;
+    }
+    fprintf(f, "%s\n", txt);
+    free(txt);
+    return cli_close_out(f, a->outp, err);
+}
+
+static void tier3_report(const t3_fit_t *fit)
+{
+    fprintf(stderr, "calibrate: tier3 fit, %d steps, %d simulations, objective %.4g -> %.4g\n",
+            fit->iterations, fit->sims, fit->objective0, fit->objective);
+    for (int j = 0; j < T3_NP; j++) {
+        int out = fit->theta[j] < fit->lo[j] || fit->theta[j] > fit->hi[j];
+        fprintf(stderr, "  %-18s %12.6g  (prior %.6g, bounds [%.6g, %.6g])%s\n", t3_coef_name[j],
+                fit->theta[j], fit->prior[j], fit->lo[j], fit->hi[j],
+                out ? "  OUT OF BOUNDS" : "");
+    }
+}
+
+/* Write a buffer to path through cli_open_out (one output open at a time:
+** it stages each in one temporary file). */
+static int write_buffer(const char *path, const char *buf, size_t len, char *err)
+{
+    FILE *f = cli_open_out(path, err);
+    if (!f)
+        return TAM_EIO;
+    fwrite(buf, 1, len, f);
+    return cli_close_out(f, path, err);
+}
+
+static int calibrate_tier3(cctx_t *cx, const tier3_args_t *a, char *err)
+{
+    t3_ctx_t *t3 = NULL;
+    manifest_t man = {0};
+    FILE *pf = NULL, *ff = NULL;
+    char *pbuf = NULL, *fbuf = NULL;
+    size_t plen = 0, flen = 0;
+    int rc = t3_new(&cx->base, &cx->hw, cx->ks, cx->seed, a->jobs, &t3, err);
+    if (rc == TAM_OK && a->cv) {
+        rc = manifest_load(a->manifest, &man, err);
+        for (int i = 0; i < man.n && rc == TAM_OK; i++) {
+            const manifest_exp_t *me = &man.e[i];
+            char path[1200];
+            trace_t *t;
+            model_t m;
+            snprintf(path, sizeof path, "%s/%s", a->env->data, me->path);
+            if ((rc = trace_load(path, &t, err)))
+                break;
+            snprintf(path, sizeof path, "%s/models/%s", a->env->data, me->model);
+            if ((rc = model_load(path, &m, err))) {
+                trace_free(t);
+                break;
+            }
+            rc = t3_add(t3, t, &m, me->tp, me->id, me->family, me->number, err);
+        }
+        /* both tables are built in memory and written only when complete */
+        if (rc == TAM_OK && (!(pf = open_memstream(&pbuf, &plen)) ||
+                             !(ff = open_memstream(&fbuf, &flen))))
+            rc = tam_fail(err, TAM_ENOMEM, "out of memory");
+        if (rc == TAM_OK)
+            rc = t3_cross_validate(t3, &man, a->nsplits, pf, ff,
+                                   a->quiet || !isatty(STDERR_FILENO) ? NULL : tier3_progress,
+                                   NULL, err);
+        if (pf && fclose(pf) && rc == TAM_OK)
+            rc = tam_fail(err, TAM_ENOMEM, "out of memory");
+        if (ff && fclose(ff) && rc == TAM_OK)
+            rc = tam_fail(err, TAM_ENOMEM, "out of memory");
+        pf = ff = NULL;
+        if (rc == TAM_OK)
+            rc = write_buffer(a->outp, pbuf, plen, err);
+        if (rc == TAM_OK)
+            rc = write_buffer(a->fitsp, fbuf, flen, err);
+    } else if (rc == TAM_OK) {
+        trace_t *t;
+        model_t m;
+        char mpath[1024];
+        if ((rc = trace_load(a->trace_dir, &t, err)))
+            goto out;
+        if (a->model)
+            rc = cli_model_path(a->env, a->model, mpath, sizeof mpath)
+                     ? tam_fail(err, TAM_EFIELD, "--model: path too long") : TAM_OK;
+        else if (runner_model_dir(a->env->data, t->model_id, mpath, sizeof mpath))
+            rc = tam_fail(err, TAM_EFIELD, "%s: no config for model '%s' under %s/models; pass "
+                          "--model", a->trace_dir, t->model_id, a->env->data);
+        if (rc == TAM_OK)
+            rc = model_load(mpath, &m, err);
+        if (rc) {
+            trace_free(t);
+            goto out;
+        }
+        if ((rc = t3_add(t3, t, &m, t->tp, a->trace_dir, "", 0, err)))
+            goto out;
+        int zero = 0;
+        t3_fit_t fit;
+        if ((rc = t3_fit(t3, &zero, 1, &fit, err)))
+            goto out;
+        if (!a->quiet)
+            tier3_report(&fit);
+        if (!fit.in_bounds)
+            rc = tam_fail(err, TAM_EFIT, "the tier3 fit left its physical bounds (above); it is "
+                          "not written");
+        else
+            rc = tier3_write(cx, t3, &fit, a, err);
+    }
+out:
+    if (pf)
+        fclose(pf);
+    if (ff)
+        fclose(ff);
+    free(pbuf);
+    free(fbuf);
+    manifest_free(&man);
+    t3_free(t3);
+    return rc;
+}
+
+/* }====== */
+
 int cmd_calibrate(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -1242,11 +1443,14 @@ int cmd_calibrate(int argc, char **argv)
         {"hardware", required_argument, 0, 5},  {"mfu", required_argument, 0, 6},
         {"gemm-mfu", required_argument, 0, 7},  {"help", no_argument, 0, 'h'},
         {"kernels", required_argument, 0, 8},   {"preset", required_argument, 0, 9},
+        {"fits", required_argument, 0, 10},     {"jobs", required_argument, 0, 11},
         {0, 0, 0, 0}};
     cli_env_t env;
     cli_env_init(&env);
     env.default_preset = 1;
-    const char *trace_dir = NULL, *outp = NULL, *model = NULL, *date = NULL;
+    const char *trace_dir = NULL, *outp = NULL, *model = NULL, *date = NULL, *fitsp = NULL;
+    long nproc = sysconf(_SC_NPROCESSORS_ONLN);
+    int jobs = nproc > 0 ? (int)(nproc < 64 ? nproc : 64) : 1;
     const char *manifest = "experiments/corpus.json";
     int method = M_RESID, cv = 0, nsplits = SPLIT_SEEDS, quiet = 0;
     unsigned long long seed = 42;
@@ -1257,13 +1461,21 @@ int cmd_calibrate(int argc, char **argv)
         case 'T': trace_dir = optarg; break;
         case 'c': env.config = optarg; break;
         case 'M':
-            method = -1;
+            method = strcmp(optarg, "tier3") == 0 ? M_TIER3 : -1;
             for (int m = M_RESID; m < N_METHODS; m++)
                 if (strcmp(optarg, method_name[m]) == 0)
                     method = m;
             if (method < 0) {
-                fprintf(stderr, "tam calibrate: --method '%s': expected residual, insim or "
-                        "both\n", optarg);
+                fprintf(stderr, "tam calibrate: --method '%s': expected residual, insim, "
+                        "both or tier3\n", optarg);
+                return 2;
+            }
+            break;
+        case 10: fitsp = optarg; break;
+        case 11:
+            jobs = atoi(optarg);
+            if (jobs < 1 || jobs > 64) {
+                fprintf(stderr, "tam calibrate: --jobs '%s': expected 1..64\n", optarg);
                 return 2;
             }
             break;
@@ -1289,7 +1501,8 @@ int cmd_calibrate(int argc, char **argv)
         }
     }
     if (optind < argc || (!cv && (!trace_dir || !outp)) || (cv && trace_dir) || nsplits < 0 ||
-        nsplits > 1000) {
+        nsplits > 1000 || (method == M_TIER3 && cv && (!outp || !fitsp)) ||
+        (fitsp && !(method == M_TIER3 && cv))) {
         fputs(calib_usage, stderr);
         return 2;
     }
@@ -1331,6 +1544,13 @@ int cmd_calibrate(int argc, char **argv)
     }
     if (cli_load_kset(&env, &cx.hw, &cx.base, &cx.ks, err))
         goto out;
+    if (method == M_TIER3) {
+        tier3_args_t a = {&env, manifest, trace_dir, model, outp, fitsp, date, nsplits, jobs, cv,
+                          quiet};
+        if (calibrate_tier3(&cx, &a, err) == TAM_OK)
+            rc = 0;
+        goto out;
+    }
     if (cv) {
         if (manifest_load(manifest, &man, err))
             goto out;

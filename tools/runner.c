@@ -58,9 +58,26 @@ int runner_simulate_trace(const step_model_t *sm, trace_t *t, unsigned long long
     return runner_simulate_trace_steps(sm, t, seed, NULL, NULL, out, st, err);
 }
 
+static int simulate(const step_model_t *sm, trace_t *t, unsigned long long seed,
+                    runner_step_fn on_step, void *ctx, double *grad, pred_t **out,
+                    run_stats_t *st, char *err);
+
 int runner_simulate_trace_steps(const step_model_t *sm, trace_t *t, unsigned long long seed,
                                 runner_step_fn on_step, void *ctx, pred_t **out,
                                 run_stats_t *st, char *err)
+{
+    return simulate(sm, t, seed, on_step, ctx, NULL, out, st, err);
+}
+
+int runner_simulate_trace_grad(const step_model_t *sm, trace_t *t, unsigned long long seed,
+                               double *grad, pred_t **out, run_stats_t *st, char *err)
+{
+    return simulate(sm, t, seed, NULL, NULL, grad, out, st, err);
+}
+
+static int simulate(const step_model_t *sm, trace_t *t, unsigned long long seed,
+                    runner_step_fn on_step, void *ctx, double *grad, pred_t **out,
+                    run_stats_t *st, char *err)
 {
     const econf_t *c = step_model_conf(sm);
     trace_assign_prefix_groups(t, seed);
@@ -77,7 +94,10 @@ int runner_simulate_trace_steps(const step_model_t *sm, trace_t *t, unsigned lon
         if ((rc = wl_from_trace(t, u, seed, &w, err)))
             break;
         sim_out_t *so = calloc((size_t)w.n, sizeof *so);
-        if (!so) {
+        double *wg = grad ? malloc((size_t)w.n * 3 * SIM_NG * sizeof *wg) : NULL;
+        if (!so || (grad && !wg)) {
+            free(so);
+            free(wg);
             wl_free(&w);
             rc = tam_fail(err, TAM_ENOMEM, "out of memory");
             break;
@@ -96,6 +116,7 @@ int runner_simulate_trace_steps(const step_model_t *sm, trace_t *t, unsigned lon
             .warm_prefix_tokens = w.warm_prefix_tokens,
         };
         runner_sim_conf(c, t, &cfg);
+        cfg.grad = wg;
         step_hook_t hook = {on_step, ctx, u};
         if (on_step) {
             cfg.on_step = step_hook;
@@ -121,6 +142,9 @@ int runner_simulate_trace_steps(const step_model_t *sm, trace_t *t, unsigned lon
                 r->ttft = o->first_token - o->arrival;
                 r->e2e = o->last_token - o->arrival;
                 r->tpot = trace_tpot(r->ttft, r->e2e, q->out_tokens);
+                if (wg)
+                    memcpy(grad + (size_t)ti * 3 * SIM_NG, wg + (size_t)k * 3 * SIM_NG,
+                           3 * SIM_NG * sizeof *wg);
                 /* Tier 1 residual post-correction (engine/calib.h): after the
                 ** simulation, so it does not feed back into queueing; only when
                 ** a resid_* key is set, so other runs stay bit for bit as they were. */
@@ -139,6 +163,7 @@ int runner_simulate_trace_steps(const step_model_t *sm, trace_t *t, unsigned lon
             st->busy_fraction += ss.busy; /* summed here, divided below */
         }
         free(so);
+        free(wg);
         wl_free(&w);
         if (rc)
             break;

@@ -17,6 +17,12 @@ int runner_simulate_trace_steps(const step_model_t *sm, trace_t *t, unsigned lon
                                 runner_step_fn on_step, void *ctx, pred_t **out,
                                 run_stats_t *st, char *err);
 
+/* The same with derivatives: grad (t->n_req x 3 x SIM_NG, trace order) gets
+** each request's rows of sim_cfg_t.grad (zeros for a rejected request's
+** first and last token). */
+int runner_simulate_trace_grad(const step_model_t *sm, trace_t *t, unsigned long long seed,
+                               double *grad, pred_t **out, run_stats_t *st, char *err);
+
 /* The simulator settings an engine configuration carries (front end, the
 ** engine core's CPU work and scheduling mode, client-side time); t (may be
 ** NULL) is the run, whose vLLM version "scheduling": "version" follows. */
