@@ -207,7 +207,7 @@ int econf_merge_json(const char *json, const char *what, econf_t *c, char *err)
     return rc;
 }
 
-/* The fields of a coefficient file (tools/cmd_calibrate.c writes them). */
+/* The fields of a coefficient file (tools/cli/cmd_calibrate.c writes them). */
 static const char *const coeff_fields[] = {
     "tam_coefficients", "method", "vllm_version", "model", "gpu", "hardware_measured",
     "gemm_table", "tp", "trace",

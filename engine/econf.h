@@ -82,10 +82,10 @@ typedef struct {
     /* Client-side time outside the GPU (Tier 1, in-simulator calibration) */
     double client_ttft_s;      /* added to every request's first token */
     double client_token_s;     /* added per streamed output token after the first */
-    /* Tier 1 residual post-correction (engine/calib.h), milliseconds:
+    /* Tier 1 residual post-correction (tools/harness/calib.h), milliseconds:
     **   ttft += (resid_ttft_a_ms * out + resid_ttft_b_ms * prompt + resid_ttft_d_ms) / 1000
     **   tpot += (resid_tpot_a_ms * out + resid_tpot_b_ms * prompt + resid_tpot_d_ms) / 1000
-    ** applied per request after the simulation (tools/runner.c), so it does
+    ** applied per request after the simulation (tools/harness/runner.c), so it does
     ** not feed back into queueing; all 0 = off (the simulator's own numbers). */
     double resid_tpot_a_ms, resid_tpot_b_ms, resid_tpot_d_ms;
     double resid_ttft_a_ms, resid_ttft_b_ms, resid_ttft_d_ms;

@@ -1,4 +1,4 @@
-/* tools/cmd_simulate.c - `tam simulate`: a workload in, per-request results out. */
+/* tools/cli/cmd_simulate.c - `tam simulate`: a workload in, per-request results out. */
 #include "calib.h"
 #include "cli.h"
 #include "runner.h"
@@ -162,8 +162,8 @@ int cmd_simulate(int argc, char **argv)
         {"kernels", required_argument, 0, 12},  {"preset", required_argument, 0, 13},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
-    cli_env_t e;
-    cli_env_init(&e);
+    inputs_t e;
+    inputs_init(&e);
     e.tp = 0;
     e.default_preset = 1;
     const char *trace_dir = NULL, *wl_path = NULL, *fmt = "csv", *outp = NULL;
@@ -199,7 +199,7 @@ int cmd_simulate(int argc, char **argv)
         case 13: e.preset = optarg; break;
         case 'h':
             fputs(sim_usage, stdout);
-            cli_preset_help(stdout);
+            inputs_preset_help(stdout);
             return 0;
         default: fputs(sim_usage, stderr); return 2;
         }
@@ -263,7 +263,7 @@ int cmd_simulate(int argc, char **argv)
     }
     if (!e.tp)
         e.tp = 1;
-    if (cli_build(&e, &m, &hw, &ks, &c, &sm, err))
+    if (inputs_build(&e, &m, &hw, &ks, &c, &sm, err))
         goto fail;
     if (coeffs) { /* Tier 1: merge the fitted keys, rebuild the step model */
         char h[17];
@@ -367,7 +367,7 @@ int cmd_simulate(int argc, char **argv)
             double ttft = r->first_token - r->arrival, e2e = r->last_token - r->arrival;
             double tpot = trace_tpot(ttft, e2e, w.req[i].output);
             double ft = r->first_token, lt = r->last_token;
-            if (!r->rejected && calib_resid_active(&c)) { /* as tools/runner.c does */
+            if (!r->rejected && calib_resid_active(&c)) { /* as tools/harness/runner.c does */
                 calib_resid_apply(&c, w.req[i].prompt, w.req[i].output, &ttft, &tpot, &e2e);
                 ft = r->arrival + ttft;
                 lt = r->arrival + e2e;

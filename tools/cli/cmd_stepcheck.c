@@ -1,4 +1,4 @@
-/* tools/cmd_stepcheck.c - `tam stepcheck`: the simulator judged at the level
+/* tools/cli/cmd_stepcheck.c - `tam stepcheck`: the simulator judged at the level
 ** of engine steps, not request means.
 **
 ** Two checks, each where a trace allows it:
@@ -289,10 +289,10 @@ static int req_rows(FILE *f, int csv, const trace_t *t, const pred_t *p, int pt,
     return rc;
 }
 
-static int check_trace(const char *dir, const cli_env_t *base, unsigned long long seed, FILE *f,
+static int check_trace(const char *dir, const inputs_t *base, unsigned long long seed, FILE *f,
                        int csv, char *err)
 {
-    cli_env_t e = *base;
+    inputs_t e = *base;
     trace_t *t = NULL;
     itl_t *x = NULL;
     pred_t *p = NULL;
@@ -337,7 +337,7 @@ static int check_trace(const char *dir, const cli_env_t *base, unsigned long lon
     }
     if (!e.tp)
         e.tp = t->tp;
-    if ((rc = cli_build(&e, &m, &hw, &ks, &c, &sm, err)) ||
+    if ((rc = inputs_build(&e, &m, &hw, &ks, &c, &sm, err)) ||
         (rc = runner_simulate_trace_steps(sm, t, seed, has_itl ? on_step : NULL, &ps, &p, &st, err)))
         goto done;
     if (ps.oom) {
@@ -382,8 +382,8 @@ int cmd_stepcheck(int argc, char **argv)
         {"output", required_argument, 0, 'o'},  {"model", required_argument, 0, 'm'},
         {"tp", required_argument, 0, 't'},      {"help", no_argument, 0, 'h'},
         {"preset", required_argument, 0, 'P'},  {0, 0, 0, 0}};
-    cli_env_t e;
-    cli_env_init(&e);
+    inputs_t e;
+    inputs_init(&e);
     e.tp = 0;
     e.default_preset = 1;
     const char *traces[64], *fmt = "text", *outp = NULL;
@@ -421,7 +421,7 @@ int cmd_stepcheck(int argc, char **argv)
         case 'o': outp = optarg; break;
         case 'h':
             fputs(sc_usage, stdout);
-            cli_preset_help(stdout);
+            inputs_preset_help(stdout);
             return 0;
         default: fputs(sc_usage, stderr); return 2;
         }

@@ -1,6 +1,6 @@
-/* tools/cli.c - shared plumbing for the tam subcommands (see cli.h). */
+/* tools/harness/inputs.c - resolving a run's inputs (see inputs.h). */
 #include "build_info.h"
-#include "cli.h"
+#include "inputs.h"
 #include "jsonutil.h"
 #include "presets_json.h"
 
@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-void cli_env_init(cli_env_t *e)
+void inputs_init(inputs_t *e)
 {
     memset(e, 0, sizeof *e);
     /* --data (set by each command), then DATA, then where the build found it */
@@ -21,7 +21,7 @@ void cli_env_init(cli_env_t *e)
     e->tp = 1;
 }
 
-int cli_model_path(const cli_env_t *e, const char *name, char *out, size_t cap)
+int inputs_model_path(const inputs_t *e, const char *name, char *out, size_t cap)
 {
     struct stat st;
     if (strchr(name, '/') || stat(name, &st) == 0)
@@ -31,7 +31,7 @@ int cli_model_path(const cli_env_t *e, const char *name, char *out, size_t cap)
 
 /* The source revision: TAM_GIT_REV (the Makefile reads it once per make)
 ** or, run by hand, git describe of the working tree. */
-void cli_git_rev(char *out, size_t cap)
+void inputs_git_rev(char *out, size_t cap)
 {
     const char *env = getenv("TAM_GIT_REV");
     if (env && *env) {
@@ -50,7 +50,7 @@ void cli_git_rev(char *out, size_t cap)
     pclose(p);
 }
 
-int cli_load_mfu(const cli_env_t *e, mfu_db_t **db, char *err)
+int inputs_mfu(const inputs_t *e, mfu_db_t **db, char *err)
 {
     char path[1024];
     if (e->mfu)
@@ -115,7 +115,7 @@ out:
     return rc;
 }
 
-int cli_preset(const char *name, const char *what, econf_t *c, char *err)
+int inputs_preset(const char *name, const char *what, econf_t *c, char *err)
 {
     char known[512] = "", pn[64];
     for (size_t i = 0; i < sizeof presets_json / sizeof presets_json[0]; i++) {
@@ -132,7 +132,7 @@ int cli_preset(const char *name, const char *what, econf_t *c, char *err)
     return tam_fail(err, TAM_EFIELD, "%s '%s': no such preset (shipped: %s)", what, name, known);
 }
 
-void cli_preset_help(FILE *f)
+void inputs_preset_help(FILE *f)
 {
     char err[TAM_ERRLEN], pn[64], desc[1024];
     fputs("shipped presets (experiments/presets/):\n", f);
@@ -142,7 +142,7 @@ void cli_preset_help(FILE *f)
             fprintf(f, "    %-9s %s\n", pn, desc);
 }
 
-int cli_load_config(const cli_env_t *e, econf_t *c, char *err)
+int inputs_config(const inputs_t *e, econf_t *c, char *err)
 {
     if (e->config && e->preset)
         return tam_fail(err, TAM_EFIELD, "--config and --preset both given: choose one (a "
@@ -151,7 +151,7 @@ int cli_load_config(const cli_env_t *e, econf_t *c, char *err)
     if (e->config)
         rc = econf_load(e->config, c, err);
     else if (e->preset || e->default_preset)
-        rc = cli_preset(e->preset ? e->preset : "default", "--preset", c, err);
+        rc = inputs_preset(e->preset ? e->preset : "default", "--preset", c, err);
     else
         rc = (econf_baseline(c), TAM_OK);
     if (rc == TAM_OK && e->kernels) {
@@ -165,7 +165,7 @@ int cli_load_config(const cli_env_t *e, econf_t *c, char *err)
     return rc;
 }
 
-int cli_load_kset(const cli_env_t *e, const hw_t *hw, econf_t *c, kset_t **ks, char *err)
+int inputs_kset(const inputs_t *e, const hw_t *hw, econf_t *c, kset_t **ks, char *err)
 {
     int rc = kset_load(e->data, c->kernels, e->mfu, e->gemm_mfu, hw, ks, err);
     if (rc == TAM_OK && e->gemm_mfu && (*ks)->gemm) {
@@ -183,7 +183,7 @@ int cli_load_kset(const cli_env_t *e, const hw_t *hw, econf_t *c, kset_t **ks, c
     return rc;
 }
 
-int cli_build(const cli_env_t *e, model_t *m, hw_t *hw, kset_t **ks, econf_t *c,
+int inputs_build(const inputs_t *e, model_t *m, hw_t *hw, kset_t **ks, econf_t *c,
               step_model_t **sm, char *err)
 {
     char path[1024];
@@ -193,7 +193,7 @@ int cli_build(const cli_env_t *e, model_t *m, hw_t *hw, kset_t **ks, econf_t *c,
     if (!e->model)
         return tam_fail(err, TAM_EFIELD, "--model is required (a folder under %s/models, or a "
                         "path to config.json)", e->data);
-    if (cli_model_path(e, e->model, path, sizeof path))
+    if (inputs_model_path(e, e->model, path, sizeof path))
         return tam_fail(err, TAM_EFIELD, "model path too long");
     if ((rc = model_load(path, m, err)))
         return rc;
@@ -203,7 +203,7 @@ int cli_build(const cli_env_t *e, model_t *m, hw_t *hw, kset_t **ks, econf_t *c,
     } else {
         hw_h100_sxm(hw);
     }
-    if ((rc = cli_load_config(e, c, err)) || (rc = cli_load_kset(e, hw, c, ks, err)))
+    if ((rc = inputs_config(e, c, err)) || (rc = inputs_kset(e, hw, c, ks, err)))
         return rc;
     if ((rc = step_model_new(m, hw, *ks, e->tp, c, sm, err))) {
         kset_free(*ks);
@@ -211,72 +211,4 @@ int cli_build(const cli_env_t *e, model_t *m, hw_t *hw, kset_t **ks, econf_t *c,
         return rc;
     }
     return TAM_OK;
-}
-
-/* Output files are written to a temporary name and renamed into place only
-** when complete, so a failed command never leaves a partial result file.
-** Two slots: the main output and one auxiliary file (the step series). */
-static char out_tmp[1100], aux_tmp[1100];
-
-static FILE *open_tmp(const char *path, char *tmp, size_t cap, char *err)
-{
-    snprintf(tmp, cap, "%s.tmp%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "w");
-    if (!f)
-        tam_fail(err, TAM_EIO, "%s: cannot write: %s", path, strerror(errno));
-    return f;
-}
-
-static int close_tmp(FILE *f, const char *path, const char *tmp, char *err)
-{
-    int bad = ferror(f);
-    if (fclose(f) || bad) {
-        unlink(tmp);
-        return tam_fail(err, TAM_EIO, "%s: write error", path);
-    }
-    if (rename(tmp, path)) {
-        unlink(tmp);
-        return tam_fail(err, TAM_EIO, "%s: cannot rename into place: %s", path, strerror(errno));
-    }
-    return TAM_OK;
-}
-
-FILE *cli_open_out(const char *path, char *err)
-{
-    if (!path || strcmp(path, "-") == 0)
-        return stdout;
-    return open_tmp(path, out_tmp, sizeof out_tmp, err);
-}
-
-int cli_close_out(FILE *f, const char *path, char *err)
-{
-    if (f == stdout)
-        return fflush(f) ? tam_fail(err, TAM_EIO, "stdout: write error") : TAM_OK;
-    return close_tmp(f, path, out_tmp, err);
-}
-
-void cli_abort_out(FILE *f)
-{
-    if (f && f != stdout) {
-        fclose(f);
-        unlink(out_tmp);
-    }
-}
-
-FILE *cli_open_aux(const char *path, char *err)
-{
-    return open_tmp(path, aux_tmp, sizeof aux_tmp, err);
-}
-
-int cli_close_aux(FILE *f, const char *path, char *err)
-{
-    return close_tmp(f, path, aux_tmp, err);
-}
-
-void cli_abort_aux(FILE *f)
-{
-    if (f) {
-        fclose(f);
-        unlink(aux_tmp);
-    }
 }

@@ -1,4 +1,4 @@
-/* tools/cmd_kernels.c - `tam kernels`: what a kernel data set is made of. */
+/* tools/cli/cmd_kernels.c - `tam kernels`: what a kernel data set is made of. */
 #include "cli.h"
 
 #include <getopt.h>
@@ -23,8 +23,8 @@ int cmd_kernels(int argc, char **argv)
         {"set", required_argument, 0, 's'},    {"data", required_argument, 0, 'D'},
         {"format", required_argument, 0, 'F'}, {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
-    cli_env_t e;
-    cli_env_init(&e);
+    inputs_t e;
+    inputs_init(&e);
     const char *set = ECONF_DEFAULT_KERNELS, *fmt = "text";
     int o;
     optind = 1;

@@ -1,4 +1,4 @@
-/* engine/tests/t_calib.c - Tier 1 calibration mathematics (engine/calib.c)
+/* tests/t_calib.c - Tier 1 calibration mathematics (tools/harness/calib.c)
 ** and the configuration merge helpers it relies on (engine/econf.c).
 ** Expected values are derived by hand in the comments: exact data generated
 ** from known coefficients must come back; a 2x2 factorial design has a

@@ -1,4 +1,4 @@
-/* engine/calib.c - Tier 1 calibration mathematics (see calib.h for the
+/* tools/harness/calib.c - Tier 1 calibration mathematics (see calib.h for the
 ** contracts): weighted least squares with centring and correlation scaling,
 ** rank-deficiency detection and the fixed fallback rule, the residual
 ** post-correction, MAPE, the overfitting guard, staleness, the weighted

@@ -1,4 +1,4 @@
-/* engine/tests/t_ttft.c - the terms outside the GPU kernels (commit 0d06094):
+/* tests/t_ttft.c - the terms outside the GPU kernels (commit 0d06094):
 ** the API server's front end (frontend_s, frontend_tok_s), the engine core's
 ** CPU work per step (cpu_step_s, cpu_req_s), the scheduling loop (sync,
 ** async, version: trace_async_default, runner_sim_conf) and the elementwise

@@ -1,4 +1,4 @@
-/* tools/cmd_sweep.c - `tam sweep`: the simulator-internal studies (Part A of
+/* tools/cli/cmd_sweep.c - `tam sweep`: the simulator-internal studies (Part A of
 ** H4, H5, H6; docs/TAM-PROPOSAL.md) computed with the engine and written to
 ** the store's `sweeps` table, so their figures and counts come from SQL
 ** (docs/METHOD.md, "Verdicts").
@@ -163,7 +163,7 @@ static void say(out_t *o, const char *fmt, ...)
 /* {====== shared inputs ====== */
 
 typedef struct {
-    cli_env_t env;
+    inputs_t env;
     store_t *s;
     kset_t *ks;            /* the proposal's tables: Part A studies the baseline's lookups */
     const mfu_db_t *db;    /* ks->mfu */
@@ -181,7 +181,7 @@ static void base_conf(const ctx_t *c, econf_t *conf)
 static int load_model(const ctx_t *c, const char *name, model_t *m, char *err)
 {
     char path[1024];
-    if (cli_model_path(&c->env, name, path, sizeof path))
+    if (inputs_model_path(&c->env, name, path, sizeof path))
         return tam_fail(err, TAM_EFIELD, "model path too long");
     return model_load(path, m, err);
 }
@@ -722,7 +722,7 @@ int cmd_sweep(int argc, char **argv)
         {0, 0, 0, 0}};
     ctx_t c;
     memset(&c, 0, sizeof c);
-    cli_env_init(&c.env);
+    inputs_init(&c.env);
     const char *study = NULL, *dbpath = "db/tam.db", *outp = NULL;
     int opt;
     optind = 1;
@@ -764,7 +764,7 @@ int cmd_sweep(int argc, char **argv)
     FILE *f = NULL;
     int rc = 1;
     hw_h100_sxm(&c.hw);
-    cli_git_rev(c.rev, sizeof c.rev);
+    inputs_git_rev(c.rev, sizeof c.rev);
     if (kset_load(c.env.data, c.env.kernels ? c.env.kernels : ECONF_DEFAULT_KERNELS, NULL, NULL,
                   &c.hw, &c.ks, err) ||
         store_open(dbpath, &c.s, err))

@@ -1,4 +1,4 @@
-/* tools/harness.c - `tam ingest`, `tam run`, `tam report`.
+/* tools/harness/harness.c - `tam ingest`, `tam run`, `tam report`.
 **
 ** ingest: every manifest experiment's trace into the store, once; plus the
 **         70/30 split tables for the canonical seed 42 and seeds 1..20.
@@ -10,7 +10,7 @@
 */
 #include "harness.h"
 
-#include "cli.h"
+#include "inputs.h"
 #include "econf.h"
 #include "jsonutil.h"
 #include "rng.h"
@@ -132,7 +132,7 @@ int split_draw(const manifest_t *m, unsigned long long seed, int *held, int *nhe
 typedef struct {
     const char *db, *manifest, *grid, *criteria, *only, *arm, *shards, *format;
     long long seed; /* -1 = every seed of the grid */
-    cli_env_t env;
+    inputs_t env;
     int quiet;
 } hopts_t;
 
@@ -148,7 +148,7 @@ static const struct option hlong[] = {
 static int hparse(int argc, char **argv, hopts_t *o, const char *usage)
 {
     memset(o, 0, sizeof *o);
-    cli_env_init(&o->env);
+    inputs_init(&o->env);
     o->db = "db/tam.db";
     o->manifest = "experiments/corpus.json";
     o->seed = -1;
@@ -358,7 +358,7 @@ static int grid_load(const char *path, grid_t *g, char *err)
         if (ps) {
             char what[300];
             snprintf(what, sizeof what, "%s: arms[%d].preset", path, a);
-            if ((rc = cli_preset(ps->valuestring, what, &g->conf[a], err)))
+            if ((rc = inputs_preset(ps->valuestring, what, &g->conf[a], err)))
                 goto fail;
         }
         if (cf) { /* over the baseline, or over the preset when one is named */
@@ -450,7 +450,7 @@ int cmd_run(int argc, char **argv)
     /* A line per run for a person watching; a log gets the closing line. */
     int progress = !o.quiet && isatty(STDERR_FILENO), n_sim = 0, n_reused = 0;
     char err[TAM_ERRLEN], path[1024], rev[128];
-    cli_git_rev(rev, sizeof rev);
+    inputs_git_rev(rev, sizeof rev);
     manifest_t m = {0};
     store_t *s = NULL;
     ksets_t kss = {0};

@@ -1,4 +1,4 @@
-/* tools/tam.c - the tam command: dispatch to subcommands.  The only place
+/* tools/cli/tam.c - the tam command: dispatch to subcommands.  The only place
 ** (with the cmd_* functions it calls) that prints to the user or chooses an
 ** exit status: 0 success, 1 bad input or failed run, 2 usage error. */
 #include "build_info.h"

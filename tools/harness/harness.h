@@ -1,4 +1,4 @@
-/* tools/harness.h - the hypothesis harness: corpus manifest, grids, criteria.
+/* tools/harness/harness.h - the hypothesis harness: corpus manifest, grids, criteria.
 **
 **   experiments/corpus.json     the measured experiments (data, not code)
 **   experiments/Hn/grid.json    arms (label + engine configuration) x seeds

@@ -1,4 +1,4 @@
-/* engine/calib.h - Tier 1 ("one-trace calibration") mathematics: least
+/* tools/harness/calib.h - Tier 1 ("one-trace calibration") mathematics: least
 ** squares for the proposal's residual model, its application to a
 ** prediction, the error metrics, the overfitting guard, the staleness rule,
 ** and the deterministic one-dimensional search used by the in-simulator

@@ -1,4 +1,4 @@
-/* tools/cmd_mfu.c - `tam mfu`: single lookups and sweeps of the MFU tables. */
+/* tools/cli/cmd_mfu.c - `tam mfu`: single lookups and sweeps of the MFU tables. */
 #include "cli.h"
 
 #include <getopt.h>
@@ -37,8 +37,8 @@ int cmd_mfu(int argc, char **argv)
         return argc >= 2 && strcmp(argv[1], "--help") == 0 ? 0 : 2;
     }
     const char *kind = argv[1];
-    cli_env_t e;
-    cli_env_init(&e);
+    inputs_t e;
+    inputs_init(&e);
     double M = 0, K = 0, N = 0, bs = 0, kv = 0, seq = 0;
     const char *mode = "both", *sweep = NULL;
     int o;
@@ -68,7 +68,7 @@ int cmd_mfu(int argc, char **argv)
     }
     char err[TAM_ERRLEN];
     mfu_db_t *db;
-    if (cli_load_mfu(&e, &db, err)) {
+    if (inputs_mfu(&e, &db, err)) {
         fprintf(stderr, "tam mfu: %s\n", err);
         return 1;
     }
@@ -77,7 +77,7 @@ int cmd_mfu(int argc, char **argv)
     if (isd || isp) {
         model_t m;
         char mp[1024];
-        if (!e.model || cli_model_path(&e, e.model, mp, sizeof mp) || model_load(mp, &m, err) ||
+        if (!e.model || inputs_model_path(&e, e.model, mp, sizeof mp) || model_load(mp, &m, err) ||
             mfu_select_attn(db, m.H, m.K, m.hd, e.tp, &at, err)) {
             fprintf(stderr, "tam mfu: %s\n", e.model ? err : "--model is required");
             mfu_free(db);

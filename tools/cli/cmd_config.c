@@ -1,4 +1,4 @@
-/* tools/cmd_config.c - `tam config`: canonical form and hash of a configuration. */
+/* tools/cli/cmd_config.c - `tam config`: canonical form and hash of a configuration. */
 #include "cli.h"
 
 #include <getopt.h>
@@ -14,8 +14,8 @@ int cmd_config(int argc, char **argv)
                                          {"preset", required_argument, 0, 'P'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
-    cli_env_t e;
-    cli_env_init(&e);
+    inputs_t e;
+    inputs_init(&e);
     int o, unbound = 0;
     optind = 1;
     while ((o = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
@@ -39,13 +39,13 @@ int cmd_config(int argc, char **argv)
                    "digest of the set's files under --data, default $DATA or the build's),\n"
                    "as `tam run` stores it; --unbound prints it as the file gives it.\n");
             if (o == 'h')
-                cli_preset_help(stdout);
+                inputs_preset_help(stdout);
             return o == 'h' ? 0 : 2;
         }
     }
     econf_t c;
     char err[TAM_ERRLEN];
-    if (cli_load_config(&e, &c, err)) {
+    if (inputs_config(&e, &c, err)) {
         fprintf(stderr, "tam config: %s\n", err);
         return 1;
     }
@@ -53,7 +53,7 @@ int cmd_config(int argc, char **argv)
         hw_t hw;
         kset_t *ks;
         hw_h100_sxm(&hw);
-        if (cli_load_kset(&e, &hw, &c, &ks, err)) {
+        if (inputs_kset(&e, &hw, &c, &ks, err)) {
             fprintf(stderr, "tam config: %s\n", err);
             return 1;
         }

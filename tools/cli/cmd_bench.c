@@ -1,4 +1,4 @@
-/* tools/cmd_bench.c - `tam bench`: speed and memory of one experiment end to end.
+/* tools/cli/cmd_bench.c - `tam bench`: speed and memory of one experiment end to end.
 ** Reports the median of several repetitions for (a) loading the trace alone,
 ** the floor every simulation pays, and (b) loading + simulating, so the ratio
 ** to that floor is visible.  Wall-clock time here is a measurement reported to
@@ -152,8 +152,8 @@ int cmd_bench(int argc, char **argv)
         {0, 0, 0, 0}};
     int corpus = 0;
     const char *manifest = "experiments/corpus.json";
-    cli_env_t e;
-    cli_env_init(&e);
+    inputs_t e;
+    inputs_init(&e);
     const char *trace = NULL;
     int reps = 0, o; /* 0: the default, 7 (one trace) or 3 (--corpus) */
     optind = 1;
@@ -265,7 +265,7 @@ int cmd_bench(int argc, char **argv)
     e.tp = t->tp;
     trace_free(t);
     t = NULL;
-    if (cli_build(&e, &m, &hw, &db, &c, &sm, err))
+    if (inputs_build(&e, &m, &hw, &db, &c, &sm, err))
         goto fail;
     for (int r = 0; r < reps; r++) {
         double t0 = now();

@@ -1,4 +1,4 @@
-/* tools/cmd_calibrate.c - `tam calibrate`: Tier 1, one-trace calibration.
+/* tools/cli/cmd_calibrate.c - `tam calibrate`: Tier 1, one-trace calibration.
 **
 ** Two methods, side by side, fitted on one trace (>= 100 successful requests)
 ** over a base (Tier 0) engine configuration:
@@ -8,12 +8,12 @@
 **             for TTFT; least squares
 **               residual_tpot_ms = a  out + b  prompt + d
 **               residual_ttft_ms = a' out + b' prompt + d'
-**             (engine/calib.c; a constant output length, as in every
+**             (tools/harness/calib.c; a constant output length, as in every
 **             inference-perf run, drops a and the note says so).  The
 **             proposal's "network-adjusted" residual needs a network RTT; no
 **             corpus trace records one, so the raw client-side residual is
 **             fitted.  Applied after the simulation (engine configuration
-**             keys resid_*; tools/runner.c): it does not feed back into
+**             keys resid_*; tools/harness/runner.c): it does not feed back into
 **             queueing.
 **   insim     parameters inside the simulator, so that queueing reacts to
 **             them: o = overhead_decode_s = overhead_prefill_s (per engine
@@ -335,7 +335,7 @@ static void params_conf(const cctx_t *cx, const cparams_t *par, econf_t *c)
 
 /* Predictions of experiment e under a fitted model: the simulation (base or
 ** insim parameters) then, in memory, the residual post-correction through
-** calib_resid_apply - the very function tools/runner.c applies, so this is
+** calib_resid_apply - the very function tools/harness/runner.c applies, so this is
 ** what `tam simulate --coeffs` prints. */
 static int params_pred(cctx_t *cx, const cparams_t *par, int e, cpred_t *out, char *err)
 {
@@ -1052,10 +1052,10 @@ static int load_single(cctx_t *cx, const char *dir, const char *model, const cha
                         MIN_REQUESTS);
     char mpath[1024];
     if (model) {
-        cli_env_t e;
-        cli_env_init(&e);
+        inputs_t e;
+        inputs_init(&e);
         e.data = data;
-        if (cli_model_path(&e, model, mpath, sizeof mpath))
+        if (inputs_model_path(&e, model, mpath, sizeof mpath))
             return tam_fail(err, TAM_EFIELD, "--model: path too long");
     } else if (runner_model_dir(data, x->t->model_id, mpath, sizeof mpath)) {
         return tam_fail(err, TAM_EFIELD, "%s: no config for model '%s' under %s/models; pass "
@@ -1243,8 +1243,8 @@ int cmd_calibrate(int argc, char **argv)
         {"gemm-mfu", required_argument, 0, 7},  {"help", no_argument, 0, 'h'},
         {"kernels", required_argument, 0, 8},   {"preset", required_argument, 0, 9},
         {0, 0, 0, 0}};
-    cli_env_t env;
-    cli_env_init(&env);
+    inputs_t env;
+    inputs_init(&env);
     env.default_preset = 1;
     const char *trace_dir = NULL, *outp = NULL, *model = NULL, *date = NULL;
     const char *manifest = "experiments/corpus.json";
@@ -1283,7 +1283,7 @@ int cmd_calibrate(int argc, char **argv)
         case 'q': quiet = 1; break;
         case 'h':
             fputs(calib_usage, stdout);
-            cli_preset_help(stdout);
+            inputs_preset_help(stdout);
             return 0;
         default: fputs(calib_usage, stderr); return 2;
         }
@@ -1321,7 +1321,7 @@ int cmd_calibrate(int argc, char **argv)
     } else {
         hw_h100_sxm(&cx.hw);
     }
-    if (cli_load_config(&env, &cx.base, err))
+    if (inputs_config(&env, &cx.base, err))
         goto out;
     if (calib_resid_active(&cx.base)) {
         tam_fail(err, TAM_EFIELD, "%s: the base configuration already carries a residual "
@@ -1329,7 +1329,7 @@ int cmd_calibrate(int argc, char **argv)
                  env.config ? env.config : "base");
         goto out;
     }
-    if (cli_load_kset(&env, &cx.hw, &cx.base, &cx.ks, err))
+    if (inputs_kset(&env, &cx.hw, &cx.base, &cx.ks, err))
         goto out;
     if (cv) {
         if (manifest_load(manifest, &man, err))

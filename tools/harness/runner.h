@@ -1,10 +1,10 @@
-/* tools/runner.h - simulate every unit of a measured trace and pair each
+/* tools/harness/runner.h - simulate every unit of a measured trace and pair each
 ** simulated request with its measured twin (pred_t rows, trace order). */
 #ifndef TAM_RUNNER_H
 #define TAM_RUNNER_H
 
 #include "sim.h"
-#include "store.h"
+#include "pred.h"
 #include "trace.h"
 
 /* Prefix groups are assigned from `seed` first (what the trace did not record). */

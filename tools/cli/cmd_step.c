@@ -1,4 +1,4 @@
-/* tools/cmd_step.c - `tam step`: price one described batch, print the breakdown. */
+/* tools/cli/cmd_step.c - `tam step`: price one described batch, print the breakdown. */
 #include "cli.h"
 
 #include <cJSON.h>
@@ -100,8 +100,8 @@ int cmd_step(int argc, char **argv)
         {"gemm-mfu", required_argument, 0, 'G'}, {"help", no_argument, 0, 'h'},
         {"kernels", required_argument, 0, 'K'},  {"preset", required_argument, 0, 'P'},
         {0, 0, 0, 0}};
-    cli_env_t e;
-    cli_env_init(&e);
+    inputs_t e;
+    inputs_init(&e);
     e.default_preset = 1;
     const char *pre = NULL, *dec = NULL, *outp = NULL;
     int o;
@@ -121,7 +121,7 @@ int cmd_step(int argc, char **argv)
         case 'o': outp = optarg; break;
         case 'h':
             fputs(step_usage, stdout);
-            cli_preset_help(stdout);
+            inputs_preset_help(stdout);
             return 0;
         default: fputs(step_usage, stderr); return 2;
         }
@@ -144,7 +144,7 @@ int cmd_step(int argc, char **argv)
     econf_t c;
     kset_t *ks;
     step_model_t *sm;
-    if (cli_build(&e, &m, &hw, &ks, &c, &sm, err)) {
+    if (inputs_build(&e, &m, &hw, &ks, &c, &sm, err)) {
         fprintf(stderr, "tam step: %s\n", err);
         return 1;
     }

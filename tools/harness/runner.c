@@ -1,4 +1,4 @@
-/* tools/runner.c - one trace through the simulator, unit by unit.
+/* tools/harness/runner.c - one trace through the simulator, unit by unit.
 ** Each simulation unit starts from an empty server (GuideLLM benchmarks get a
 ** warm shared prefix where the real run had one); results land in trace order. */
 #include "runner.h"
@@ -121,7 +121,7 @@ int runner_simulate_trace_steps(const step_model_t *sm, trace_t *t, unsigned lon
                 r->ttft = o->first_token - o->arrival;
                 r->e2e = o->last_token - o->arrival;
                 r->tpot = trace_tpot(r->ttft, r->e2e, q->out_tokens);
-                /* Tier 1 residual post-correction (engine/calib.h): after the
+                /* Tier 1 residual post-correction (tools/harness/calib.h): after the
                 ** simulation, so it does not feed back into queueing; only when
                 ** a resid_* key is set, so other runs stay bit for bit as they were. */
                 if (!o->rejected && calib_resid_active(c)) {
