@@ -60,11 +60,8 @@
 ** o, c), which cannot change a result because a simulation is a pure
 ** function of its configuration and seed.
 */
-#include "calib.h"
 #include "cli.h"
-#include "harness.h"
-#include "runner.h"
-#include "trace.h"
+#include "tier1.h"
 
 #include <cJSON.h>
 #include <getopt.h>
@@ -74,658 +71,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-#define MIN_REQUESTS 100  /* successful requests a calibration trace needs */
-#define O_MAX 0.032       /* s: per-step overhead search range [0, O_MAX] */
-#define O_COARSE 9
-#define O_LEVELS 4        /* lattice step O_MAX / ((O_COARSE - 1) 2^O_LEVELS) = 0.25 ms */
-#define C_MAX 0.5         /* s: client_ttft_s range [0, C_MAX] */
-#define C_QUANT 1e-5      /* s: c is rounded to 10 us */
-#define C_FIXPOINT 2      /* extra genuine simulations to re-centre c */
-#define MAXE 64           /* experiments in a cross-validation */
-
-enum { M_BASE, M_RESID, M_INSIM, M_BOTH, N_METHODS };
-static const char *const method_name[N_METHODS] = {"base", "residual", "insim", "both"};
-
-/* {====== experiments, predictions, metrics ====== */
-
-typedef struct {
-    char label[160];       /* manifest id, or the trace folder */
-    int number;            /* manifest number (0: a lone trace) */
-    char family[64];
-    trace_t *t;
-    model_t m;
-    int tp;
-    double *m_ttft, *m_tpot, *m_e2e; /* measured, trace order; NaN when no pair */
-    int n_ok;
-} cexp_t;
-
-typedef struct {           /* one simulation's predictions, trace order */
-    double *ttft, *tpot, *e2e; /* s; NaN when rejected / undefined */
-    int rejected;
-} cpred_t;
-
-typedef struct {
-    double ttft, tpot, e2e; /* MAPE (fractions) */
-    double j;              /* objective: mean of the defined ones of ttft, tpot */
-} cmet_t;
-
-typedef struct {
-    int e;                 /* experiment index */
-    int base;              /* 1: the base configuration as it is */
-    double o, c;           /* otherwise: overheads = o, client_ttft_s = c */
-    cpred_t p;
-} centry_t;
-
-typedef struct {
-    hw_t hw;
-    kset_t *ks;
-    const char *gemm_table; /* --gemm-mfu, or NULL */
-    econf_t base;
-    unsigned long long seed;
-    int quiet;
-    int n;
-    cexp_t *x;
-    centry_t **cache;      /* entries never move: handed-out pointers stay valid */
-    int n_cache, cap_cache;
-    long long n_sims;
-    double sim_wall;
-} cctx_t;
-
-static void cpred_free(cpred_t *p)
-{
-    free(p->ttft);
-    free(p->tpot);
-    free(p->e2e);
-    memset(p, 0, sizeof *p);
-}
-
-static int cpred_alloc(cpred_t *p, int n)
-{
-    memset(p, 0, sizeof *p);
-    size_t k = (size_t)(n > 0 ? n : 1);
-    p->ttft = malloc(k * sizeof *p->ttft);
-    p->tpot = malloc(k * sizeof *p->tpot);
-    p->e2e = malloc(k * sizeof *p->e2e);
-    if (!p->ttft || !p->tpot || !p->e2e) {
-        cpred_free(p);
-        return TAM_ENOMEM;
-    }
-    return TAM_OK;
-}
-
-static int cpred_copy(cpred_t *dst, const cpred_t *src, int n)
-{
-    if (cpred_alloc(dst, n))
-        return TAM_ENOMEM;
-    memcpy(dst->ttft, src->ttft, (size_t)n * sizeof *dst->ttft);
-    memcpy(dst->tpot, src->tpot, (size_t)n * sizeof *dst->tpot);
-    memcpy(dst->e2e, src->e2e, (size_t)n * sizeof *dst->e2e);
-    dst->rejected = src->rejected;
-    return TAM_OK;
-}
-
-/* Measured side of the docs/METHOD.md pairing rule. */
-static int cexp_measured(cexp_t *x, char *err)
-{
-    const trace_t *t = x->t;
-    size_t k = (size_t)(t->n_req > 0 ? t->n_req : 1);
-    x->m_ttft = malloc(k * sizeof *x->m_ttft);
-    x->m_tpot = malloc(k * sizeof *x->m_tpot);
-    x->m_e2e = malloc(k * sizeof *x->m_e2e);
-    if (!x->m_ttft || !x->m_tpot || !x->m_e2e)
-        return tam_fail(err, TAM_ENOMEM, "out of memory");
-    x->n_ok = 0;
-    for (int i = 0; i < t->n_req; i++) {
-        const trace_req_t *q = &t->req[i];
-        x->n_ok += q->ok;
-        x->m_ttft[i] = q->ok ? q->ttft : NAN;
-        x->m_e2e[i] = q->ok ? q->e2e : NAN;
-        x->m_tpot[i] = q->ok ? trace_tpot(q->ttft, q->e2e, q->out_tokens) : NAN;
-    }
-    return TAM_OK;
-}
-
-static void cexp_free(cexp_t *x)
-{
-    trace_free(x->t);
-    free(x->m_ttft);
-    free(x->m_tpot);
-    free(x->m_e2e);
-    memset(x, 0, sizeof *x);
-}
-
-static double nanmean2(double a, double b)
-{
-    if (isfinite(a) && isfinite(b))
-        return 0.5 * (a + b);
-    return isfinite(a) ? a : b;
-}
-
-static cmet_t metrics(const cexp_t *x, const cpred_t *p)
-{
-    int n = x->t->n_req;
-    cmet_t m;
-    m.ttft = calib_mape(p->ttft, x->m_ttft, n, NULL);
-    m.tpot = calib_mape(p->tpot, x->m_tpot, n, NULL);
-    m.e2e = calib_mape(p->e2e, x->m_e2e, n, NULL);
-    m.j = nanmean2(m.ttft, m.tpot);
-    return m;
-}
-
-/* Unweighted mean over experiments, skipping undefined values. */
-static cmet_t metrics_mean(const cmet_t *v, int n)
-{
-    double s[4] = {0};
-    int k[4] = {0};
-    for (int i = 0; i < n; i++) {
-        const double a[4] = {v[i].ttft, v[i].tpot, v[i].e2e, v[i].j};
-        for (int q = 0; q < 4; q++)
-            if (isfinite(a[q])) {
-                s[q] += a[q];
-                k[q]++;
-            }
-    }
-    cmet_t m = {k[0] ? s[0] / k[0] : NAN, k[1] ? s[1] / k[1] : NAN, k[2] ? s[2] / k[2] : NAN,
-                k[3] ? s[3] / k[3] : NAN};
-    return m;
-}
-
-/* }====== */
-
-/* {====== simulation with memoisation ====== */
-
-static void conf_for(const cctx_t *cx, int base, double o, double c, econf_t *conf)
-{
-    *conf = cx->base;
-    if (!base) {
-        conf->overhead_decode_s = o;
-        conf->overhead_prefill_s = o;
-        conf->client_ttft_s = c;
-    }
-}
-
-/* Predictions of experiment e under the base (base = 1) or under the base
-** with overheads o and client_ttft_s c.  The pointer stays valid until the
-** context is freed. */
-static int sim_get(cctx_t *cx, int e, int base, double o, double c, const cpred_t **out, char *err)
-{
-    for (int i = 0; i < cx->n_cache; i++) {
-        const centry_t *z = cx->cache[i];
-        if (z->e == e && z->base == base && (base || (z->o == o && z->c == c))) {
-            *out = &z->p;
-            return TAM_OK;
-        }
-    }
-    if (cx->n_cache == cx->cap_cache) {
-        int cap = cx->cap_cache ? 2 * cx->cap_cache : 64;
-        centry_t **nc = realloc(cx->cache, (size_t)cap * sizeof *nc);
-        if (!nc)
-            return tam_fail(err, TAM_ENOMEM, "out of memory");
-        cx->cache = nc;
-        cx->cap_cache = cap;
-    }
-    cexp_t *x = &cx->x[e];
-    econf_t conf;
-    conf_for(cx, base, o, c, &conf);
-    step_model_t *sm = NULL;
-    int rc = step_model_new(&x->m, &cx->hw, cx->ks, x->tp, &conf, &sm, err);
-    if (rc)
-        return rc;
-    pred_t *p = NULL;
-    run_stats_t st;
-    rc = runner_simulate_trace(sm, x->t, cx->seed, &p, &st, err);
-    step_model_free(sm);
-    if (rc)
-        return rc;
-    centry_t *z = calloc(1, sizeof *z);
-    if (!z || cpred_alloc(&z->p, x->t->n_req)) {
-        free(z);
-        free(p);
-        return tam_fail(err, TAM_ENOMEM, "out of memory");
-    }
-    cx->cache[cx->n_cache] = z;
-    for (int i = 0; i < x->t->n_req; i++) {
-        int rej = p[i].rejected;
-        z->p.ttft[i] = rej ? NAN : p[i].ttft;
-        z->p.tpot[i] = rej ? NAN : p[i].tpot;
-        z->p.e2e[i] = rej ? NAN : p[i].e2e;
-        z->p.rejected += rej;
-    }
-    free(p);
-    z->e = e;
-    z->base = base;
-    z->o = base ? 0 : o;
-    z->c = base ? 0 : c;
-    cx->n_cache++;
-    cx->n_sims++;
-    cx->sim_wall += st.wall_seconds;
-    *out = &z->p;
-    return TAM_OK;
-}
-
-/* }====== */
-
-/* {====== fitting ====== */
-
-typedef struct {
-    int has_insim, has_resid;
-    double o, c;           /* insim: overheads and client_ttft_s (s) */
-    calib_fit_t fp, ft;    /* residual fits (ms): TPOT, TTFT */
-    int n_eval, n_sims;    /* insim search: candidates, simulations */
-} cparams_t;
-
-/* The engine configuration a fitted model stands for (over the base). */
-static void params_conf(const cctx_t *cx, const cparams_t *par, econf_t *c)
-{
-    *c = cx->base;
-    if (par->has_insim) {
-        c->overhead_decode_s = c->overhead_prefill_s = par->o;
-        c->client_ttft_s = par->c;
-    }
-    if (par->has_resid) {
-        c->resid_tpot_a_ms = par->fp.a;
-        c->resid_tpot_b_ms = par->fp.b;
-        c->resid_tpot_d_ms = par->fp.d;
-        c->resid_ttft_a_ms = par->ft.a;
-        c->resid_ttft_b_ms = par->ft.b;
-        c->resid_ttft_d_ms = par->ft.d;
-    }
-}
-
-/* Predictions of experiment e under a fitted model: the simulation (base or
-** insim parameters) then, in memory, the residual post-correction through
-** calib_resid_apply - the very function tools/harness/runner.c applies, so this is
-** what `tam simulate --coeffs` prints. */
-static int params_pred(cctx_t *cx, const cparams_t *par, int e, cpred_t *out, char *err)
-{
-    const cpred_t *p;
-    int rc = sim_get(cx, e, !par->has_insim, par->o, par->c, &p, err);
-    if (rc)
-        return rc;
-    const trace_t *t = cx->x[e].t;
-    if (cpred_copy(out, p, t->n_req))
-        return tam_fail(err, TAM_ENOMEM, "out of memory");
-    if (par->has_resid) {
-        econf_t c;
-        params_conf(cx, par, &c);
-        for (int i = 0; i < t->n_req; i++)
-            if (isfinite(out->ttft[i]))
-                calib_resid_apply(&c, t->req[i].in_tokens, t->req[i].out_tokens, &out->ttft[i],
-                                  &out->tpot[i], &out->e2e[i]);
-    }
-    return TAM_OK;
-}
-
-static int params_metrics(cctx_t *cx, const cparams_t *par, int e, cmet_t *m, char *err)
-{
-    cpred_t p;
-    int rc = params_pred(cx, par, e, &p, err);
-    if (rc)
-        return rc;
-    *m = metrics(&cx->x[e], &p);
-    cpred_free(&p);
-    return TAM_OK;
-}
-
-/* Residual least squares pooled over experiments set[0..ns-1], predicted by
-** the simulation of (base | insim o, c); each experiment weighs the same
-** (weight 1/n_e per request, n_e its number of pairs of that metric). */
-static int fit_residual(cctx_t *cx, const int *set, int ns, cparams_t *par, char *err)
-{
-    size_t tot = 0;
-    for (int k = 0; k < ns; k++)
-        tot += (size_t)cx->x[set[k]].t->n_req;
-    double *x1 = malloc((tot ? tot : 1) * sizeof *x1), *x2 = malloc((tot ? tot : 1) * sizeof *x2);
-    double *yp = malloc((tot ? tot : 1) * sizeof *yp), *yt = malloc((tot ? tot : 1) * sizeof *yt);
-    double *wp = malloc((tot ? tot : 1) * sizeof *wp), *wt = malloc((tot ? tot : 1) * sizeof *wt);
-    int rc = TAM_OK;
-    if (!x1 || !x2 || !yp || !yt || !wp || !wt) {
-        rc = tam_fail(err, TAM_ENOMEM, "out of memory");
-        goto out;
-    }
-    size_t j = 0;
-    for (int k = 0; k < ns && rc == TAM_OK; k++) {
-        const cexp_t *x = &cx->x[set[k]];
-        const cpred_t *p;
-        if ((rc = sim_get(cx, set[k], !par->has_insim, par->o, par->c, &p, err)))
-            break;
-        int np = 0, nt = 0;
-        size_t j0 = j;
-        for (int i = 0; i < x->t->n_req; i++, j++) {
-            x1[j] = x->t->req[i].out_tokens;
-            x2[j] = x->t->req[i].in_tokens;
-            yp[j] = isfinite(p->tpot[i]) && x->m_tpot[i] > 0 ? 1e3 * (x->m_tpot[i] - p->tpot[i]) : NAN;
-            yt[j] = isfinite(p->ttft[i]) && x->m_ttft[i] > 0 ? 1e3 * (x->m_ttft[i] - p->ttft[i]) : NAN;
-            np += isfinite(yp[j]);
-            nt += isfinite(yt[j]);
-        }
-        for (size_t q = j0; q < j; q++) {
-            wp[q] = np ? 1.0 / np : 0;
-            wt[q] = nt ? 1.0 / nt : 0;
-        }
-    }
-    if (rc == TAM_OK)
-        rc = calib_lsq_auto(x1, x2, yp, wp, (int)tot, "output_tokens", "prompt_tokens", &par->fp,
-                            err);
-    if (rc == TAM_OK)
-        rc = calib_lsq_auto(x1, x2, yt, wt, (int)tot, "output_tokens", "prompt_tokens", &par->ft,
-                            err);
-    if (rc == TAM_OK)
-        par->has_resid = 1;
-out:
-    free(x1);
-    free(x2);
-    free(yp);
-    free(yt);
-    free(wp);
-    free(wt);
-    return rc;
-}
-
-/* TTFT residuals (measured - predicted, s) and weights 1/(measured n_e)
-** pooled over a set, from the simulation at (o, c). */
-typedef struct {
-    double *r, *w, *im; /* residual, pooled weight, 1/measured */
-    int *ex;            /* experiment slot (0..ns-1) of each pair */
-    int n;
-} pool_t;
-
-static void pool_free(pool_t *pl)
-{
-    free(pl->r);
-    free(pl->w);
-    free(pl->im);
-    free(pl->ex);
-    memset(pl, 0, sizeof *pl);
-}
-
-static int pool_ttft(cctx_t *cx, const int *set, int ns, double o, double c, pool_t *pl,
-                     double *tpot_mean, char *err)
-{
-    memset(pl, 0, sizeof *pl);
-    size_t tot = 0;
-    for (int k = 0; k < ns; k++)
-        tot += (size_t)cx->x[set[k]].t->n_req;
-    if (!tot)
-        tot = 1;
-    pl->r = malloc(tot * sizeof *pl->r);
-    pl->w = malloc(tot * sizeof *pl->w);
-    pl->im = malloc(tot * sizeof *pl->im);
-    pl->ex = malloc(tot * sizeof *pl->ex);
-    if (!pl->r || !pl->w || !pl->im || !pl->ex) {
-        pool_free(pl);
-        return tam_fail(err, TAM_ENOMEM, "out of memory");
-    }
-    double tpot_sum = 0;
-    int ntp = 0;
-    for (int k = 0; k < ns; k++) {
-        const cexp_t *x = &cx->x[set[k]];
-        const cpred_t *p;
-        int rc = sim_get(cx, set[k], 0, o, c, &p, err);
-        if (rc) {
-            pool_free(pl);
-            return rc;
-        }
-        int n0 = pl->n;
-        for (int i = 0; i < x->t->n_req; i++)
-            if (isfinite(p->ttft[i]) && isfinite(x->m_ttft[i]) && x->m_ttft[i] > 0) {
-                pl->r[pl->n] = x->m_ttft[i] - p->ttft[i];
-                pl->im[pl->n] = 1.0 / x->m_ttft[i];
-                pl->ex[pl->n] = k;
-                pl->n++;
-            }
-        for (int q = n0; q < pl->n; q++)
-            pl->w[q] = pl->im[q] / (pl->n - n0);
-        double tp = calib_mape(p->tpot, x->m_tpot, x->t->n_req, NULL);
-        if (isfinite(tp)) {
-            tpot_sum += tp;
-            ntp++;
-        }
-    }
-    *tpot_mean = ntp ? tpot_sum / ntp : NAN;
-    return TAM_OK;
-}
-
-static double cquant(double c)
-{
-    c = c < 0 ? 0 : c > C_MAX ? C_MAX : c;
-    return round(c / C_QUANT) * C_QUANT;
-}
-
-/* J of a set at (o, c + shift) from a simulation at (o, c), when the shift
-** moves every TTFT by exactly `shift` (see the header). */
-static double pool_j(const pool_t *pl, int ns, double shift, double tpot_mean)
-{
-    double s[MAXE] = {0};
-    int k[MAXE] = {0};
-    for (int i = 0; i < pl->n; i++) {
-        s[pl->ex[i]] += fabs(pl->r[i] - shift) * pl->im[i];
-        k[pl->ex[i]]++;
-    }
-    double jt = 0;
-    int nt = 0;
-    for (int e = 0; e < ns; e++)
-        if (k[e]) {
-            jt += s[e] / k[e];
-            nt++;
-        }
-    return nanmean2(nt ? jt / nt : NAN, tpot_mean);
-}
-
-typedef struct {
-    cctx_t *cx;
-    const int *set;
-    int ns;
-    int n;                 /* candidates evaluated */
-    double o[64], c[64];   /* each candidate's profiled c */
-} sctx_t;
-
-static int insim_objective(void *vctx, double o, double *f, char *err)
-{
-    sctx_t *s = vctx;
-    pool_t pl;
-    double tpot_mean;
-    int rc = pool_ttft(s->cx, s->set, s->ns, o, 0, &pl, &tpot_mean, err);
-    if (rc)
-        return rc;
-    double c = 0;
-    rc = calib_wmedian(pl.r, pl.w, pl.n, 0, C_MAX, &c, err);
-    if (rc == TAM_OK) {
-        c = cquant(c);
-        *f = pool_j(&pl, s->ns, c, tpot_mean);
-        if (s->n < 64) {
-            s->o[s->n] = o;
-            s->c[s->n] = c;
-            s->n++;
-        }
-    }
-    pool_free(&pl);
-    return rc;
-}
-
-/* In-simulator calibration of (o, c) on a set (header: the search). */
-static int fit_insim(cctx_t *cx, const int *set, int ns, cparams_t *par, char *err)
-{
-    sctx_t s = {.cx = cx, .set = set, .ns = ns};
-    long long sims0 = cx->n_sims;
-    double o = 0, j = 0;
-    int ne = 0;
-    int rc = calib_search1d(0, O_MAX, O_COARSE, O_LEVELS, insim_objective, &s, &o, &j, &ne, err);
-    if (rc)
-        return rc;
-    double c = 0;
-    for (int i = 0; i < s.n; i++)
-        if (s.o[i] == o)
-            c = s.c[i];
-    /* Re-centre c on genuine simulations at (o, c) (exact already for
-    ** open-loop and synchronous load; first-order for closed loops). */
-    for (int it = 0; it < C_FIXPOINT; it++) {
-        pool_t pl;
-        double tpot_mean, d = 0;
-        if ((rc = pool_ttft(cx, set, ns, o, c, &pl, &tpot_mean, err)))
-            return rc;
-        rc = calib_wmedian(pl.r, pl.w, pl.n, -C_MAX, C_MAX, &d, err);
-        pool_free(&pl);
-        if (rc)
-            return rc;
-        double cn = cquant(c + d);
-        if (cn == c)
-            break;
-        c = cn;
-    }
-    par->has_insim = 1;
-    par->o = o;
-    par->c = c;
-    par->n_eval = ne;
-    par->n_sims = (int)(cx->n_sims - sims0);
-    return TAM_OK;
-}
-
-/* Fit `method` on set; for M_BOTH, `insim` (may be NULL) is an M_INSIM fit
-** of the same set to start from. */
-static int fit_method(cctx_t *cx, int method, const int *set, int ns, const cparams_t *insim,
-                      cparams_t *par, char *err)
-{
-    memset(par, 0, sizeof *par);
-    int rc = TAM_OK;
-    if (method == M_INSIM || method == M_BOTH) {
-        if (insim && insim->has_insim)
-            *par = *insim;
-        else
-            rc = fit_insim(cx, set, ns, par, err);
-        par->has_resid = 0;
-    }
-    if (rc == TAM_OK && (method == M_RESID || method == M_BOTH))
-        rc = fit_residual(cx, set, ns, par, err);
-    return rc;
-}
-
-/* }====== */
-
-/* {====== cross-validation ====== */
-
-enum { P_SINGLE, P_SPLIT };
-
-typedef struct {
-    int protocol;          /* P_SINGLE | P_SPLIT */
-    int choice;            /* P_SINGLE: manifest number; P_SPLIT: split seed */
-    int method;
-    int ntrain, train[MAXE];
-    int nheld, held[MAXE];
-    cparams_t par;
-    cmet_t train_m;        /* mean over the training experiments */
-    double train_j, val_j; /* guard inputs */
-    int reject;            /* guard: fall back to the base */
-    cmet_t hm[MAXE];       /* per held-out experiment */
-    cmet_t bm[MAXE];       /* the base on the same experiment */
-    int stale[MAXE];
-    cmet_t held_mean, base_mean, guarded_mean;
-} cv_row_t;
-
-static int cv_eval(cctx_t *cx, cv_row_t *r, char *err)
-{
-    cmet_t tm[MAXE];
-    int rc;
-    for (int k = 0; k < r->ntrain; k++)
-        if ((rc = params_metrics(cx, &r->par, r->train[k], &tm[k], err)))
-            return rc;
-    cparams_t none;
-    memset(&none, 0, sizeof none);
-    for (int k = 0; k < r->nheld; k++) {
-        if ((rc = params_metrics(cx, &r->par, r->held[k], &r->hm[k], err)) ||
-            (rc = params_metrics(cx, &none, r->held[k], &r->bm[k], err)))
-            return rc;
-        r->stale[k] = calib_stale(r->hm[k].e2e);
-    }
-    r->train_m = metrics_mean(tm, r->ntrain);
-    r->held_mean = metrics_mean(r->hm, r->nheld);
-    r->base_mean = metrics_mean(r->bm, r->nheld);
-    r->train_j = r->train_m.j;
-    r->val_j = r->held_mean.j;
-    r->reject = r->method != M_BASE && calib_guard_reject(r->train_j, r->val_j);
-    r->guarded_mean = r->reject ? r->base_mean : r->held_mean;
-    return TAM_OK;
-}
-
-/* One calibration (train set -> every method), rows appended at *nrows. */
-static int cv_one(cctx_t *cx, int protocol, int choice, const int *train, int ntrain,
-                  const int *held, int nheld, cv_row_t *rows, int *nrows, char *err)
-{
-    cparams_t insim;
-    memset(&insim, 0, sizeof insim);
-    for (int m = 0; m < N_METHODS; m++) {
-        cv_row_t *r = &rows[(*nrows)++];
-        memset(r, 0, sizeof *r);
-        r->protocol = protocol;
-        r->choice = choice;
-        r->method = m;
-        r->ntrain = ntrain;
-        memcpy(r->train, train, (size_t)ntrain * sizeof *train);
-        r->nheld = nheld;
-        memcpy(r->held, held, (size_t)nheld * sizeof *held);
-        int rc = fit_method(cx, m, train, ntrain, &insim, &r->par, err);
-        if (rc)
-            return rc;
-        if (m == M_INSIM)
-            insim = r->par;
-        if ((rc = cv_eval(cx, r, err)))
-            return rc;
-    }
-    return TAM_OK;
-}
-
-#define SPLIT_SEEDS 20 /* plus the canonical 42 (docs/METHOD.md) */
-
-/* Run both protocols; rows (allocated here, caller frees) in the order:
-** single-trace choices 1..n x methods, then split seeds 42, 1..20 x methods. */
-static int cv_run(cctx_t *cx, const manifest_t *man, int nsplits, cv_row_t **rows_out,
-                  int *nrows_out, char *err)
-{
-    int n = cx->n, cap = (n + nsplits + 1) * N_METHODS;
-    cv_row_t *rows = calloc((size_t)cap, sizeof *rows);
-    if (!rows)
-        return tam_fail(err, TAM_ENOMEM, "out of memory");
-    int nr = 0, rc = TAM_OK;
-    for (int e = 0; e < n && rc == TAM_OK; e++) {
-        int held[MAXE], nh = 0;
-        for (int k = 0; k < n; k++)
-            if (k != e)
-                held[nh++] = k;
-        rc = cv_one(cx, P_SINGLE, cx->x[e].number, &e, 1, held, nh, rows, &nr, err);
-        if (!cx->quiet)
-            fprintf(stderr, "calibrate: single-trace %2d/%d (#%d) done, %lld simulations, "
-                    "%.1f s simulated wall\n", e + 1, n, cx->x[e].number, cx->n_sims,
-                    cx->sim_wall);
-    }
-    for (int s = 0; s <= nsplits && rc == TAM_OK; s++) {
-        unsigned long long seed = s == 0 ? 42 : (unsigned long long)s;
-        int hf[32], nhf;
-        if ((rc = split_draw(man, seed, hf, &nhf, err)))
-            break;
-        int train[MAXE], nt = 0, held[MAXE], nh = 0;
-        for (int k = 0; k < n; k++) {
-            int h = 0;
-            for (int f = 0; f < nhf; f++)
-                h |= hf[f] == k;
-            if (h)
-                held[nh++] = k;
-            else
-                train[nt++] = k;
-        }
-        rc = cv_one(cx, P_SPLIT, (int)seed, train, nt, held, nh, rows, &nr, err);
-        if (!cx->quiet)
-            fprintf(stderr, "calibrate: split seed %llu done, %lld simulations, %.1f s "
-                    "simulated wall\n", seed, cx->n_sims, cx->sim_wall);
-    }
-    if (rc) {
-        free(rows);
-        return rc;
-    }
-    *rows_out = rows;
-    *nrows_out = nr;
-    return TAM_OK;
-}
 
 static int dcmp(const void *a, const void *b)
 {
@@ -799,9 +144,9 @@ static void cv_print(FILE *f, const cctx_t *cx, const cv_row_t *rows, int nr, in
         for (int k = 0; k < r->nheld; k++)
             ns += r->stale[k];
         if (r->method == M_BASE)
-            fprintf(f, "%-3d %-44.44s %-8s", x->number, short_id(x), method_name[r->method]);
+            fprintf(f, "%-3d %-44.44s %-8s", x->number, short_id(x), tier1_method_name[r->method]);
         else
-            fprintf(f, "%-3s %-44s %-8s", "", "", method_name[r->method]);
+            fprintf(f, "%-3s %-44s %-8s", "", "", tier1_method_name[r->method]);
         print_row_tail(f, r, ns);
     }
     const char *mn[3] = {"E2E", "TTFT", "TPOT"};
@@ -828,9 +173,9 @@ static void cv_print(FILE *f, const cctx_t *cx, const cv_row_t *rows, int nr, in
                 for (int k = 0; k < r->nheld; k++)
                     ns += r->stale[k];
                 if (r->method == M_BASE)
-                    fprintf(f, "%-5d %-16s %-8s", r->choice, held, method_name[r->method]);
+                    fprintf(f, "%-5d %-16s %-8s", r->choice, held, tier1_method_name[r->method]);
                 else
-                    fprintf(f, "%-5s %-16s %-8s", "", "", method_name[r->method]);
+                    fprintf(f, "%-5s %-16s %-8s", "", "", tier1_method_name[r->method]);
                 print_row_tail(f, r, ns);
             }
         }
@@ -842,7 +187,7 @@ static void cv_print(FILE *f, const cctx_t *cx, const cv_row_t *rows, int nr, in
                 "guard fired / stale held-out experiments");
         for (int m = 0; m < N_METHODS; m++) {
             for (int q = 0; q < 3; q++) {
-                double v[MAXE * 2], g[MAXE * 2];
+                double v[MAXE * 2] = {0}, g[MAXE * 2] = {0}; /* only k are set; memcpy copies all */
                 int k = 0, nrej = 0, nst = 0, nh = 0;
                 for (int i = 0; i < nr; i++) {
                     const cv_row_t *r = &rows[i];
@@ -879,7 +224,7 @@ static void cv_print(FILE *f, const cctx_t *cx, const cv_row_t *rows, int nr, in
                              100 * ghi);
                 }
                 if (q == 0)
-                    fprintf(f, "%-9s %-8s %-34s %-34s %d/%d fits, %d/%d\n", method_name[m], mn[q],
+                    fprintf(f, "%-9s %-8s %-34s %-34s %d/%d fits, %d/%d\n", tier1_method_name[m], mn[q],
                             s1, s2, nrej, k, nst, nh);
                 else
                     fprintf(f, "%-9s %-8s %-34s %s\n", "", mn[q], s1, s2);
@@ -915,7 +260,7 @@ static void cv_csv(FILE *f, const cctx_t *cx, const cv_row_t *rows, int nr)
         for (int k = 0; k < r->nheld; k++) {
             const cexp_t *x = &cx->x[r->held[k]];
             fprintf(f, "%s,%d,%s,%s,%d,%s", r->protocol == P_SINGLE ? "single" : "split",
-                    r->choice, method_name[r->method], train, x->number, x->family);
+                    r->choice, tier1_method_name[r->method], train, x->number, x->family);
             if (r->par.has_insim)
                 fprintf(f, ",%.9g,%.9g", r->par.o, r->par.c);
             else
@@ -1035,57 +380,6 @@ static const char calib_usage[] =
     "staleness (calibrated E2E MAPE > 30%) per held-out experiment.  Table on stdout,\n"
     "one CSV row per (calibration, method, held-out experiment) with -o.\n";
 
-static int load_single(cctx_t *cx, const char *dir, const char *model, const char *data,
-                       char *err)
-{
-    cexp_t *x = &cx->x[0];
-    int rc = trace_load(dir, &x->t, err);
-    if (rc)
-        return rc;
-    snprintf(x->label, sizeof x->label, "%s", dir);
-    x->tp = x->t->tp > 0 ? x->t->tp : 1;
-    if ((rc = cexp_measured(x, err)))
-        return rc;
-    if (x->n_ok < MIN_REQUESTS)
-        return tam_fail(err, TAM_EFIELD, "%s: %d successful requests (of %d); one-trace "
-                        "calibration needs at least %d", dir, x->n_ok, x->t->n_req,
-                        MIN_REQUESTS);
-    char mpath[1024];
-    if (model) {
-        inputs_t e;
-        inputs_init(&e);
-        e.data = data;
-        if (inputs_model_path(&e, model, mpath, sizeof mpath))
-            return tam_fail(err, TAM_EFIELD, "--model: path too long");
-    } else if (runner_model_dir(data, x->t->model_id, mpath, sizeof mpath)) {
-        return tam_fail(err, TAM_EFIELD, "%s: no config for model '%s' under %s/models; pass "
-                        "--model", dir, x->t->model_id, data);
-    }
-    return model_load(mpath, &x->m, err);
-}
-
-static int load_manifest(cctx_t *cx, const manifest_t *man, const char *data, char *err)
-{
-    for (int i = 0; i < man->n; i++) {
-        cexp_t *x = &cx->x[i];
-        const manifest_exp_t *me = &man->e[i];
-        char path[1200];
-        snprintf(path, sizeof path, "%s/%s", data, me->path);
-        int rc = trace_load(path, &x->t, err);
-        if (rc)
-            return rc;
-        snprintf(x->label, sizeof x->label, "%s", me->id);
-        snprintf(x->family, sizeof x->family, "%s", me->family);
-        x->number = me->number;
-        x->tp = me->tp;
-        snprintf(path, sizeof path, "%s/models/%s", data, me->model);
-        if ((rc = model_load(path, &x->m, err)) || (rc = cexp_measured(x, err)))
-            return rc;
-        cx->n = i + 1;
-    }
-    return TAM_OK;
-}
-
 static int valid_date(const char *s)
 {
     int y, m, d;
@@ -1099,7 +393,7 @@ static int write_coeffs(cctx_t *cx, int method, const cparams_t *par, const char
 {
     const cexp_t *x = &cx->x[0];
     econf_t fitted;
-    params_conf(cx, par, &fitted);
+    tier1_params_conf(cx, par, &fitted);
     char bhash[17], fhash[17], thash[17], ver[64], canon[4096];
     econf_hash(&cx->base, bhash);
     econf_hash(&fitted, fhash);
@@ -1110,13 +404,13 @@ static int write_coeffs(cctx_t *cx, int method, const cparams_t *par, const char
     memset(&none, 0, sizeof none);
     cmet_t bm, tm;
     int rc;
-    if ((rc = params_metrics(cx, &none, 0, &bm, err)) ||
-        (rc = params_metrics(cx, par, 0, &tm, err)))
+    if ((rc = tier1_params_metrics(cx, &none, 0, &bm, err)) ||
+        (rc = tier1_params_metrics(cx, par, 0, &tm, err)))
         return rc;
 
     cJSON *root = cJSON_CreateObject();
     add_num(root, "tam_coefficients", 1);
-    cJSON_AddStringToObject(root, "method", method_name[method]);
+    cJSON_AddStringToObject(root, "method", tier1_method_name[method]);
     cJSON_AddStringToObject(root, "vllm_version", ver);
     cJSON_AddStringToObject(root, "model", x->t->model_id);
     cJSON_AddStringToObject(root, "gpu", cx->hw.name);
@@ -1208,7 +502,7 @@ static int write_coeffs(cctx_t *cx, int method, const cparams_t *par, const char
         return rc;
     if (!cx->quiet) {
         fprintf(stderr, "calibrate: %s, %d successful requests, method %s\n", dir, x->n_ok,
-                method_name[method]);
+                tier1_method_name[method]);
         if (par->has_insim)
             fprintf(stderr, "  insim: overhead %.2f ms per step, client_ttft %.2f ms (%d "
                     "candidates, %d simulations)\n", 1e3 * par->o, 1e3 * par->c, par->n_eval,
@@ -1259,7 +553,7 @@ int cmd_calibrate(int argc, char **argv)
         case 'M':
             method = -1;
             for (int m = M_RESID; m < N_METHODS; m++)
-                if (strcmp(optarg, method_name[m]) == 0)
+                if (strcmp(optarg, tier1_method_name[m]) == 0)
                     method = m;
             if (method < 0) {
                 fprintf(stderr, "tam calibrate: --method '%s': expected residual, insim or "
@@ -1344,9 +638,9 @@ int cmd_calibrate(int argc, char **argv)
             tam_fail(err, TAM_ENOMEM, "out of memory");
             goto out;
         }
-        if (load_manifest(&cx, &man, env.data, err))
+        if (tier1_load_manifest(&cx, &man, env.data, err))
             goto out;
-        if (cv_run(&cx, &man, nsplits, &rows, &nrows, err))
+        if (tier1_cv_run(&cx, &man, nsplits, &rows, &nrows, err))
             goto out;
         char bh[17];
         econf_hash(&cx.base, bh);
@@ -1372,11 +666,11 @@ int cmd_calibrate(int argc, char **argv)
             goto out;
         }
         cx.n = 1;
-        if (load_single(&cx, trace_dir, model, env.data, err))
+        if (tier1_load_single(&cx, trace_dir, model, env.data, err))
             goto out;
         int set = 0;
         cparams_t par;
-        if (fit_method(&cx, method, &set, 1, NULL, &par, err) ||
+        if (tier1_fit_method(&cx, method, &set, 1, NULL, &par, err) ||
             write_coeffs(&cx, method, &par, trace_dir, date, outp, err))
             goto out;
         rc = 0;
@@ -1386,18 +680,9 @@ out:
         fprintf(stderr, "tam calibrate: %s\n", err);
     cli_abort_out(f);
     free(rows);
-    for (int i = 0; i < cx.n_cache; i++) {
-        cpred_free(&cx.cache[i]->p);
-        free(cx.cache[i]);
-    }
-    free(cx.cache);
-    if (cx.x) {
-        int nx = cv ? man.n : 1;
-        for (int i = 0; i < nx; i++)
-            cexp_free(&cx.x[i]);
-        free(cx.x);
-    }
+    kset_t *ks = cx.ks; /* tier1_free zeroes cx; the kernel set is ours */
+    tier1_free(&cx, cv ? man.n : 1);
     manifest_free(&man);
-    kset_free(cx.ks);
+    kset_free(ks);
     return rc;
 }
