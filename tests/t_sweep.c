@@ -1,11 +1,9 @@
 /* tests/t_sweep.c - the H6A counting rule of `tam sweep`
-** (tools/cli/cmd_sweep.c): a "jump" is an adjacent change |b/a - 1| >= 5%; a
+** (tools/harness/sweep.c): a "jump" is an adjacent change |b/a - 1| >= 5%; a
 ** "step" is a jump whose relative change also differs by >= 5 points from
 ** the mean of its neighbouring steps' (one neighbour at a line's ends). */
 #include "check.h"
-
-/* Defined in tools/cli/cmd_sweep.c (part of libtam_cli.a). */
-void sweep_line_counts(const double *f, int n, int stride, int *jumps, int *steps);
+#include "sweep.h"
 
 static void count(const double *f, int n, int stride, int *j, int *s)
 {
