@@ -41,6 +41,8 @@ typedef struct {
     double flops;       /* FLOP, all layers */
     double compute;     /* s, all layers */
     double bytes;       /* bytes, all layers */
+    double mem;         /* s: those bytes at the bandwidth the model gives them
+                        ** (weights at bw_w, KV at bw_kv: measured_bw, bw_eta) */
     mfu_src_t src;      /* rows that served the lookup (GEMMs; last request for attention) */
     int measured;       /* 1: priced from a measured latency table: ksrc, not src */
     klat_src_t ksrc;    /* rows of the measured table (likewise) */

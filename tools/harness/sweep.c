@@ -161,7 +161,7 @@ static int study_h4a(sweep_ctx_t *c, sweep_out_t *o, char *err)
         goto out;
     static double agg[NKV], pc[NKV], cmp_[NKV], mem[NKV];
     int ctx[H4_BATCH], xmin = 0;
-    double bw = ca.bw_eta * c->hw.hbm_bw, rmin = -1; /* baseline: one bandwidth for all bytes */
+    double rmin = -1;
     char cmin[24] = "";
     step_bd_t bd;
     for (int i = 0; i < NKV; i++) {
@@ -172,7 +172,8 @@ static int study_h4a(sweep_ctx_t *c, sweep_out_t *o, char *err)
         bd.want_comps = 1;
         agg[i] = step_time(sa, &b, &bd);
         for (int k = 0; k < bd.n_comps; k++) {
-            double r = bd.comps[k].compute / (bd.comps[k].bytes / bw);
+            /* the engine's own memory time: its bandwidth rule, not a copy */
+            double r = bd.comps[k].compute / bd.comps[k].mem;
             if (rmin < 0 || r < rmin) {
                 rmin = r;
                 xmin = x;
