@@ -1,6 +1,7 @@
 /* db/ingest.c - ground truth: a measured trace into experiments, load points and
 ** measured requests, once and idempotently (db/store.h). */
 #include "store_int.h"
+#include "hash.h"
 
 #include <errno.h>
 #include <math.h>
@@ -34,7 +35,7 @@ static const char *kind_name(arrival_kind_t k)
 ** the seed-dependent prefix groups). */
 static void trace_hash(const trace_t *t, char out[17])
 {
-    fnv_t f = {14695981039346656037ULL};
+    fnv_t f = {HASH_FNV1A64_BASIS};
     sdb_fnv_str(&f, t->format);
     sdb_fnv_str(&f, t->model_id);
     long long ints[] = {t->tp, t->max_num_batched_tokens, t->max_num_seqs, t->max_model_len,

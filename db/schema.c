@@ -1,6 +1,7 @@
 /* db/schema.c - opening a store: applying the compiled-in schema and views, marking
 ** runs whose process is gone as failed (db/store.h). */
 #include "store_int.h"
+#include "hash.h"
 
 #include <errno.h>
 #include <math.h>
@@ -32,7 +33,7 @@ const char *store_views_sql(void)
 
 static void sql_hash(char out[17])
 {
-    fnv_t f = {14695981039346656037ULL};
+    fnv_t f = {HASH_FNV1A64_BASIS};
     sdb_fnv_int(&f, STORE_SCHEMA_VERSION);
     sdb_fnv_str(&f, store_schema_text);
     sdb_fnv_str(&f, store_views_text);

@@ -27,6 +27,7 @@
 **     the database path and what failed.
 */
 #include "store_int.h"
+#include "hash.h"
 
 #include <errno.h>
 #include <math.h>
@@ -148,21 +149,12 @@ int sdb_seed_ok(unsigned long long seed, char *err)
     return TAM_OK;
 }
 
-static void fnv_bytes(fnv_t *f, const void *p, size_t n)
-{
-    const unsigned char *b = p;
-    for (size_t i = 0; i < n; i++) {
-        f->h ^= b[i];
-        f->h *= 1099511628211ULL;
-    }
-}
-
 void sdb_fnv_int(fnv_t *f, long long v)
 {
     unsigned char b[8];
     for (int i = 0; i < 8; i++)
         b[i] = (unsigned char)((unsigned long long)v >> (8 * i));
-    fnv_bytes(f, b, 8);
+    f->h = hash_fnv1a64(f->h, b, 8);
 }
 
 void sdb_fnv_real(fnv_t *f, double v)
@@ -180,12 +172,12 @@ void sdb_fnv_str(fnv_t *f, const char *s)
 {
     size_t n = s ? strlen(s) : 0;
     sdb_fnv_int(f, (long long)n);
-    fnv_bytes(f, s ? s : "", n);
+    f->h = hash_fnv1a64(f->h, s ? s : "", n);
 }
 
 void sdb_fnv_hex(const fnv_t *f, char out[17])
 {
-    snprintf(out, 17, "%016llx", (unsigned long long)f->h);
+    hash_hex(f->h, out);
 }
 
 /* }==================================================================== */

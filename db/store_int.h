@@ -28,7 +28,9 @@ struct store {
     char git_rev[128];   /* last git_rev given to store_config; "" = none */
 };
 
-/* FNV-1a 64: the content fingerprint of an ingested trace and of the SQL. */
+/* A content fingerprint (of an ingested trace, of the SQL) being built:
+** FNV-1a 64 from HASH_FNV1A64_BASIS (engine/hash.h) over each field's
+** fixed-width encoding (sdb_fnv_int/real/str). */
 typedef struct {
     uint64_t h;
 } fnv_t;

@@ -6,6 +6,7 @@
 ** behind for merges (econf_merge_json, econf_load_coeffs).
 */
 #include "econf.h"
+#include "hash.h"
 #include "jsonutil.h"
 
 #include <cJSON.h>
@@ -338,10 +339,6 @@ void econf_hash(const econf_t *c, char out[17])
     char buf[2048];
     int n = econf_canonical(c, buf, sizeof buf);
     TAM_ASSERT(n > 0);
-    uint64_t h = 1469598103934665603ULL;
-    for (int i = 0; i < n; i++) {
-        h ^= (unsigned char)buf[i];
-        h *= 1099511628211ULL;
-    }
-    snprintf(out, 17, "%016llx", (unsigned long long)h);
+    /* the short basis (hash.h): its values name the stored configurations */
+    hash_hex(hash_fnv1a64(HASH_SHORT_BASIS, buf, (size_t)n), out);
 }

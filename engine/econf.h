@@ -5,8 +5,9 @@
 ** file is a JSON object holding any subset of the keys below; unknown keys are
 ** an error (a typo must not silently run the baseline).  The canonical form
 ** lists every key, sorted, numbers as %.17g, so two configurations that mean
-** the same thing serialise to the same bytes; its FNV-1a 64-bit hash names the
-** configuration in the database.
+** the same thing serialise to the same bytes; its hash names the
+** configuration in the database (engine/hash.h: the FNV-1a 64-bit iteration
+** from a basis one digit short of the standard one, kept for its values).
 */
 #ifndef TAM_ECONF_H
 #define TAM_ECONF_H
@@ -116,7 +117,8 @@ typedef struct {
 int econf_load_coeffs(const char *path, econf_t *c, econf_coeffs_meta_t *meta, char *err);
 /* Canonical serialisation into buf (returns length, or -1 if it does not fit). */
 int econf_canonical(const econf_t *c, char *buf, size_t cap);
-/* 16 lowercase hex digits of FNV-1a 64 over the canonical form. */
+/* 16 lowercase hex digits of the FNV-1a 64-bit iteration from
+** HASH_SHORT_BASIS (engine/hash.h) over the canonical form. */
 void econf_hash(const econf_t *c, char out[17]);
 
 #endif

@@ -61,6 +61,7 @@
 ** function of its configuration and seed.
 */
 #include "cli.h"
+#include "hash.h"
 #include "tier1.h"
 
 #include <cJSON.h>
@@ -290,18 +291,15 @@ static void cv_csv(FILE *f, const cctx_t *cx, const cv_row_t *rows, int nr)
 
 static void trace_hash(const trace_t *t, char out[17])
 {
-    uint64_t h = 1469598103934665603ULL;
+    uint64_t h = HASH_SHORT_BASIS; /* hash.h: the values name coefficient files */
     char row[128];
     for (int i = 0; i < t->n_req; i++) {
         const trace_req_t *q = &t->req[i];
         int n = snprintf(row, sizeof row, "%d,%d,%.17g,%.17g\n", q->in_tokens, q->out_tokens,
                          q->ttft, q->e2e);
-        for (int k = 0; k < n && k < (int)sizeof row; k++) {
-            h ^= (unsigned char)row[k];
-            h *= 1099511628211ULL;
-        }
+        h = hash_fnv1a64(h, row, n < (int)sizeof row ? (size_t)n : sizeof row);
     }
-    snprintf(out, 17, "%016llx", (unsigned long long)h);
+    hash_hex(h, out);
 }
 
 /* cJSON 1.7's number printer accepts a 15-digit form when it is only
