@@ -87,7 +87,12 @@ typedef struct {
     **   ttft += (resid_ttft_a_ms * out + resid_ttft_b_ms * prompt + resid_ttft_d_ms) / 1000
     **   tpot += (resid_tpot_a_ms * out + resid_tpot_b_ms * prompt + resid_tpot_d_ms) / 1000
     ** applied per request after the simulation (tools/harness/runner.c), so it does
-    ** not feed back into queueing; all 0 = off (the simulator's own numbers). */
+    ** not feed back into queueing; all 0 = off (the simulator's own numbers).
+    ** No engine code reads these: only the harness applies them.  They stay in
+    ** the configuration because they are part of what a stored configuration
+    ** is (a calibrated model is another configuration, with another hash), and
+    ** the canonical form lists every key, so moving them elsewhere would change
+    ** the hash of every stored configuration. */
     double resid_tpot_a_ms, resid_tpot_b_ms, resid_tpot_d_ms;
     double resid_ttft_a_ms, resid_ttft_b_ms, resid_ttft_d_ms;
 } econf_t;
