@@ -1,5 +1,5 @@
 /* tools/cli/cmd_sweep.c - `tam sweep`: the simulator-internal studies (Part A of
-** H4, H5, H6; docs/TAM-PROPOSAL.md) computed with the engine and written to
+** H4, H5, H6; the TAM proposal, ../shared/docs/TAM-PROPOSAL.md) computed with the engine and written to
 ** the store's `sweeps` table, so their figures and counts come from SQL
 ** (docs/METHOD.md, "Verdicts").
 **

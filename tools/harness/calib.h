@@ -5,7 +5,7 @@
 ** calibration.  Pure computation: no I/O, no globals, no allocation that
 ** outlives a call.
 **
-** The residual model (docs/TAM-PROPOSAL.md, Tier 1, steps 4-5):
+** The residual model (the TAM proposal, ../shared/docs/TAM-PROPOSAL.md, Tier 1, steps 4-5; docs/MODEL.md):
 **     residual_tpot_ms = a  * output_tokens + b  * prompt_tokens + d
 **     residual_ttft_ms = a' * output_tokens + b' * prompt_tokens + d'
 ** with residual = measured - predicted, per request.  The proposal asks for a
