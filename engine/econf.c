@@ -6,6 +6,7 @@
 ** behind for merges (econf_merge_json, econf_load_coeffs).
 */
 #include "econf.h"
+#include "hash.h"
 #include "jsonutil.h"
 
 #include <cJSON.h>
@@ -220,7 +221,7 @@ int econf_merge_json(const char *json, const char *what, econf_t *c, char *err)
     return rc;
 }
 
-/* The fields of a coefficient file (tools/cmd_calibrate.c writes them). */
+/* The fields of a coefficient file (tools/cli/cmd_calibrate.c writes them). */
 static const char *const coeff_fields[] = {
     "tam_coefficients", "method", "vllm_version", "model", "gpu", "hardware_measured",
     "gemm_table", "tp", "trace",
@@ -354,10 +355,6 @@ void econf_hash(const econf_t *c, char out[17])
     char buf[2048];
     int n = econf_canonical(c, buf, sizeof buf);
     TAM_ASSERT(n > 0);
-    uint64_t h = 1469598103934665603ULL;
-    for (int i = 0; i < n; i++) {
-        h ^= (unsigned char)buf[i];
-        h *= 1099511628211ULL;
-    }
-    snprintf(out, 17, "%016llx", (unsigned long long)h);
+    /* the short basis (hash.h): its values name the stored configurations */
+    hash_hex(hash_fnv1a64(HASH_SHORT_BASIS, buf, (size_t)n), out);
 }

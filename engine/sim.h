@@ -2,8 +2,13 @@
 **
 ** This is the one header harness code needs besides the loaders.  A
 ** simulation takes requests (send time, token counts, prefix group), the
-** server's limits and a step model, and returns per-request times.  All state
-** lives in locals of sim_run, so runs are independent and reentrant.
+** server's limits and a step model, and returns per-request times.  The
+** scheduler's state lives in locals of sim_run, so runs are independent: a
+** run's result depends only on its arguments, never on earlier runs.
+** Threads: the step model is passed const, but step_time fills exact lookup
+** memos that the model carries (engine/step.h), so one step model must not be
+** used by two simulations at the same time; give each thread its own
+** (step_model_new).  Sequential reuse is safe: a memo holds exact results.
 **
 ** Scheduler semantics (docs/MODEL.md, "Scheduler semantics"): one step at a
 ** time; running requests first in admission order (prefill remainder capped

@@ -289,6 +289,7 @@ static void add(acc_t *a, step_bd_t *bd, const char *name, char phase, double m,
         c->flops = flops;
         c->compute = compute;
         c->bytes = wbytes + kvbytes;
+        c->mem = mem;
         if (src)
             c->src = *src;
         else
