@@ -75,6 +75,8 @@ UNION ALL SELECT 'Tier 1 (residual; median held-out, single-trace protocol)', NU
   (SELECT round(value, 2) FROM criteria WHERE hypothesis = 'T1' AND criterion = 'T1.e2e_single'), '< 15%'
 UNION ALL SELECT 'Tier 2 (measured bw + GEMM table; median held-out)', NULL, NULL,
   (SELECT round(value, 2) FROM criteria WHERE hypothesis = 'T2' AND criterion = 'T2.e2e_single'), '< 12%'
+UNION ALL SELECT 'Tier 3 (beyond the proposal: fitted physical coefficients; median held-out, 10/4 splits)', NULL, NULL,
+  (SELECT round(value, 2) FROM criteria WHERE hypothesis = 'T3' AND criterion = 'T3.e2e_mape'), '-'
 UNION ALL SELECT 'exploratory T0x (not pre-registered)', (SELECT round(100 * avg(mape_ttft), 2) FROM corpus_metrics WHERE hypothesis = 'T0x' AND label = 'tier0'),
   (SELECT round(100 * avg(mape_tpot), 2) FROM corpus_metrics WHERE hypothesis = 'T0x' AND label = 'tier0'),
   (SELECT round(100 * avg(mape_e2e), 2) FROM corpus_metrics WHERE hypothesis = 'T0x' AND label = 'tier0'), '-'
@@ -93,7 +95,9 @@ if [ -n "$DB2" ]; then
 fi
 echo
 echo "Tier 1's number is the median over the 14 choices of the calibration trace of the held-out"
-echo "corpus E2E MAPE (section T1). Empty cells: not measured (Tier 2 needs a GPU run, section T2)."
+echo "corpus E2E MAPE (section T1); Tier 3's the median over the 21 split seeds of the held-out"
+echo "corpus E2E MAPE (section T3, over the default preset's kernel set, in \`$DB\`). Empty cells: not"
+echo "measured (Tier 2 needs a GPU run, section T2)."
 echo
 echo '```sql'
 echo "$PATHQ"
