@@ -229,8 +229,12 @@ typedef struct {
     int inflight;
     double gate;              /* a client slot has been free since this time */
     int next;                 /* next request the client has not sent */
-    /* derivatives (cfg->grad): of the clock and of the gate */
-    double gt[SIM_NG], ggate[SIM_NG];
+    /* derivatives (cfg->grad): of the clock, of the gate, of the last
+    ** step's duration (and that duration), and each request's origin:
+    ** what the clock's derivative held when it entered the waiting queue,
+    ** less its own (see admit_arrivals) */
+    double gt[SIM_NG], ggate[SIM_NG], gdt_last[SIM_NG], dt_last;
+    double *gorigin;          /* n x SIM_NG */
 } sim_t;
 
 static int ceil_div(int a, int b)
@@ -366,6 +370,15 @@ static double *grad_of(const sim_t *s, int i, int which)
     return s->cfg->grad + ((size_t)3 * (size_t)i + (size_t)which) * SIM_NG;
 }
 
+/* Request i's time `which` is now: the clock's derivative less its origin. */
+static void grad_rel(sim_t *s, int i, int which)
+{
+    double *g = grad_of(s, i, which);
+    const double *o = s->gorigin + (size_t)i * SIM_NG;
+    for (int j = 0; j < SIM_NG; j++)
+        g[j] = s->gt[j] - o[j];
+}
+
 /* d client_arrival(i): the gate's when the gate held the request back. */
 static void client_arrival_grad(const sim_t *s, int i, double *g)
 {
@@ -427,8 +440,20 @@ static const char *never_fits(const sim_t *s, const sim_req_t *q)
     return NULL;
 }
 
-/* Hand the engine every request it has seen by t (send time + front end). */
-static void admit_arrivals(sim_t *s, double t)
+/* Hand the engine every request it has seen by t (send time + front end);
+** t_now is the clock (t itself, or later under async scheduling).
+** Derivatives: a request's times move with the steps that run after it
+** arrives, not with those before.  The clock's derivative accumulates
+** every step of a busy period, but a later arrival at a fixed time does
+** not wait for the earlier steps to stretch: had they, it would have
+** joined an earlier step.  So its origin is the clock's derivative when it
+** enters the queue less that of its arrival and of the part of the step in
+** progress it waited through (its share of that step: the step stretches
+** uniformly); its first and last token's derivatives are then the clock's
+** less this origin.  Exact for a request that finds the engine idle; for
+** the others it smooths over the step boundary a perturbation would move
+** it across. */
+static void admit_arrivals(sim_t *s, double t, double t_now)
 {
     while (can_send(s)) {
         int i = s->next;
@@ -452,6 +477,15 @@ static void admit_arrivals(sim_t *s, double t)
         }
         s->rq[i].state = RS_WAITING;
         wq_push_back(s, i);
+        if (s->cfg->grad) {
+            double ge[SIM_NG], *org = s->gorigin + (size_t)i * SIM_NG;
+            engine_arrival_grad(s, i, ge);
+            double frac = s->dt_last > 0 ? (t_now - engine_arrival(s, i)) / s->dt_last : 0;
+            if (frac < 0)
+                frac = 0;
+            for (int j = 0; j < SIM_NG; j++)
+                org[j] = s->gt[j] - ge[j] - frac * s->gdt_last[j];
+        }
     }
 }
 
@@ -508,9 +542,12 @@ int sim_run(const step_model_t *sm, const sim_cfg_t *cfg, const sim_req_t *req, 
     unsigned char *pf_emit = malloc((size_t)slots);
     int *dec_ctx = malloc((size_t)slots * sizeof(int));
     int *sched = malloc((size_t)slots * sizeof(int));
+    if (cfg->grad)
+        s.gorigin = calloc((size_t)(n ? n : 1) * SIM_NG, sizeof *s.gorigin);
     int rc = TAM_OK;
     if (!s.rq || !s.blockmem || !slotfree || !s.running || !s.wq || !pf_new || !pf_ctx ||
-        !pf_emit || !dec_ctx || !sched || pool_init(&s.pool, cfg->kv_blocks) != 0) {
+        !pf_emit || !dec_ctx || !sched || (cfg->grad && !s.gorigin) ||
+        pool_init(&s.pool, cfg->kv_blocks) != 0) {
         rc = tam_fail(err, TAM_ENOMEM, "out of memory for %d requests, %d blocks", n,
                       cfg->kv_blocks);
         goto out;
@@ -554,7 +591,7 @@ int sim_run(const step_model_t *sm, const sim_cfg_t *cfg, const sim_req_t *req, 
         /* Async scheduling plans this step while the previous one runs, from
         ** the requests seen by the previous step's start; an idle engine
         ** plans at once. */
-        admit_arrivals(&s, cfg->async_sched && busy ? t_prev : t);
+        admit_arrivals(&s, cfg->async_sched && busy ? t_prev : t, t);
         if (s.nrun == 0 && s.wlen == 0) {
             if (cfg->async_sched && busy && can_send(&s) && engine_arrival(&s, s.next) <= t) {
                 busy = 0; /* a request seen during the last step: plan it now */
@@ -671,9 +708,12 @@ int sim_run(const step_model_t *sm, const sim_cfg_t *cfg, const sim_req_t *req, 
         }
         TAM_ASSERT(dt > 0 && isfinite(dt));
         double t_end = t + dt;
-        if (cfg->grad)
+        if (cfg->grad) {
             for (int j = 0; j < SIM_NG; j++)
                 s.gt[j] += gdt[j];
+            memcpy(s.gdt_last, gdt, sizeof gdt);
+            s.dt_last = dt;
+        }
         st->steps++;
         st->prefill_steps += npf > 0;
         st->busy += dt;
@@ -697,7 +737,7 @@ int sim_run(const step_model_t *sm, const sim_cfg_t *cfg, const sim_req_t *req, 
                 if (r->generated == 1) {
                     out[id].first_token = t_end + cfg->client_ttft_s;
                     if (cfg->grad)
-                        memcpy(grad_of(&s, id, 1), s.gt, sizeof s.gt);
+                        grad_rel(&s, id, 1);
                 }
                 if (r->generated == r->output) {
                     out[id].last_token =
@@ -707,7 +747,7 @@ int sim_run(const step_model_t *sm, const sim_cfg_t *cfg, const sim_req_t *req, 
                     slotfree[nslotfree++] = (int)((r->blocks - s.blockmem) / s.max_blocks);
                     r->blocks = NULL;
                     if (cfg->grad)
-                        memcpy(grad_of(&s, id, 2), s.gt, sizeof s.gt);
+                        grad_rel(&s, id, 2);
                     on_client_done(&s, out[id].last_token, cfg->grad ? grad_of(&s, id, 2) : NULL);
                 }
             }
@@ -744,5 +784,6 @@ out:
     free(pf_emit);
     free(dec_ctx);
     free(sched);
+    free(s.gorigin);
     return rc;
 }
