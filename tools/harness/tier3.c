@@ -347,31 +347,29 @@ int t3_points(t3_ctx_t *cx, const double *theta, int e, t3_point_t **pts, int *n
 /* {====== the fit ====== */
 
 typedef struct {
+    double r, w;       /* residual, weight */
+    double J[T3_NP];   /* d r / d theta */
+} row_t;
+
+typedef struct {
     int n, cap;
-    double *r, *w, *J; /* residual, weight, d r / d theta (T3_NP per row) */
+    row_t *row;
 } resid_t;
 
 static int resid_push(resid_t *rs, double r, double w, const double *J)
 {
     if (rs->n == rs->cap) {
         int cap = rs->cap ? 2 * rs->cap : 64;
-        double *nr = realloc(rs->r, (size_t)cap * sizeof *nr);
-        if (nr)
-            rs->r = nr;
-        double *nw = realloc(rs->w, (size_t)cap * sizeof *nw);
-        if (nw)
-            rs->w = nw;
-        double *nJ = realloc(rs->J, (size_t)cap * T3_NP * sizeof *nJ);
-        if (nJ)
-            rs->J = nJ;
-        if (!nr || !nw || !nJ)
+        row_t *nr = realloc(rs->row, (size_t)cap * sizeof *nr);
+        if (!nr)
             return TAM_ENOMEM;
+        rs->row = nr;
         rs->cap = cap;
     }
-    rs->r[rs->n] = r;
-    rs->w[rs->n] = w;
-    memcpy(rs->J + (size_t)rs->n * T3_NP, J, T3_NP * sizeof *J);
-    rs->n++;
+    row_t *x = &rs->row[rs->n++];
+    x->r = r;
+    x->w = w;
+    memcpy(x->J, J, sizeof x->J);
     return TAM_OK;
 }
 
@@ -421,7 +419,7 @@ static double objective(const resid_t *rs, const double *x)
 {
     double f = 0;
     for (int i = 0; i < rs->n; i++)
-        f += rs->w[i] * huber(rs->r[i]);
+        f += rs->row[i].w * huber(rs->row[i].r);
     for (int j = 0; j < T3_NP; j++)
         f += x[j] * x[j];
     return f;
@@ -533,10 +531,10 @@ int t3_fit(t3_ctx_t *cx, const int *train, int nt, t3_fit_t *fit, char *err)
             g[j] = x[j];
         }
         for (int i = 0; i < rs.n; i++) {
-            double r = rs.r[i], h = fabs(r) <= HUBER ? 1.0 : HUBER / fabs(r);
-            double w = rs.w[i] * h, Js[T3_NP];
+            double r = rs.row[i].r, h = fabs(r) <= HUBER ? 1.0 : HUBER / fabs(r);
+            double w = rs.row[i].w * h, Js[T3_NP];
             for (int j = 0; j < T3_NP; j++)
-                Js[j] = rs.J[(size_t)i * T3_NP + j] * sd[j];
+                Js[j] = rs.row[i].J[j] * sd[j];
             for (int j = 0; j < T3_NP; j++) {
                 g[j] += w * Js[j] * r;
                 for (int k = 0; k < T3_NP; k++)
@@ -581,12 +579,8 @@ int t3_fit(t3_ctx_t *cx, const int *train, int nt, t3_fit_t *fit, char *err)
             mu *= 4;
         }
     }
-    free(rs.r);
-    free(rs.w);
-    free(rs.J);
-    free(trial.r);
-    free(trial.w);
-    free(trial.J);
+    free(rs.row);
+    free(trial.row);
     if (rc)
         return rc;
     memcpy(fit->theta, theta, sizeof theta);
