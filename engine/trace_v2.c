@@ -295,17 +295,17 @@ out:
 static int check_summary(const char *file, trace_t *t, char *err)
 {
     cJSON *j;
-    int rc = tj_parse_file(file, &j, err);
+    int rc = json_parse_file(file, &j, err);
     if (rc)
         return rc;
-    cJSON *o = tj_get(j, "overall");
+    cJSON *o = json_get(j, "overall");
     if (!o) { /* not the summary this check knows */
         cJSON_Delete(j);
         return TAM_OK;
     }
     int n_req, n_ok;
-    if ((rc = tj_int(file, "overall", "num_requests", tj_get(o, "num_requests"), 0, INT_MAX, &n_req, err)) ||
-        (rc = tj_int(file, "overall", "num_successful", tj_get(o, "num_successful"), 0, INT_MAX, &n_ok, err)))
+    if ((rc = json_int(file, "overall", "num_requests", json_get(o, "num_requests"), 0, INT_MAX, &n_req, err)) ||
+        (rc = json_int(file, "overall", "num_successful", json_get(o, "num_successful"), 0, INT_MAX, &n_ok, err)))
         goto out;
     int ok = 0;
     double s_tt = 0, s_e = 0;
@@ -329,7 +329,7 @@ static int check_summary(const char *file, trace_t *t, char *err)
             char pre[48];
             snprintf(pre, sizeof pre, "overall.%s", nm[k]);
             double theirs;
-            if ((rc = tj_num(file, pre, "mean", tj_get(tj_get(o, nm[k]), "mean"), &theirs, err)))
+            if ((rc = json_num(file, pre, "mean", json_get(json_get(o, nm[k]), "mean"), &theirs, err)))
                 goto out;
             if (!(fabs(ours[k] - theirs) <= V2_ROUND_MS + 1e-9 * fabs(theirs))) {
                 rc = tam_fail(err, TAM_ECHECK, "%s: %s.mean: the file says %.17g ms, trace.csv gives %.17g ms",
@@ -386,22 +386,22 @@ int trace_load_tracev2(const char *dir, trace_t **out, char *err)
 
     /* server_config.json */
     if ((rc = trace_join(file, sizeof file, dir, "server_config.json", err)) ||
-        (rc = tj_parse_file(file, &sc, err)) ||
-        (rc = tj_int(file, "", "tensor_parallel_size", tj_get(sc, "tensor_parallel_size"), 1, 4096, &t->tp, err)) ||
-        (rc = tj_int(file, "", "max_num_batched_tokens", tj_get(sc, "max_num_batched_tokens"), 1, INT_MAX, &t->max_num_batched_tokens, err)) ||
-        (rc = tj_int(file, "", "num_gpu_blocks", tj_get(sc, "num_gpu_blocks"), 1, INT_MAX, &t->kv_blocks, err)) ||
-        (rc = tj_int(file, "", "block_size", tj_get(sc, "block_size"), 1, 1 << 20, &t->block_size, err)) ||
-        (rc = tj_int(file, "", "max_seq_len", tj_get(sc, "max_seq_len"), 1, INT_MAX, &t->max_model_len, err)))
+        (rc = json_parse_file(file, &sc, err)) ||
+        (rc = json_int(file, "", "tensor_parallel_size", json_get(sc, "tensor_parallel_size"), 1, 4096, &t->tp, err)) ||
+        (rc = json_int(file, "", "max_num_batched_tokens", json_get(sc, "max_num_batched_tokens"), 1, INT_MAX, &t->max_num_batched_tokens, err)) ||
+        (rc = json_int(file, "", "num_gpu_blocks", json_get(sc, "num_gpu_blocks"), 1, INT_MAX, &t->kv_blocks, err)) ||
+        (rc = json_int(file, "", "block_size", json_get(sc, "block_size"), 1, 1 << 20, &t->block_size, err)) ||
+        (rc = json_int(file, "", "max_seq_len", json_get(sc, "max_seq_len"), 1, INT_MAX, &t->max_model_len, err)))
         goto fail;
-    cJSON *vv = tj_get(sc, "vllm_version");
+    cJSON *vv = json_get(sc, "vllm_version");
     if (cJSON_IsString(vv))
         snprintf(t->vllm_version, sizeof t->vllm_version, "%.31s", vv->valuestring);
-    cJSON *ms = tj_get(sc, "max_num_seqs");
+    cJSON *ms = json_get(sc, "max_num_seqs");
     t->max_num_seqs = V2_DEFAULT_MAX_NUM_SEQS;
-    if (ms && !cJSON_IsNull(ms) && (rc = tj_int(file, "", "max_num_seqs", ms, 1, INT_MAX, &t->max_num_seqs, err)))
+    if (ms && !cJSON_IsNull(ms) && (rc = json_int(file, "", "max_num_seqs", ms, 1, INT_MAX, &t->max_num_seqs, err)))
         goto fail;
     if (!have_model) {
-        cJSON *m = tj_get(sc, "model");
+        cJSON *m = json_get(sc, "model");
         if (!cJSON_IsString(m) || !m->valuestring[0]) {
             rc = tam_fail(err, TAM_EFIELD, "%s: server.model missing and %s has no \"model\" string", path, file);
             goto fail;
