@@ -194,3 +194,44 @@ int json_object(const char *file, const char *prefix, const char *key, const cJS
 }
 
 /* }====== */
+
+/* {====== strict files: no key twice, anywhere ====== */
+
+const cJSON *json_duplicate_key_deep(const cJSON *root)
+{
+    if (!root)
+        return NULL;
+    const cJSON *dup = cJSON_IsObject(root) ? json_duplicate_key(root) : NULL;
+    for (const cJSON *it = root->child; it && !dup; it = it->next)
+        dup = json_duplicate_key_deep(it);
+    return dup;
+}
+
+int json_parse_file_strict(const char *path, cJSON **out, char *err)
+{
+    int rc = json_parse_file(path, out, err);
+    if (rc)
+        return rc;
+    const cJSON *dup = json_duplicate_key_deep(*out);
+    if (dup) {
+        rc = tam_fail(err, TAM_EFIELD, "%s: field '%s' given twice", path, dup->string);
+        cJSON_Delete(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+int json_str(const char *file, const char *prefix, const char *key, const cJSON *item,
+             const char **out, char *err)
+{
+    if (!item)
+        return json_missing(file, prefix, key, err);
+    char b[80];
+    if (!cJSON_IsString(item))
+        return tam_fail(err, TAM_EFIELD, "%s: %s%s%s: expected a string, got %s", file,
+                        JSON_PATH(prefix, key), json_show_short(item, b, sizeof b));
+    *out = item->valuestring;
+    return TAM_OK;
+}
+
+/* }====== */

@@ -51,6 +51,20 @@ int json_array(const char *file, const char *prefix, const char *key, const cJSO
                int *n, char *err);
 int json_object(const char *file, const char *prefix, const char *key, const cJSON *item,
                 char *err);
+/* Required string (*out points into the tree). */
+int json_str(const char *file, const char *prefix, const char *key, const cJSON *item,
+             const char **out, char *err);
+/* }====== */
+
+/* {====== strict files: no key twice, anywhere ======
+** For the files people write by hand (the harness's manifest, grids and
+** criteria): json_parse_file (nothing may follow the value; a syntax error
+** names line:column), and then no object at any depth may give a key twice
+** ("<path>: field '<key>' given twice"). */
+int json_parse_file_strict(const char *path, cJSON **out, char *err);
+/* The second occurrence of the first key given twice in any object of the
+** tree (depth first, document order), or NULL. */
+const cJSON *json_duplicate_key_deep(const cJSON *root);
 /* }====== */
 
 #endif
