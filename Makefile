@@ -129,6 +129,8 @@ $(B)/engine/tests/%: engine/tests/%.c $(LIB_ENGINE) engine/tests/check.h engine/
 $(B)/tests/%: tests/%.c $(LIBS) engine/tests/check.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(INC_tests) -o $@ $< $(LIBS) $(LDLIBS)
+# the two store test programs share their fixtures
+$(B)/tests/t_store $(B)/tests/t_store_runs: tests/store_fix.h
 
 # The engine's contract, checked on the built library: it references no
 # SQLite symbol and never prints or exits (errors come back as status codes);

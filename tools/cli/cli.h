@@ -22,6 +22,11 @@ int cmd_config(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 int cmd_calibrate(int argc, char **argv);
+int cmd_ingest(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_jobs(int argc, char **argv);
+int cmd_merge(int argc, char **argv);
 int cmd_kernels(int argc, char **argv);
 int cmd_stepcheck(int argc, char **argv);
 

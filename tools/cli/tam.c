@@ -3,7 +3,6 @@
 ** exit status: 0 success, 1 bad input or failed run, 2 usage error. */
 #include "build_info.h"
 #include "cli.h"
-#include "harness.h"
 
 #include <stdio.h>
 #include <string.h>

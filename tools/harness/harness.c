@@ -1,4 +1,8 @@
-/* tools/harness/harness.c - `tam ingest`, `tam run`, `tam report`.
+/* tools/harness/harness.c - the hypothesis harness's library: the corpus
+** manifest and its splits, grid files, ingesting experiments, running a grid
+** into the store, evaluating pre-registered criteria.  No option parsing and
+** no printing: `tam ingest`, `run`, `report`, `jobs` and `merge`
+** (tools/cli/cmd_*.c) call these and print what they report.
 **
 ** ingest: every manifest experiment's trace into the store, once; plus the
 **         70/30 split tables for the canonical seed 42 and seeds 1..20.
@@ -6,7 +10,7 @@
 **         committed in one transaction; runs already 'ok' are skipped, so an
 **         interrupted grid resumes where it stopped.
 ** report: each pre-registered criterion is one SQL query returning a number;
-**         the comparison, PASS/FAIL and the value are stored and printed.
+**         the comparison, PASS/FAIL and the value are stored.
 */
 #include "harness.h"
 
@@ -15,76 +19,63 @@
 #include "jsonutil.h"
 #include "rng.h"
 #include "runner.h"
-#include "store.h"
 #include "trace.h"
 
-#include <cJSON.h>
 #include <sqlite3.h>
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-static int jstr(const cJSON *o, const char *k, char *out, size_t cap, const char *what, int i,
-                char *err)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    if (!cJSON_IsString(v))
-        return tam_fail(err, TAM_EFIELD, "%s: experiments[%d].%s: missing or not a string", what,
-                        i, k);
-    snprintf(out, cap, "%s", v->valuestring);
-    return TAM_OK;
-}
-
-static int jint(const cJSON *o, const char *k, int *out, const char *what, int i, char *err)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble))
-        return tam_fail(err, TAM_EFIELD, "%s: experiments[%d].%s: missing or not an integer",
-                        what, i, k);
-    *out = (int)v->valuedouble;
-    return TAM_OK;
-}
+/* {====== the manifest and its splits ====== */
 
 int manifest_load(const char *path, manifest_t *m, char *err)
 {
     memset(m, 0, sizeof *m);
-    char *txt;
-    int rc = tam_read_file(path, &txt, NULL, err);
-    if (rc)
-        return rc;
-    cJSON *root = cJSON_ParseWithOpts(txt, NULL, 1); /* 1: nothing may follow */
-    free(txt);
-    const cJSON *arr = root ? cJSON_GetObjectItemCaseSensitive(root, "experiments") : NULL;
-    if (!cJSON_IsArray(arr)) {
-        cJSON_Delete(root);
-        return tam_fail(err, TAM_EPARSE, "%s: malformed JSON or no 'experiments' array", path);
-    }
-    const cJSON *dup = json_duplicate_key(root);
-    for (const cJSON *x = arr->child; x && !dup; x = x->next)
-        dup = cJSON_IsObject(x) ? json_duplicate_key(x) : NULL;
-    if (dup) {
-        rc = tam_fail(err, TAM_EFIELD, "%s: field '%s' given twice", path, dup->string);
+    cJSON *root;
+    int rc = json_parse_file_strict(path, &root, err), n = 0;
+    const cJSON *arr = rc ? NULL : json_get(root, "experiments");
+    if (rc || (rc = json_array(path, "", "experiments", arr, &n, err))) {
         cJSON_Delete(root);
         return rc;
     }
-    m->n = cJSON_GetArraySize(arr);
+    m->n = n;
     m->e = calloc((size_t)(m->n ? m->n : 1), sizeof *m->e);
+    if (!m->e) {
+        cJSON_Delete(root);
+        return tam_fail(err, TAM_ENOMEM, "out of memory");
+    }
     int i = 0;
-    for (const cJSON *x = arr->child; x; x = x->next, i++) {
+    for (const cJSON *x = arr->child; x && !rc; x = x->next, i++) {
         manifest_exp_t *e = &m->e[i];
-        if ((rc = jint(x, "number", &e->number, path, i, err)) ||
-            (rc = jstr(x, "id", e->id, sizeof e->id, path, i, err)) ||
-            (rc = jstr(x, "path", e->path, sizeof e->path, path, i, err)) ||
-            (rc = jstr(x, "model", e->model, sizeof e->model, path, i, err)) ||
-            (rc = jstr(x, "family", e->family, sizeof e->family, path, i, err)) ||
-            (rc = jstr(x, "attention", e->attention, sizeof e->attention, path, i, err)) ||
-            (rc = jstr(x, "heavy", e->heavy, sizeof e->heavy, path, i, err)) ||
-            (rc = jstr(x, "workload", e->workload, sizeof e->workload, path, i, err)) ||
-            (rc = jint(x, "tp", &e->tp, path, i, err)))
+        const struct {
+            const char *key;
+            char *out;
+            size_t cap;
+        } str[] = {{"id", e->id, sizeof e->id},
+                   {"path", e->path, sizeof e->path},
+                   {"model", e->model, sizeof e->model},
+                   {"family", e->family, sizeof e->family},
+                   {"attention", e->attention, sizeof e->attention},
+                   {"heavy", e->heavy, sizeof e->heavy},
+                   {"workload", e->workload, sizeof e->workload}};
+        char pre[48];
+        snprintf(pre, sizeof pre, "experiments[%d]", i);
+        if ((rc = json_object(path, "", pre, x, err)) ||
+            (rc = json_int(path, pre, "number", json_get(x, "number"), 0, 1000000, &e->number,
+                           err)))
             break;
+        for (size_t k = 0; k < sizeof str / sizeof str[0] && !rc; k++) {
+            const char *s = NULL;
+            if (!(rc = json_str(path, pre, str[k].key, json_get(x, str[k].key), &s, err)) &&
+                strlen(s) >= str[k].cap)
+                rc = tam_fail(err, TAM_EFIELD, "%s: %s.%s: longer than %zu characters", path, pre,
+                              str[k].key, str[k].cap - 1);
+            if (!rc)
+                snprintf(str[k].out, str[k].cap, "%s", s);
+        }
+        if (!rc)
+            rc = json_int(path, pre, "tp", json_get(x, "tp"), 1, 4096, &e->tp, err);
     }
     cJSON_Delete(root);
     if (rc)
@@ -127,61 +118,10 @@ int split_draw(const manifest_t *m, unsigned long long seed, int *held, int *nhe
     return TAM_OK;
 }
 
-/* {====== common options ====== */
-
-typedef struct {
-    const char *db, *manifest, *grid, *criteria, *only, *arm, *shards, *format;
-    long long seed; /* -1 = every seed of the grid */
-    inputs_t env;
-    int quiet;
-} hopts_t;
-
-static const struct option hlong[] = {
-    {"db", required_argument, 0, 'd'},       {"manifest", required_argument, 0, 'M'},
-    {"grid", required_argument, 0, 'g'},     {"criteria", required_argument, 0, 'c'},
-    {"only", required_argument, 0, 'x'},     {"data", required_argument, 0, 'D'},
-    {"quiet", no_argument, 0, 'q'},          {"help", no_argument, 0, 'h'},
-    {"arm", required_argument, 0, 'a'},      {"seed", required_argument, 0, 's'},
-    {"shards", required_argument, 0, 'S'},   {"format", required_argument, 0, 'F'},
-    {"kernels", required_argument, 0, 'K'},  {0, 0, 0, 0}};
-
-static int hparse(int argc, char **argv, hopts_t *o, const char *usage)
-{
-    memset(o, 0, sizeof *o);
-    inputs_init(&o->env);
-    o->db = "db/tam.db";
-    o->manifest = "experiments/corpus.json";
-    o->seed = -1;
-    o->format = "sh";
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "d:M:g:c:x:D:qh", hlong, NULL)) != -1) {
-        switch (c) {
-        case 'd': o->db = optarg; break;
-        case 'M': o->manifest = optarg; break;
-        case 'g': o->grid = optarg; break;
-        case 'c': o->criteria = optarg; break;
-        case 'x': o->only = optarg; break;
-        case 'D': o->env.data = optarg; break;
-        case 'q': o->quiet = 1; break;
-        case 'a': o->arm = optarg; break;
-        case 's': o->seed = strtoll(optarg, NULL, 10); break;
-        case 'S': o->shards = optarg; break;
-        case 'F': o->format = optarg; break;
-        case 'K': o->env.kernels = optarg; break;
-        case 'h': fputs(usage, stdout); return 0;
-        default: fputs(usage, stderr); return 2;
-        }
-    }
-    return -1;
-}
-
-/* }====== */
 
 #define SPLIT_SEEDS 20 /* plus the canonical 42 */
 
-/* The split of every split seed, one held-out experiment per family. */
-static int ingest_splits(store_t *s, const manifest_t *m, char *err)
+int harness_ingest_splits(store_t *s, const manifest_t *m, char *err)
 {
     size_t cap = m->n > 0 ? (size_t)m->n : 1;
     const char **ids = malloc(cap * sizeof *ids);
@@ -206,78 +146,32 @@ static int ingest_splits(store_t *s, const manifest_t *m, char *err)
     return rc;
 }
 
-static const char ingest_usage[] =
-    "usage: tam ingest [--db FILE] [--manifest FILE] [--data DIR] [--only ID]\n"
-    "Load each manifest experiment's measured requests into the store (once: an\n"
-    "experiment already there is checked and skipped) and the 70/30 splits for\n"
-    "split seeds 42 and 1..20.  Defaults: db/tam.db, experiments/corpus.json, $DATA.\n";
-
-int cmd_ingest(int argc, char **argv)
+int harness_ingest(store_t *s, const char *data, const manifest_exp_t *e, int *n_req,
+                   int *n_points, char *err)
 {
-    hopts_t o;
-    int r = hparse(argc, argv, &o, ingest_usage);
-    if (r >= 0)
-        return r;
-    char err[TAM_ERRLEN], path[1024];
-    manifest_t m;
-    store_t *s = NULL;
-    if (manifest_load(o.manifest, &m, err) || store_open(o.db, &s, err)) {
-        fprintf(stderr, "tam ingest: %s\n", err);
-        return 1;
+    *n_req = *n_points = -1;
+    int has = 0, rc = store_has_experiment(s, e->id, &has, err);
+    if (rc || has)
+        return rc;
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", data, e->path);
+    trace_t *t;
+    if ((rc = trace_load(path, &t, err)))
+        return rc;
+    exp_meta_t meta = {e->id, e->number, e->family, e->attention, e->heavy, e->model, e->tp};
+    if ((rc = store_ingest(s, &meta, t, err)) == TAM_OK) {
+        *n_req = t->n_req;
+        *n_points = t->n_points;
     }
-    int rc = 0;
-    for (int i = 0; i < m.n && !rc; i++) {
-        const manifest_exp_t *e = &m.e[i];
-        if (o.only && strcmp(o.only, e->id))
-            continue;
-        int has = 0;
-        if (store_has_experiment(s, e->id, &has, err)) {
-            rc = 1;
-            break;
-        }
-        if (has)
-            continue;
-        snprintf(path, sizeof path, "%s/%s", o.env.data, e->path);
-        trace_t *t;
-        if (trace_load(path, &t, err)) {
-            rc = 1;
-            break;
-        }
-        exp_meta_t meta = {e->id, e->number, e->family, e->attention, e->heavy, e->model, e->tp};
-        if (store_ingest(s, &meta, t, err))
-            rc = 1;
-        else if (!o.quiet)
-            fprintf(stderr, "ingest: %2d %s: %d requests, %d load points\n", e->number, e->id,
-                    t->n_req, t->n_points);
-        trace_free(t);
-    }
-    if (!rc && ingest_splits(s, &m, err))
-        rc = 1;
-    if (rc)
-        fprintf(stderr, "tam ingest: %s\n", err);
-    store_close(s);
-    manifest_free(&m);
+    trace_free(t);
     return rc;
 }
 
-/* {====== run ====== */
-
+/* }====== */
 
 /* {====== grids ====== */
 
-/* A grid file, validated as a whole before anything runs: the hypothesis,
-** and per arm its label, its engine configuration (strictly parsed, named
-** after the label) and its seeds (the arm's own or the grid's). */
-typedef struct {
-    cJSON *root;
-    const char *hyp;
-    int narms;
-    const char **label;
-    const cJSON **seeds;
-    econf_t *conf;
-} grid_t;
-
-static void grid_free(grid_t *g)
+void grid_free(grid_t *g)
 {
     cJSON_Delete(g->root);
     free(g->label);
@@ -286,17 +180,12 @@ static void grid_free(grid_t *g)
     memset(g, 0, sizeof *g);
 }
 
-static int grid_load(const char *path, grid_t *g, char *err)
+int grid_load(const char *path, grid_t *g, char *err)
 {
-    char *txt = NULL;
     memset(g, 0, sizeof *g);
-    int rc = tam_read_file(path, &txt, NULL, err);
+    int rc = json_parse_file_strict(path, &g->root, err);
     if (rc)
         return rc;
-    g->root = cJSON_ParseWithOpts(txt, NULL, 1);
-    free(txt);
-    if (!g->root)
-        return tam_fail(err, TAM_EPARSE, "%s: malformed JSON", path);
     const cJSON *hyp = cJSON_GetObjectItemCaseSensitive(g->root, "hypothesis");
     const cJSON *arms = cJSON_GetObjectItemCaseSensitive(g->root, "arms");
     const cJSON *seeds = cJSON_GetObjectItemCaseSensitive(g->root, "seeds");
@@ -304,13 +193,6 @@ static int grid_load(const char *path, grid_t *g, char *err)
         cJSON_GetArraySize(arms) < 1 || cJSON_GetArraySize(seeds) < 1) {
         rc = tam_fail(err, TAM_EFIELD, "%s: needs \"hypothesis\" (string), \"arms\" and "
                       "\"seeds\" (non-empty arrays)", path);
-        goto fail;
-    }
-    const cJSON *dup = json_duplicate_key(g->root);
-    for (const cJSON *x = arms->child; x && !dup; x = x->next)
-        dup = cJSON_IsObject(x) ? json_duplicate_key(x) : NULL;
-    if (dup) {
-        rc = tam_fail(err, TAM_EFIELD, "%s: field '%s' given twice", path, dup->string);
         goto fail;
     }
     g->hyp = hyp->valuestring;
@@ -379,8 +261,7 @@ fail:
     return rc;
 }
 
-/* --arm names one of the grid's arms (a typo would otherwise run nothing). */
-static int grid_has_arm(const grid_t *g, const char *arm, const char *path, char *err)
+int grid_has_arm(const grid_t *g, const char *arm, const char *path, char *err)
 {
     for (int a = 0; a < g->narms; a++)
         if (strcmp(g->label[a], arm) == 0)
@@ -391,21 +272,7 @@ static int grid_has_arm(const grid_t *g, const char *arm, const char *path, char
 
 /* }====== */
 
-static const char run_usage[] =
-    "usage: tam run --grid experiments/Hn/grid.json [--db FILE] [--manifest FILE]\n"
-    "               [--data DIR] [--kernels SET] [--only EXPERIMENT_ID] [--arm LABEL]\n"
-    "               [--seed N] [--quiet]\n"
-    "Run every (arm, experiment, seed) of the grid; each run is simulated whole and\n"
-    "stored in one transaction (an interrupted run stays 'failed', never partial).\n"
-    "Runs already stored as 'ok' for the same configuration hash are skipped.\n"
-    "Grid: {\"hypothesis\": \"Hn\", \"seeds\": [...], \"arms\": [{\"label\": ..., \"config\":\n"
-    "{...engine configuration keys...} and/or \"preset\": NAME (config's keys over the\n"
-    "preset), \"seeds\": [...] (optional, overrides)}]}\n"
-    "--kernels SET runs every arm over that kernel data set (proposal-h100, h100-sxm-bf16\n"
-    "or a manifest path) instead of the one its configuration names; the set and the\n"
-    "SHA-256 of its files are part of each stored configuration.\n"
-    "Needs `tam ingest` first.  Progress (a line per run) goes to stderr when it is a\n"
-    "terminal; otherwise, and with --quiet off, one closing line says what was done.\n";
+/* {====== running a grid ====== */
 
 /* The kernel sets a grid's arms use, each loaded once. */
 #define MAX_KSETS 8
@@ -437,175 +304,150 @@ static void ksets_free(ksets_t *k)
     k->n = 0;
 }
 
-int cmd_run(int argc, char **argv)
+/* Register every arm's configuration (with its kernel set, loaded once and
+** bound to it) and the arm itself in the store: cid[a], ks[a]. */
+static int run_prepare(store_t *s, grid_t *g, const harness_run_t *r, const hw_t *hw,
+                       ksets_t *kss, long long *cid, kset_t **aks, char *err)
 {
-    hopts_t o;
-    int r = hparse(argc, argv, &o, run_usage);
-    if (r >= 0)
-        return r;
-    if (!o.grid) {
-        fputs(run_usage, stderr);
-        return 2;
-    }
-    /* A line per run for a person watching; a log gets the closing line. */
-    int progress = !o.quiet && isatty(STDERR_FILENO), n_sim = 0, n_reused = 0;
-    char err[TAM_ERRLEN], path[1024], rev[128];
+    char rev[128];
     inputs_git_rev(rev, sizeof rev);
-    manifest_t m = {0};
-    store_t *s = NULL;
-    ksets_t kss = {0};
-    kset_t **aks = NULL; /* each arm's kernel set */
-    int rc = 1;
-    grid_t g = {0};
-    long long *cid = NULL;
-    hw_t hw;
-    hw_h100_sxm(&hw);
-    if (manifest_load(o.manifest, &m, err) || grid_load(o.grid, &g, err) ||
-        (o.arm && grid_has_arm(&g, o.arm, o.grid, err)) || store_open(o.db, &s, err))
-        goto out;
-    int narms = g.narms, a;
-    const char **label = g.label;
-    const cJSON **aseeds = g.seeds;
-    econf_t *conf = g.conf;
-    cid = calloc((size_t)narms, sizeof *cid);
-    aks = calloc((size_t)narms, sizeof *aks);
-    if (!cid || !aks) {
-        tam_fail(err, TAM_ENOMEM, "out of memory");
-        goto out;
-    }
-    for (a = 0; a < narms; a++) {
+    econf_t *conf = g->conf;
+    for (int a = 0; a < g->narms; a++) {
         char canon[2048], h[17];
-        if (o.env.kernels) {
-            if (strlen(o.env.kernels) >= sizeof conf[a].kernels) {
-                tam_fail(err, TAM_EFIELD, "--kernels '%s': longer than %zu characters",
-                         o.env.kernels, sizeof conf[a].kernels - 1);
-                goto out;
-            }
-            if (strcmp(conf[a].kernels, o.env.kernels))
+        if (r->kernels) {
+            if (strlen(r->kernels) >= sizeof conf[a].kernels)
+                return tam_fail(err, TAM_EFIELD, "--kernels '%s': longer than %zu characters",
+                                r->kernels, sizeof conf[a].kernels - 1);
+            if (strcmp(conf[a].kernels, r->kernels))
                 conf[a].kernels_sha256[0] = '\0';
-            snprintf(conf[a].kernels, sizeof conf[a].kernels, "%s", o.env.kernels);
+            snprintf(conf[a].kernels, sizeof conf[a].kernels, "%s", r->kernels);
         }
-        if (ksets_get(&kss, o.env.data, conf[a].kernels, &hw, &aks[a], err) ||
-            kset_bind(aks[a], &conf[a], err))
-            goto out;
+        int rc;
+        if ((rc = ksets_get(kss, r->data, conf[a].kernels, hw, &aks[a], err)) ||
+            (rc = kset_bind(aks[a], &conf[a], err)))
+            return rc;
         econf_canonical(&conf[a], canon, sizeof canon);
         econf_hash(&conf[a], h);
-        if (store_config(s, label[a], canon, h, rev, &cid[a], err) ||
-            store_arm(s, g.hyp, label[a], cid[a], err))
-            goto out;
+        if ((rc = store_config(s, g->label[a], canon, h, rev, &cid[a], err)) ||
+            (rc = store_arm(s, g->hyp, g->label[a], cid[a], err)))
+            return rc;
     }
-    int total = 0, done = 0;
-    for (int i = 0; i < m.n; i++)
-        if (!o.only || !strcmp(o.only, m.e[i].id))
-            for (a = 0; a < narms; a++)
-                if (!o.arm || !strcmp(o.arm, label[a]))
-                    for (const cJSON *sd = aseeds[a]->child; sd; sd = sd->next)
-                        total += o.seed < 0 || (unsigned long long)o.seed ==
-                                                   (unsigned long long)sd->valuedouble;
-    rc = 0;
-    for (int i = 0; i < m.n && !rc; i++) {
-        const manifest_exp_t *e = &m.e[i];
-        if (o.only && strcmp(o.only, e->id))
-            continue;
-        int has = 0;
-        if (store_has_experiment(s, e->id, &has, err) || !has) {
-            if (!has)
-                tam_fail(err, TAM_EFIELD, "experiment %s is not in %s: run `tam ingest` first",
-                         e->id, o.db);
-            rc = 1;
-            break;
-        }
-        trace_t *t = NULL;
-        char mpath[1024];
-        model_t md;
-        snprintf(path, sizeof path, "%s/%s", o.env.data, e->path);
-        snprintf(mpath, sizeof mpath, "%s/models/%s", o.env.data, e->model);
-        if (model_load(mpath, &md, err) || trace_load(path, &t, err)) {
-            rc = 1;
-            break;
-        }
-        for (a = 0; a < narms && !rc; a++) {
-            step_model_t *sm = NULL;
-            if (step_model_new(&md, &hw, aks[a], e->tp, &conf[a], &sm, err)) {
-                rc = 1;
-                break;
-            }
-            if (o.arm && strcmp(o.arm, label[a]) != 0) {
-                step_model_free(sm);
-                continue;
-            }
-            for (const cJSON *sd = aseeds[a]->child; sd && !rc; sd = sd->next) {
-                unsigned long long seed = (unsigned long long)sd->valuedouble;
-                if (o.seed >= 0 && (unsigned long long)o.seed != seed)
-                    continue;
-                long long run_id = 0;
-                done++;
-                if (store_run_find_ok(s, cid[a], e->id, seed, &run_id, err)) {
-                    rc = 1;
-                    break;
-                }
-                if (run_id) {
-                    n_reused++;
-                    if (progress)
-                        fprintf(stderr, "[%d/%d] %s %-10s #%-2d seed %-4llu: stored (run %lld)\n",
-                                done, total, g.hyp, label[a], e->number, seed, run_id);
-                    continue;
-                }
-                if (store_run_begin(s, cid[a], e->id, seed, g.hyp, label[a], &run_id,
-                                    err)) {
-                    rc = 1;
-                    break;
-                }
-                pred_t *p = NULL;
-                run_stats_t st;
-                long long kept = 0;
-                if (runner_simulate_trace(sm, t, seed, &p, &st, err) ||
-                    store_run_commit(s, run_id, p, t->n_req, &st, &kept, err)) {
-                    char why[TAM_ERRLEN];
-                    snprintf(why, sizeof why, "%s", err);
-                    store_run_fail(s, run_id, why, NULL);
-                    rc = 1;
-                } else if ((kept == run_id ? ++n_sim : ++n_reused) && kept != run_id && progress) {
-                    fprintf(stderr, "[%d/%d] %s %-10s #%-2d seed %-4llu: stored meanwhile by "
-                            "another process (run %lld); this copy dropped\n", done, total,
-                            g.hyp, label[a], e->number, seed, kept);
-                } else if (progress) {
-                    fprintf(stderr, "[%d/%d] %s %-10s #%-2d seed %-4llu: %d req, %lld steps, "
-                            "%.2f s\n", done, total, g.hyp, label[a], e->number, seed,
-                            t->n_req, st.steps, st.wall_seconds);
-                }
-                free(p);
-            }
-            step_model_free(sm);
-        }
-        trace_free(t);
-    }
-out:
+    return TAM_OK;
+}
+
+/* Whether run r selects seed sd of an arm. */
+static int seed_selected(const harness_run_t *r, const cJSON *sd)
+{
+    return r->seed < 0 || (unsigned long long)r->seed == (unsigned long long)sd->valuedouble;
+}
+
+/* One (arm, experiment, seed) cell: reuse the stored run or simulate and
+** store it; c says which, for the caller's progress report. */
+static int run_cell(store_t *s, const step_model_t *sm, trace_t *t, long long cid,
+                    const char *hyp, const manifest_exp_t *e, harness_cell_t *c, char *err)
+{
+    long long run_id = 0;
+    int rc = store_run_find_ok(s, cid, e->id, c->seed, &run_id, err);
     if (rc)
-        fprintf(stderr, "tam run: %s\n", err);
-    else if (!o.quiet)
-        fprintf(stderr, "tam run: %s: %d runs simulated and stored, %d already stored\n", g.hyp,
-                n_sim, n_reused);
+        return rc;
+    c->run_id = run_id;
+    if (run_id) {
+        c->what = HARNESS_CELL_STORED;
+        c->n_reused++;
+        return TAM_OK;
+    }
+    if ((rc = store_run_begin(s, cid, e->id, c->seed, hyp, c->label, &run_id, err)))
+        return rc;
+    pred_t *p = NULL;
+    run_stats_t st;
+    long long kept = 0;
+    if ((rc = runner_simulate_trace(sm, t, c->seed, &p, &st, err)) ||
+        (rc = store_run_commit(s, run_id, p, t->n_req, &st, &kept, err))) {
+        char why[TAM_ERRLEN];
+        snprintf(why, sizeof why, "%s", err);
+        store_run_fail(s, run_id, why, NULL);
+    } else {
+        c->what = kept == run_id ? HARNESS_CELL_SIMULATED : HARNESS_CELL_DROPPED;
+        *(kept == run_id ? &c->n_sim : &c->n_reused) += 1;
+        c->run_id = kept;
+        c->steps = st.steps;
+        c->wall_seconds = st.wall_seconds;
+    }
+    free(p);
+    return rc;
+}
+
+/* Every selected (arm, seed) of one experiment. */
+static int run_experiment(store_t *s, const grid_t *g, const harness_run_t *r, const hw_t *hw,
+                          kset_t **aks, const long long *cid, const manifest_exp_t *e,
+                          harness_cell_t *c, char *err)
+{
+    int has = 0, rc = store_has_experiment(s, e->id, &has, err);
+    if (rc || !has)
+        return rc ? rc : tam_fail(err, TAM_EFIELD, "experiment %s is not in %s: run `tam ingest` "
+                                  "first", e->id, r->db);
+    trace_t *t = NULL;
+    char path[1024], mpath[1024];
+    model_t md;
+    snprintf(path, sizeof path, "%s/%s", r->data, e->path);
+    snprintf(mpath, sizeof mpath, "%s/models/%s", r->data, e->model);
+    if ((rc = model_load(mpath, &md, err)) || (rc = trace_load(path, &t, err)))
+        return rc;
+    c->number = e->number;
+    c->n_req = t->n_req;
+    for (int a = 0; a < g->narms && !rc; a++) {
+        step_model_t *sm = NULL;
+        if ((rc = step_model_new(&md, hw, aks[a], e->tp, &g->conf[a], &sm, err)))
+            break;
+        c->label = g->label[a];
+        for (const cJSON *sd = g->seeds[a]->child; sd && !rc; sd = sd->next) {
+            if ((r->arm && strcmp(r->arm, g->label[a]) != 0) || !seed_selected(r, sd))
+                continue;
+            c->seed = (unsigned long long)sd->valuedouble;
+            c->done++;
+            if ((rc = run_cell(s, sm, t, cid[a], g->hyp, e, c, err)) == TAM_OK && r->progress)
+                r->progress(r->ctx, c);
+        }
+        step_model_free(sm);
+    }
+    trace_free(t);
+    return rc;
+}
+
+int harness_run_grid(store_t *s, const manifest_t *m, grid_t *g, const harness_run_t *r,
+                     int *n_sim, int *n_reused, char *err)
+{
+    *n_sim = *n_reused = 0;
+    ksets_t kss = {0};
+    hw_t hw;
+    hw_h100_sxm(&hw);
+    long long *cid = calloc((size_t)g->narms, sizeof *cid);
+    kset_t **aks = calloc((size_t)g->narms, sizeof *aks); /* each arm's kernel set */
+    int rc = cid && aks ? run_prepare(s, g, r, &hw, &kss, cid, aks, err)
+                        : tam_fail(err, TAM_ENOMEM, "out of memory");
+    harness_cell_t c = {.hyp = g->hyp};
+    for (int i = 0; i < m->n; i++)
+        if (!r->only || !strcmp(r->only, m->e[i].id))
+            for (int a = 0; a < g->narms; a++)
+                if (!r->arm || !strcmp(r->arm, g->label[a]))
+                    for (const cJSON *sd = g->seeds[a]->child; sd; sd = sd->next)
+                        c.total += seed_selected(r, sd);
+    for (int i = 0; i < m->n && !rc; i++) {
+        if (r->only && strcmp(r->only, m->e[i].id))
+            continue;
+        rc = run_experiment(s, g, r, &hw, aks, cid, &m->e[i], &c, err);
+    }
+    *n_sim = c.n_sim;
+    *n_reused = c.n_reused;
     free(cid);
     free(aks);
-    grid_free(&g);
     ksets_free(&kss);
-    store_close(s);
-    manifest_free(&m);
     return rc;
 }
 
 /* }====== */
 
-/* {====== report ====== */
-
-static const char report_usage[] =
-    "usage: tam report --criteria experiments/Hn/criteria.json [--db FILE]\n"
-    "Evaluate each pre-registered criterion (one SQL query -> one number) against\n"
-    "its threshold; store the result in table `criteria` and print one line each:\n"
-    "  ID  VALUE OP THRESHOLD  PASS|FAIL  text\n"
-    "then the verdict (Confirmed / Partially confirmed / Refuted / Inconclusive)\n"
-    "from the primary criteria.  Exit status 0 whatever the verdict.\n";
+/* {====== criteria ====== */
 
 static int cmp_op(const char *op, double v, double th, int *ok)
 {
@@ -650,224 +492,92 @@ static int put_criterion(store_t *s, const char *hyp, const char *id, double v, 
     return rc == SQLITE_OK ? TAM_OK : TAM_EDB;
 }
 
-int cmd_report(int argc, char **argv)
+int criteria_load(const char *path, criteria_t *c, char *err)
 {
-    hopts_t o;
-    int r = hparse(argc, argv, &o, report_usage);
-    if (r >= 0)
-        return r;
-    if (!o.criteria) {
-        fputs(report_usage, stderr);
-        return 2;
+    memset(c, 0, sizeof *c);
+    c->path = path;
+    int rc = json_parse_file_strict(path, &c->root, err);
+    if (rc)
+        return rc;
+    const cJSON *hyp = json_get(c->root, "hypothesis");
+    c->list = json_get(c->root, "criteria");
+    if (!cJSON_IsString(hyp) || !cJSON_IsArray(c->list)) {
+        criteria_free(c);
+        return tam_fail(err, TAM_EFIELD, "%s: no \"hypothesis\" string and \"criteria\" array",
+                        path);
     }
-    char err[TAM_ERRLEN], *txt = NULL;
-    store_t *s = NULL;
-    cJSON *root = NULL;
-    int rc = 1;
-    if (tam_read_file(o.criteria, &txt, NULL, err))
-        goto out;
-    root = cJSON_ParseWithOpts(txt, NULL, 1); /* 1: nothing may follow */
-    const cJSON *hyp = root ? cJSON_GetObjectItemCaseSensitive(root, "hypothesis") : NULL;
-    const cJSON *arr = root ? cJSON_GetObjectItemCaseSensitive(root, "criteria") : NULL;
-    if (!cJSON_IsString(hyp) || !cJSON_IsArray(arr)) {
-        tam_fail(err, TAM_EFIELD, "%s: malformed JSON, or no \"hypothesis\" and \"criteria\" array",
-                 o.criteria);
-        goto out;
-    }
-    const cJSON *dup = json_duplicate_key(root);
-    for (const cJSON *c = arr->child; c && !dup; c = c->next)
-        dup = cJSON_IsObject(c) ? json_duplicate_key(c) : NULL;
-    if (dup) {
-        tam_fail(err, TAM_EFIELD, "%s: field '%s' given twice", o.criteria, dup->string);
-        goto out;
-    }
-    if (store_open(o.db, &s, err)) /* only once the criteria are known to be readable */
-        goto out;
-    if (store_exec(s, "BEGIN IMMEDIATE", err))
-        goto out;
-    int npri = 0, npass = 0, nnan = 0, i = 0;
-    rc = 0;
-    for (const cJSON *c = arr->child; c; c = c->next, i++) {
-        const cJSON *id = cJSON_GetObjectItemCaseSensitive(c, "id");
-        const cJSON *text = cJSON_GetObjectItemCaseSensitive(c, "text");
-        const cJSON *sql = cJSON_GetObjectItemCaseSensitive(c, "sql");
-        const cJSON *op = cJSON_GetObjectItemCaseSensitive(c, "op");
-        const cJSON *th = cJSON_GetObjectItemCaseSensitive(c, "threshold");
-        const cJSON *pri = cJSON_GetObjectItemCaseSensitive(c, "primary");
-        int ok = 0;
-        if (!cJSON_IsString(id) || !cJSON_IsString(text) || !cJSON_IsString(sql) ||
-            !cJSON_IsString(op) || !cJSON_IsNumber(th) ||
-            cmp_op(op->valuestring, 0, 0, &ok) != 0) {
-            tam_fail(err, TAM_EFIELD, "%s: criteria[%d] needs id, text, sql, op (>=,>,<=,<) and "
-                     "a numeric threshold", o.criteria, i);
-            rc = 1;
-            break;
+    c->hyp = hyp->valuestring;
+    int i = 0, ok;
+    for (const cJSON *x = c->list->child; x; x = x->next, i++) {
+        const cJSON *op = json_get(x, "op");
+        if (!cJSON_IsString(json_get(x, "id")) || !cJSON_IsString(json_get(x, "text")) ||
+            !cJSON_IsString(json_get(x, "sql")) || !cJSON_IsString(op) ||
+            !cJSON_IsNumber(json_get(x, "threshold")) || cmp_op(op->valuestring, 0, 0, &ok)) {
+            criteria_free(c);
+            return tam_fail(err, TAM_EFIELD, "%s: criteria[%d] needs id, text, sql, op (>=,>,<=,<) "
+                            "and a numeric threshold", path, i);
         }
-        double v;
-        if (store_scalar(s, sql->valuestring, &v, err)) {
-            char e2[TAM_ERRLEN];
-            memcpy(e2, err, sizeof e2);
-            e2[200] = '\0'; /* leave room for the file and criterion names */
-            tam_fail(err, TAM_EDB, "%.200s: criterion %.60s: %s", o.criteria, id->valuestring, e2);
-            rc = 1;
+    }
+    return TAM_OK;
+}
+
+void criteria_free(criteria_t *c)
+{
+    cJSON_Delete(c->root);
+    memset(c, 0, sizeof *c);
+}
+
+/* One criterion: its query's value against its threshold, stored. */
+static int eval_one(store_t *s, const criteria_t *c, const cJSON *x, criterion_result_t *r,
+                    char *err)
+{
+    const cJSON *sql = json_get(x, "sql"), *pri = json_get(x, "primary");
+    r->id = json_get(x, "id")->valuestring;
+    r->text = json_get(x, "text")->valuestring;
+    r->op = json_get(x, "op")->valuestring;
+    r->threshold = json_get(x, "threshold")->valuedouble;
+    r->primary = !cJSON_IsFalse(pri);
+    if (store_scalar(s, sql->valuestring, &r->value, err)) {
+        char e2[TAM_ERRLEN];
+        memcpy(e2, err, sizeof e2);
+        e2[200] = '\0'; /* leave room for the file and criterion names */
+        return tam_fail(err, TAM_EDB, "%.200s: criterion %.60s: %s", c->path, r->id, e2);
+    }
+    cmp_op(r->op, r->value, r->threshold, &r->pass);
+    if (isnan(r->value))
+        r->pass = 0;
+    char detail[1024];
+    snprintf(detail, sizeof detail, "%s%s", r->text, r->primary ? "" : " [supplementary]");
+    return put_criterion(s, c->hyp, r->id, r->value, r->threshold, r->op, r->pass, detail,
+                         sql->valuestring, err);
+}
+
+int criteria_eval(store_t *s, const criteria_t *c, harness_criterion_fn cb, void *ctx,
+                  criteria_verdict_t *v, char *err)
+{
+    memset(v, 0, sizeof *v);
+    int rc = store_exec(s, "BEGIN IMMEDIATE", err);
+    for (const cJSON *x = c->list->child; x && !rc; x = x->next) {
+        criterion_result_t r;
+        if ((rc = eval_one(s, c, x, &r, err)))
             break;
-        }
-        int primary = !cJSON_IsFalse(pri);
-        cmp_op(op->valuestring, v, th->valuedouble, &ok);
-        if (isnan(v))
-            ok = 0;
-        npri += primary;
-        npass += primary && ok;
-        nnan += primary && isnan(v);
-        printf("%-14s %10.3f %-2s %-8g %-4s %s%s\n", id->valuestring, v, op->valuestring,
-               th->valuedouble, isnan(v) ? "N/A" : ok ? "PASS" : "FAIL", text->valuestring,
-               primary ? "" : "  [supplementary]");
-        char detail[1024];
-        snprintf(detail, sizeof detail, "%s%s", text->valuestring,
-                 primary ? "" : " [supplementary]");
-        if (put_criterion(s, hyp->valuestring, id->valuestring, v, th->valuedouble,
-                          op->valuestring, ok, detail, sql->valuestring, err))
-            rc = 1;
-        if (rc)
-            break;
+        v->n_primary += r.primary;
+        v->n_pass += r.primary && r.pass;
+        v->n_nan += r.primary && isnan(r.value);
+        if (cb)
+            cb(ctx, &r);
     }
     if (rc) {
         store_exec(s, "ROLLBACK", NULL);
-        goto out;
+        return rc;
     }
-    const char *verdict = nnan ? "Inconclusive"
-                          : npass == npri ? "Confirmed"
-                          : npass > 0 ? "Partially confirmed" : "Refuted";
-    if (put_criterion(s, hyp->valuestring, "verdict", npass, npri, ">=", npass == npri, verdict,
-                      "", err) ||
-        store_exec(s, "COMMIT", err)) {
-        rc = 1;
-        goto out;
-    }
-    printf("%s verdict: %s (%d of %d primary criteria pass)\n", hyp->valuestring, verdict, npass,
-           npri);
-out:
-    if (rc)
-        fprintf(stderr, "tam report: %s\n", err);
-    cJSON_Delete(root);
-    free(txt);
-    store_close(s);
-    return rc;
-}
-
-/* }====== */
-
-/* {====== scale-out: jobs and merge ====== */
-
-static const char jobs_usage[] =
-    "usage: tam jobs --grid G --shards DIR [--format sh|make] [--manifest FILE] [--data DIR]\n"
-    "Print one independent job per (arm, experiment, seed) of a grid.  Each job\n"
-    "ingests its experiment into its own shard database DIR/<hyp>-<arm#>-<exp#>-<seed>.db\n"
-    "and runs that one cell there, so jobs share nothing and run anywhere:\n"
-    "  --format sh    one shell command per line: xargs -P, GNU parallel (--sshlogin),\n"
-    "                 or a Slurm array (sed -n \"${SLURM_ARRAY_TASK_ID}p\" jobs | sh)\n"
-    "  --format make  a makefile with one target per shard: make -j N -f jobs.mk\n"
-    "Then `tam merge --db db/tam.db DIR/*.db` brings them back (idempotent).\n";
-
-int cmd_jobs(int argc, char **argv)
-{
-    hopts_t o;
-    int r = hparse(argc, argv, &o, jobs_usage);
-    if (r >= 0)
-        return r;
-    int mk = o.format && strcmp(o.format, "make") == 0;
-    if (!o.grid || !o.shards || (!mk && strcmp(o.format, "sh") != 0)) {
-        fputs(jobs_usage, stderr);
-        return 2;
-    }
-    char err[TAM_ERRLEN];
-    manifest_t m = {0};
-    grid_t g = {0};
-    int rc = 1;
-    if (manifest_load(o.manifest, &m, err) || grid_load(o.grid, &g, err))
-        goto out;
-    if (mk)
-        printf("# generated by tam jobs from %s: make -j N -f THIS\nTAM ?= bin/tam\nall:\n", o.grid);
-    int njobs = 0;
-    for (int a = 0; a < g.narms; a++) {
-        for (int i = 0; i < m.n; i++) {
-            if (o.only && strcmp(o.only, m.e[i].id))
-                continue;
-            for (const cJSON *sd = g.seeds[a]->child; sd; sd = sd->next) {
-                char shard[1024];
-                unsigned long long seed = (unsigned long long)sd->valuedouble;
-                snprintf(shard, sizeof shard, "%s/%s-a%d-e%d-s%llu.db", o.shards, g.hyp,
-                         a, m.e[i].number, seed);
-                njobs++;
-                /* One command; in a makefile the binary is $(TAM) and the
-                ** shard is the target, $@. */
-                const char *tam = mk ? "$(TAM)" : "bin/tam", *db = mk ? "$@" : shard;
-                if (mk)
-                    printf("all: %s\n%s:\n\t@", shard, shard);
-                printf("mkdir -p %s && %s ingest --quiet --db %s --data %s --manifest %s "
-                       "--only %s && %s run --quiet --db %s --data %s --manifest %s "
-                       "--grid %s --only %s --arm '%s' --seed %llu\n",
-                       o.shards, tam, db, o.env.data, o.manifest, m.e[i].id, tam, db, o.env.data,
-                       o.manifest, o.grid, m.e[i].id, g.label[a], seed);
-            }
-        }
-    }
-    if (!o.quiet)
-        fprintf(stderr, "tam jobs: %d jobs\n", njobs);
-    rc = 0;
-out:
-    if (rc)
-        fprintf(stderr, "tam jobs: %s\n", err);
-    grid_free(&g);
-    manifest_free(&m);
-    return rc;
-}
-
-static const char merge_usage[] =
-    "usage: tam merge [--db FILE] SHARD.db...\n"
-    "Merge shard databases (from `tam jobs`) into the store, one transaction per\n"
-    "shard: experiments (checked by content hash), configurations (by hash), arms,\n"
-    "splits, sweeps and every 'ok' run not already stored for the same\n"
-    "(configuration, experiment, seed), with all its predictions.  Merging the\n"
-    "same shard twice changes nothing.\n";
-
-int cmd_merge(int argc, char **argv)
-{
-    hopts_t o;
-    int r = hparse(argc, argv, &o, merge_usage);
-    if (r >= 0)
-        return r;
-    if (optind >= argc) {
-        fputs(merge_usage, stderr);
-        return 2;
-    }
-    char err[TAM_ERRLEN];
-    store_t *s = NULL;
-    if (store_open(o.db, &s, err)) {
-        fprintf(stderr, "tam merge: %s\n", err);
-        return 1;
-    }
-    int rc = 0;
-    long long runs = 0, preds = 0, skipped = 0;
-    for (int i = optind; i < argc; i++) {
-        store_merge_t ms;
-        if (store_merge(s, argv[i], &ms, err)) {
-            fprintf(stderr, "tam merge: %s\n", err);
-            rc = 1;
-            break;
-        }
-        runs += ms.runs;
-        preds += ms.predictions;
-        skipped += ms.skipped;
-        if (!o.quiet)
-            fprintf(stderr, "merge: %s: %d experiments, %d runs (%lld predictions) copied, %d "
-                    "already present\n", argv[i], ms.experiments, ms.runs, ms.predictions,
-                    ms.skipped);
-    }
-    if (!rc)
-        printf("merged %d shard(s): %lld runs, %lld predictions copied; %lld runs already "
-               "present\n", argc - optind, runs, preds, skipped);
-    store_close(s);
+    v->verdict = v->n_nan ? "Inconclusive"
+                 : v->n_pass == v->n_primary ? "Confirmed"
+                 : v->n_pass > 0 ? "Partially confirmed" : "Refuted";
+    if ((rc = put_criterion(s, c->hyp, "verdict", v->n_pass, v->n_primary, ">=",
+                            v->n_pass == v->n_primary, v->verdict, "", err)) ||
+        (rc = store_exec(s, "COMMIT", err)))
+        store_exec(s, "ROLLBACK", NULL);
     return rc;
 }
 
