@@ -36,6 +36,28 @@ void csv_close(csv_t *c)
     c->f = NULL;
 }
 
+int csv_open_table(csv_t *c, const char *file, char *err)
+{
+    int rc = csv_open(c, file, err);
+    if (rc == TAM_OK && c->end > c->p && c->end[-1] == '\r')
+        *--c->end = '\0';
+    return rc;
+}
+
+int csv_trim(csv_t *c)
+{
+    for (int i = 0; i < c->nf; i++) {
+        char *s = c->f[i];
+        while (*s == ' ' || *s == '\t')
+            s++;
+        char *e = s + strlen(s);
+        while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+            *--e = '\0';
+        c->f[i] = s;
+    }
+    return c->nf == 1 && !c->f[0][0];
+}
+
 static int csv_push(csv_t *c, char *field, char *err)
 {
     if (c->nf == c->cap) {

@@ -105,26 +105,6 @@
 
 /* ------------------------------------------------------------------ CSV */
 
-
-
-
-/* Strip the spaces and tabs around every field of the current record (in
-** place); returns 1 when the record is a single blank field (a line of
-** whitespace only, skipped like an empty one). */
-static int trim_fields(csv_t *c)
-{
-    for (int i = 0; i < c->nf; i++) {
-        char *s = c->f[i];
-        while (*s == ' ' || *s == '\t')
-            s++;
-        char *e = s + strlen(s);
-        while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
-            *--e = '\0';
-        c->f[i] = s;
-    }
-    return c->nf == 1 && !c->f[0][0];
-}
-
 /* Field s of column spec, checked against its kind, into *v (numbers) or
 ** *text (COL_TEXT). */
 static int parse_field(const char *path, int line, const colspec_t *spec, const char *s,
@@ -188,18 +168,16 @@ static int read_table(const char *path, const colspec_t *spec, int nspec, char *
     *rowsp = NULL;
     *nrowsp = 0;
     csv_t c;
-    int rc = csv_open(&c, path, err);
+    int rc = csv_open_table(&c, path, err);
     if (rc)
         return rc;
-    if (c.end > c.p && c.end[-1] == '\r') /* a last line's CR without its LF, as with one */
-        *--c.end = '\0';
     row_t *rows = NULL;
     char **hname = NULL; /* the header's fields (they stay in c.buf) */
     int nrows = 0, cap = 0, idx[MAX_SPEC], nhdr = 0, hdr_line = 0;
     unsigned long ul;
     while ((rc = csv_row(&c, &ul, err)) == 1) {
         int line = (int)ul;
-        if (trim_fields(&c))
+        if (csv_trim(&c))
             continue; /* blank line */
         if (!hdr_line) {
             hdr_line = line;

@@ -33,6 +33,8 @@
 */
 #include "mfu.h"
 
+#include "csvutil.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <math.h>
@@ -41,7 +43,6 @@
 #include <string.h>
 
 #define MFU_USABLE 1e-4 /* an MFU below this is unusable */
-#define MAX_COLS 64
 
 enum { KIND_GEMM, KIND_DECODE, KIND_PREFILL };
 
@@ -91,35 +92,7 @@ typedef struct {
     int line;
 } raw_t;
 
-static char *trim(char *s)
-{
-    while (*s == ' ' || *s == '\t')
-        s++;
-    char *e = s + strlen(s);
-    while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
-        *--e = '\0';
-    return s;
-}
-
-/* Split line in place on ','; returns the field count, or -1 if > max. */
-static int split(char *line, char **fld, int max)
-{
-    int n = 0;
-    char *p = line;
-    for (;;) {
-        if (n == max)
-            return -1;
-        char *c = strchr(p, ',');
-        if (c)
-            *c = '\0';
-        fld[n++] = trim(p);
-        if (!c)
-            return n;
-        p = c + 1;
-    }
-}
-
-/* The whole string must be a number. */
+/* The whole field must be a finite number (strtod's syntax). */
 static int parse_num(const char *s, double *out)
 {
     if (!*s)
@@ -130,7 +103,7 @@ static int parse_num(const char *s, double *out)
     if (end == s || *end != '\0')
         return 0;
     *out = v;
-    return 1;
+    return isfinite(v);
 }
 
 static int cmp_raw(const void *pa, const void *pb)
@@ -248,8 +221,100 @@ static int row_physics(const mfu_table_t *t, raw_t *r, const mfu_opts_t *opt, ch
     return TAM_OK;
 }
 
-/* Load one CSV into t (t->path already set).  On error t still owns what it
-** allocated; the caller clears it. */
+/* The header record c->f: no column twice, every one of cols present
+** (idx[k] = its field index). */
+static int table_header(const csv_t *c, int line, const col_t *cols, int ncols, int *idx,
+                        char *err)
+{
+    for (int i = 0; i < c->nf; i++)
+        for (int j = 0; j < i; j++)
+            if (strcmp(c->f[i], c->f[j]) == 0)
+                return tam_fail(err, TAM_EFIELD, "%s:%d: header column '%.40s' appears twice",
+                                c->file, line, c->f[i]);
+    for (int k = 0; k < ncols; k++)
+        if ((idx[k] = csv_col(c, cols[k].name)) < 0) {
+            char hdr[160];
+            size_t n = 0;
+            hdr[0] = '\0';
+            for (int i = 0; i < c->nf && n < sizeof hdr; i++)
+                n += (size_t)snprintf(hdr + n, sizeof hdr - n, "%s%s", i ? "," : "", c->f[i]);
+            return tam_fail(err, TAM_EFIELD, "%s:%d: field '%s': missing from the header '%s'",
+                            c->file, line, cols[k].name, hdr);
+        }
+    return TAM_OK;
+}
+
+/* One data record into *r: every numeric column checked against its role. */
+static int table_row(const csv_t *c, int line, const col_t *cols, int ncols, const int *idx,
+                     raw_t *r, char *err)
+{
+    *r = (raw_t){0, 0, 0, 0, 0, line};
+    for (int k = 0; k < ncols; k++) {
+        int role = cols[k].role;
+        if (role == ROLE_TEXT)
+            continue;
+        const char *s = c->f[idx[k]];
+        double v = 0;
+        int ok = parse_num(s, &v);
+        const char *want;
+        if (role == ROLE_MFU) {
+            ok = ok && v >= 0 && v <= 1;
+            want = "a finite number in [0,1]";
+        } else if (role == ROLE_LAT) {
+            ok = ok && v >= 0;
+            want = "a finite number >= 0";
+        } else {
+            ok = ok && v >= 1;
+            want = "a finite number >= 1";
+        }
+        if (!ok)
+            return tam_fail(err, TAM_EFIELD, "%s:%d: field '%s': '%.40s' is not %s", c->file,
+                            line, cols[k].name, s, want);
+        if (role == ROLE_A)
+            r->a = v;
+        else if (role == ROLE_B)
+            r->b = v;
+        else if (role == ROLE_X)
+            r->x = v;
+        else if (role == ROLE_MFU)
+            r->f = v;
+        else
+            r->lat = v;
+    }
+    return TAM_OK;
+}
+
+/* Sort the rows, refuse a grid point given twice, drop the unusable ones
+** and build t's arrays from the rest. */
+static int table_finish(mfu_table_t *t, raw_t *raw, int nraw, int hdr_line, char *err)
+{
+    const char *path = t->path;
+    if (!hdr_line)
+        return tam_fail(err, TAM_EDB, "%s:1: empty table: no header and no rows", path);
+    if (nraw == 0)
+        return tam_fail(err, TAM_EDB, "%s:%d: empty table: a header but no data rows", path,
+                        hdr_line);
+    qsort(raw, (size_t)nraw, sizeof *raw, cmp_raw);
+    for (int i = 1; i < nraw; i++)
+        if (raw[i].a == raw[i - 1].a && raw[i].b == raw[i - 1].b && raw[i].x == raw[i - 1].x) {
+            int l0 = raw[i - 1].line, l1 = raw[i].line;
+            return tam_fail(err, TAM_EDB, "%s:%d: duplicate grid point: same key as line %d",
+                            path, l0 > l1 ? l0 : l1, l0 < l1 ? l0 : l1);
+        }
+    int nok = 0;
+    for (int i = 0; i < nraw; i++)
+        if (raw[i].f >= MFU_USABLE)
+            raw[nok++] = raw[i]; /* stable: keeps the sorted order */
+    if (nok == 0)
+        return tam_fail(err, TAM_EDB, "%s:%d: field 'mfu': every row is below %g, no usable row",
+                        path, hdr_line + 1, MFU_USABLE);
+    t->nskipped = nraw - nok;
+    return table_build(t, raw, nok, err);
+}
+
+/* Load one CSV into t (t->path already set) with csvutil.h's reader, fields
+** trimmed of spaces and tabs.  On error t still owns what it allocated; the
+** caller clears it. */
 static int table_load(mfu_table_t *t, int kind, const mfu_opts_t *opt, char *err)
 {
     const col_t *cols = kind == KIND_GEMM ? GEMM_COLS : kind == KIND_DECODE ? DEC_COLS : PRE_COLS;
@@ -259,115 +324,34 @@ static int table_load(mfu_table_t *t, int kind, const mfu_opts_t *opt, char *err
     const char *path = t->path;
     t->kind = kind;
 
-    char *buf = NULL;
-    size_t nbytes = 0;
-    int rc = tam_read_file(path, &buf, &nbytes, err);
+    csv_t c;
+    int rc = csv_open_table(&c, path, err);
     if (rc)
         return rc;
-    if (strlen(buf) != nbytes) { /* the line scanner would stop there, silently */
-        free(buf);
-        return tam_fail(err, TAM_EPARSE, "%s: contains a NUL byte: not a CSV text", path);
-    }
-
     raw_t *raw = NULL;
-    int nraw = 0, cap = 0;
-    int idx[MAX_COLS];    /* idx[c]: field index of cols[c] */
-    char *fld[MAX_COLS];
-    int nhdr = 0, hdr_line = 0, lineno = 0;
-    char *p = buf;
-    if ((unsigned char)p[0] == 0xEF && (unsigned char)p[1] == 0xBB && (unsigned char)p[2] == 0xBF)
-        p += 3; /* UTF-8 byte-order mark */
-
-    while (*p) {
-        char *nl = strchr(p, '\n');
-        char *next = nl ? nl + 1 : p + strlen(p);
-        if (nl)
-            *nl = '\0';
-        lineno++;
-        size_t len = strlen(p);
-        if (len && p[len - 1] == '\r')
-            p[--len] = '\0';
-        char *line = p;
-        p = next;
-        if (*trim(line) == '\0')
+    int nraw = 0, cap = 0, nhdr = 0, hdr_line = 0;
+    int idx[sizeof DEC_COLS / sizeof *DEC_COLS]; /* idx[k]: field index of cols[k] */
+    unsigned long ul;
+    while ((rc = csv_row(&c, &ul, err)) == 1) {
+        int line = (int)ul;
+        if (csv_trim(&c))
             continue; /* blank line */
-
         if (!hdr_line) {
-            char copy[160];
-            snprintf(copy, sizeof copy, "%s", line);
-            hdr_line = lineno;
-            nhdr = split(line, fld, MAX_COLS);
-            if (nhdr < 0) {
-                rc = tam_fail(err, TAM_EPARSE, "%s:%d: header has more than %d columns", path,
-                              lineno, MAX_COLS);
+            hdr_line = line;
+            nhdr = c.nf;
+            if ((rc = table_header(&c, line, cols, ncols, idx, err)))
                 goto done;
-            }
-            for (int i = 0; i < nhdr; i++)
-                for (int j = 0; j < i; j++)
-                    if (strcmp(fld[i], fld[j]) == 0) {
-                        rc = tam_fail(err, TAM_EFIELD, "%s:%d: header column '%.40s' appears twice",
-                                      path, lineno, fld[i]);
-                        goto done;
-                    }
-            for (int c = 0; c < ncols; c++) {
-                idx[c] = -1;
-                for (int i = 0; i < nhdr; i++)
-                    if (strcmp(fld[i], cols[c].name) == 0)
-                        idx[c] = i;
-                if (idx[c] < 0) {
-                    rc = tam_fail(err, TAM_EFIELD,
-                                  "%s:%d: field '%s': missing from the header '%s'", path,
-                                  lineno, cols[c].name, copy);
-                    goto done;
-                }
-            }
             continue;
         }
-
-        int nf = split(line, fld, MAX_COLS);
-        if (nf != nhdr) {
+        if (c.nf != nhdr) {
             rc = tam_fail(err, TAM_EPARSE,
-                          "%s:%d: ragged row: %s%d fields where the header (line %d) has %d",
-                          path, lineno, nf < 0 ? "more than " : "", nf < 0 ? MAX_COLS : nf,
-                          hdr_line, nhdr);
+                          "%s:%d: ragged row: %d fields where the header (line %d) has %d", path,
+                          line, c.nf, hdr_line, nhdr);
             goto done;
         }
-        raw_t r = {0, 0, 0, 0, 0, lineno};
-        for (int c = 0; c < ncols; c++) {
-            int role = cols[c].role;
-            if (role == ROLE_TEXT)
-                continue;
-            const char *s = fld[idx[c]];
-            double v = 0;
-            int ok = parse_num(s, &v) && isfinite(v);
-            const char *want;
-            if (role == ROLE_MFU) {
-                ok = ok && v >= 0 && v <= 1;
-                want = "a finite number in [0,1]";
-            } else if (role == ROLE_LAT) {
-                ok = ok && v >= 0;
-                want = "a finite number >= 0";
-            } else {
-                ok = ok && v >= 1;
-                want = "a finite number >= 1";
-            }
-            if (!ok) {
-                rc = tam_fail(err, TAM_EFIELD, "%s:%d: field '%s': '%.40s' is not %s", path,
-                              lineno, cols[c].name, s, want);
-                goto done;
-            }
-            if (role == ROLE_A)
-                r.a = v;
-            else if (role == ROLE_B)
-                r.b = v;
-            else if (role == ROLE_X)
-                r.x = v;
-            else if (role == ROLE_MFU)
-                r.f = v;
-            else if (role == ROLE_LAT)
-                r.lat = v;
-        }
-        if ((rc = row_physics(t, &r, opt, err)))
+        raw_t r;
+        if ((rc = table_row(&c, line, cols, ncols, idx, &r, err)) ||
+            (rc = row_physics(t, &r, opt, err)))
             goto done;
         if (nraw == cap) {
             int nc = cap ? cap * 2 : 64;
@@ -381,39 +365,12 @@ static int table_load(mfu_table_t *t, int kind, const mfu_opts_t *opt, char *err
         }
         raw[nraw++] = r;
     }
-
-    if (!hdr_line) {
-        rc = tam_fail(err, TAM_EDB, "%s:1: empty table: no header and no rows", path);
-        goto done;
-    }
-    if (nraw == 0) {
-        rc = tam_fail(err, TAM_EDB, "%s:%d: empty table: a header but no data rows", path,
-                      hdr_line);
-        goto done;
-    }
-    qsort(raw, (size_t)nraw, sizeof *raw, cmp_raw);
-    for (int i = 1; i < nraw; i++)
-        if (raw[i].a == raw[i - 1].a && raw[i].b == raw[i - 1].b && raw[i].x == raw[i - 1].x) {
-            int l0 = raw[i - 1].line, l1 = raw[i].line;
-            rc = tam_fail(err, TAM_EDB, "%s:%d: duplicate grid point: same key as line %d", path,
-                          l0 > l1 ? l0 : l1, l0 < l1 ? l0 : l1);
-            goto done;
-        }
-    int nok = 0;
-    for (int i = 0; i < nraw; i++)
-        if (raw[i].f >= MFU_USABLE)
-            raw[nok++] = raw[i]; /* stable: keeps the sorted order */
-    if (nok == 0) {
-        rc = tam_fail(err, TAM_EDB, "%s:%d: field 'mfu': every row is below %g, no usable row",
-                      path, hdr_line + 1, MFU_USABLE);
-        goto done;
-    }
-    t->nskipped = nraw - nok;
-    rc = table_build(t, raw, nok, err);
+    if (rc == 0)
+        rc = table_finish(t, raw, nraw, hdr_line, err);
 
 done:
     free(raw);
-    free(buf);
+    csv_close(&c);
     return rc;
 }
 

@@ -5,6 +5,7 @@
 #define _GNU_SOURCE 1 /* qsort_r */
 #include "workload.h"
 
+#include "csvutil.h"
 #include "rng.h"
 
 #include <errno.h>
@@ -137,138 +138,112 @@ int wl_from_trace(const trace_t *t, int unit, unsigned long long seed, workload_
 
 /* {====== CSV workloads ====== */
 
-static int split_csv(char *line, char **f, int maxf)
-{
-    int n = 0;
-    char *p = line;
-    for (;;) {
-        if (n == maxf)
-            return -1;
-        f[n++] = p;
-        char *c = strchr(p, ',');
-        if (!c)
-            break;
-        *c = '\0';
-        p = c + 1;
-    }
-    return n;
-}
+/* The columns of a --workload CSV: the first three are required. */
+#define WL_NCOLS 5
+static const char *const WL_COLS[WL_NCOLS] = {"t_send_s", "prompt_tokens", "output_tokens",
+                                              "prefix_group", "prefix_tokens"};
 
+/* The whole field must be a finite number (csv_trim dropped its spaces). */
 static int parse_num(const char *s, double *v)
 {
     char *end;
     errno = 0;
-    while (*s == ' ')
-        s++;
     *v = strtod(s, &end);
-    while (*end == ' ' || *end == '\r')
-        end++;
     return !(end == s || *end != '\0' || errno || !isfinite(*v));
 }
 
+/* One data record (fields trimmed) into w->req[n]. */
+static int csv_request(const char *path, int line, const csv_t *c, const int *col,
+                       sim_req_t *s, char *err)
+{
+    enum { C_T, C_P, C_O, C_G, C_X, NC };
+    double v[NC] = {0, 0, 0, -1, 0};
+    for (int k = 0; k < NC; k++) {
+        if (col[k] < 0)
+            continue;
+        if (!parse_num(c->f[col[k]], &v[k]))
+            return tam_fail(err, TAM_EPARSE, "%s:%d: column '%s': '%s' is not a number", path,
+                            line, WL_COLS[k], c->f[col[k]]);
+    }
+    if (v[C_T] < 0 || v[C_P] < 1 || v[C_O] < 1 || v[C_P] != floor(v[C_P]) ||
+        v[C_O] != floor(v[C_O]) || v[C_P] > 1e7 || v[C_O] > 1e7)
+        return tam_fail(err, TAM_EFIELD, "%s:%d: need t_send_s >= 0 and integer token counts "
+                        ">= 1 (got %g, %g, %g)", path, line, v[C_T], v[C_P], v[C_O]);
+    /* The optional columns go into ints too: (int)1e300 is undefined. */
+    if (v[C_G] < -1 || v[C_G] > INT_MAX || v[C_G] != floor(v[C_G]) || v[C_X] < 0 ||
+        v[C_X] > v[C_P] || v[C_X] != floor(v[C_X]))
+        return tam_fail(err, TAM_EFIELD, "%s:%d: need prefix_group -1 (none) or an integer >= 0 "
+                        "and integer prefix_tokens in [0, prompt_tokens] (got %g, %g)",
+                        path, line, v[C_G], v[C_X]);
+    s->t_send = v[C_T];
+    s->prompt = (int)v[C_P];
+    s->output = (int)v[C_O];
+    s->prefix_group = (int)v[C_G];
+    s->prefix_tokens = (int)v[C_X];
+    return TAM_OK;
+}
+
+/* csvutil.h's reader, fields trimmed of spaces and tabs; blank lines and
+** lines starting with '#' are skipped (line numbers still count them). */
 int wl_load_csv(const char *path, workload_t *w, char *err)
 {
-    char *txt;
-    size_t len = 0;
-    int rc = tam_read_file(path, &txt, &len, err);
+    csv_t c;
+    int rc = csv_open_table(&c, path, err);
     if (rc)
         return rc;
-    if (strlen(txt) != len) { /* the line scanner would stop there, silently */
-        free(txt);
-        return tam_fail(err, TAM_EPARSE, "%s: contains a NUL byte: not a CSV text", path);
-    }
     int lines = 0;
-    for (char *p = txt; *p; p++)
+    for (const char *p = c.p; p < c.end; p++)
         lines += *p == '\n';
-    rc = wl_alloc(w, lines + 1, err);
-    if (rc) {
-        free(txt);
+    if ((rc = wl_alloc(w, lines + 1, err))) {
+        csv_close(&c);
         return rc;
     }
-    enum { C_T, C_P, C_O, C_G, C_X, NC };
-    static const char *names[NC] = {"t_send_s", "prompt_tokens", "output_tokens", "prefix_group",
-                                    "prefix_tokens"};
-    int col[NC] = {-1, -1, -1, -1, -1}, ncol = 0, n = 0, lineno = 0;
-    /* Line by line (not strtok, which skips empty lines and so misnumbers
-    ** every line after a blank one in the messages). */
-    for (char *line = txt, *next; line; line = next) {
-        next = strchr(line, '\n');
-        if (next)
-            *next++ = '\0';
-        lineno++;
-        size_t L = strlen(line);
-        if (L && line[L - 1] == '\r')
-            line[L - 1] = '\0';
-        if (line[0] == '\0' || line[0] == '#')
+    int col[WL_NCOLS], ncol = 0, n = 0;
+    unsigned long ul;
+    while ((rc = csv_row(&c, &ul, err)) == 1) {
+        int line = (int)ul;
+        if (csv_trim(&c) || c.f[0][0] == '#')
             continue;
-        char *f[32];
-        int nf = split_csv(line, f, 32);
         if (ncol == 0) {
-            if (nf < 0) {
-                rc = tam_fail(err, TAM_EPARSE, "%s:%d: too many columns", path, lineno);
-                goto fail;
+            ncol = c.nf;
+            for (int k = 0; k < WL_NCOLS; k++) {
+                col[k] = csv_col(&c, WL_COLS[k]);
+                for (int i = col[k] + 1; col[k] >= 0 && i < c.nf; i++)
+                    if (strcmp(c.f[i], WL_COLS[k]) == 0) {
+                        rc = tam_fail(err, TAM_EFIELD, "%s:%d: header column '%s' appears twice",
+                                      path, line, WL_COLS[k]);
+                        goto fail;
+                    }
             }
-            ncol = nf;
-            for (int i = 0; i < nf; i++)
-                for (int c = 0; c < NC; c++)
-                    if (strcmp(f[i], names[c]) == 0)
-                        col[c] = i;
-            for (int c = 0; c < C_G; c++)
-                if (col[c] < 0) {
+            for (int k = 0; k < 3; k++)
+                if (col[k] < 0) {
                     rc = tam_fail(err, TAM_EFIELD, "%s:%d: header lacks column '%s'", path,
-                                  lineno, names[c]);
+                                  line, WL_COLS[k]);
                     goto fail;
                 }
             continue;
         }
-        if (nf != ncol) {
-            rc = tam_fail(err, TAM_EPARSE, "%s:%d: ragged row: %s%d fields, header has %d", path,
-                          lineno, nf < 0 ? "more than " : "", nf < 0 ? 32 : nf, ncol);
+        if (c.nf != ncol) {
+            rc = tam_fail(err, TAM_EPARSE, "%s:%d: ragged row: %d fields, header has %d", path,
+                          line, c.nf, ncol);
             goto fail;
         }
-        double v[NC] = {0, 0, 0, -1, 0};
-        for (int c = 0; c < NC; c++) {
-            if (col[c] < 0)
-                continue;
-            if (!parse_num(f[col[c]], &v[c])) {
-                rc = tam_fail(err, TAM_EPARSE, "%s:%d: column '%s': '%s' is not a number", path,
-                              lineno, names[c], f[col[c]]);
-                goto fail;
-            }
-        }
-        if (v[C_T] < 0 || v[C_P] < 1 || v[C_O] < 1 || v[C_P] != floor(v[C_P]) ||
-            v[C_O] != floor(v[C_O]) || v[C_P] > 1e7 || v[C_O] > 1e7) {
-            rc = tam_fail(err, TAM_EFIELD, "%s:%d: need t_send_s >= 0 and integer token counts "
-                          ">= 1 (got %g, %g, %g)", path, lineno, v[C_T], v[C_P], v[C_O]);
+        if ((rc = csv_request(path, line, &c, col, &w->req[n], err)))
             goto fail;
-        }
-        /* The optional columns go into ints too: (int)1e300 is undefined. */
-        if (v[C_G] < -1 || v[C_G] > INT_MAX || v[C_G] != floor(v[C_G]) || v[C_X] < 0 ||
-            v[C_X] > v[C_P] || v[C_X] != floor(v[C_X])) {
-            rc = tam_fail(err, TAM_EFIELD, "%s:%d: need prefix_group -1 (none) or an integer >= 0 "
-                          "and integer prefix_tokens in [0, prompt_tokens] (got %g, %g)",
-                          path, lineno, v[C_G], v[C_X]);
-            goto fail;
-        }
-        sim_req_t *s = &w->req[n];
-        s->t_send = v[C_T];
-        s->prompt = (int)v[C_P];
-        s->output = (int)v[C_O];
-        s->prefix_group = (int)v[C_G];
-        s->prefix_tokens = (int)v[C_X];
-        w->trace_idx[n] = -1;
-        n++;
+        w->trace_idx[n++] = -1;
     }
+    if (rc < 0)
+        goto fail;
     if (ncol == 0 || n == 0) {
         rc = tam_fail(err, TAM_EFIELD, "%s: no requests (a header and at least one row needed)",
                       path);
         goto fail;
     }
     w->n = n;
-    free(txt);
+    csv_close(&c);
     return sort_by_send(w, err);
 fail:
-    free(txt);
+    csv_close(&c);
     wl_free(w);
     return rc;
 }
