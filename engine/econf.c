@@ -144,11 +144,8 @@ static int check_string(const cJSON *it, const ckey_t *k, const char *what, char
 /* Apply the keys of one parsed JSON object over *c (strict). */
 static int apply_object(const cJSON *root, const char *what, econf_t *c, char *err)
 {
-    int rc = TAM_OK;
-    const cJSON *dup = json_duplicate_key(root);
-    if (dup)
-        return tam_fail(err, TAM_EFIELD, "%s: field '%s' given twice", what, dup->string);
-    for (const cJSON *it = root->child; it; it = it->next) {
+    int rc = json_check_members(root, what, NULL, "", err);
+    for (const cJSON *it = rc ? NULL : root->child; it; it = it->next) {
         if (strcmp(it->string, "name") == 0) {
             if (!cJSON_IsString(it)) {
                 rc = tam_fail(err, TAM_EFIELD, "%s: field 'name' must be a string", what);
@@ -196,25 +193,23 @@ static int apply_object(const cJSON *root, const char *what, econf_t *c, char *e
 int econf_parse(const char *json, const char *what, econf_t *c, char *err)
 {
     econf_baseline(c);
-    cJSON *root = cJSON_ParseWithOpts(json, NULL, 1); /* 1: nothing may follow */
-    if (!root || !cJSON_IsObject(root)) {
-        cJSON_Delete(root);
-        return tam_fail(err, TAM_EPARSE, "%s: malformed JSON (expected an object)", what);
-    }
-    int rc = apply_object(root, what, c, err);
+    cJSON *root;
+    int rc = json_parse_object(json, what, "an object", &root, err);
+    if (rc)
+        return rc;
+    rc = apply_object(root, what, c, err);
     cJSON_Delete(root);
     return rc;
 }
 
 int econf_merge_json(const char *json, const char *what, econf_t *c, char *err)
 {
-    cJSON *root = cJSON_ParseWithOpts(json, NULL, 1); /* 1: nothing may follow */
-    if (!root || !cJSON_IsObject(root)) {
-        cJSON_Delete(root);
-        return tam_fail(err, TAM_EPARSE, "%s: malformed JSON (expected an object)", what);
-    }
+    cJSON *root;
+    int rc = json_parse_object(json, what, "an object", &root, err);
+    if (rc)
+        return rc;
     econf_t tmp = *c;
-    int rc = apply_object(root, what, &tmp, err);
+    rc = apply_object(root, what, &tmp, err);
     if (rc == TAM_OK)
         *c = tmp;
     cJSON_Delete(root);
@@ -226,7 +221,7 @@ static const char *const coeff_fields[] = {
     "tam_coefficients", "method", "vllm_version", "model", "gpu", "hardware_measured",
     "gemm_table", "tp", "trace",
     "trace_format", "trace_hash", "n_requests", "date", "seed", "base_config",
-    "base_config_hash", "config", "config_hash", "fit", "comment",
+    "base_config_hash", "config", "config_hash", "fit", "comment", NULL,
 };
 
 /* Copy the optional string field `key` of root into out ("" when absent). */
@@ -254,24 +249,12 @@ int econf_load_coeffs(const char *path, econf_t *c, econf_coeffs_meta_t *meta, c
     memset(&m, 0, sizeof m);
     if (meta)
         *meta = m;
-    cJSON *root = cJSON_ParseWithOpts(txt, NULL, 1);
+    cJSON *root;
+    rc = json_parse_object(txt, path, "a coefficient file object", &root, err);
     free(txt);
-    if (!root || !cJSON_IsObject(root)) {
-        cJSON_Delete(root);
-        return tam_fail(err, TAM_EPARSE, "%s: malformed JSON (expected a coefficient file "
-                        "object)", path);
-    }
-    const cJSON *dup = json_duplicate_key(root);
-    if (dup)
-        rc = tam_fail(err, TAM_EFIELD, "%s: field '%s' given twice", path, dup->string);
-    for (const cJSON *it = root->child; it && rc == TAM_OK; it = it->next) {
-        int known = 0;
-        for (size_t i = 0; i < sizeof coeff_fields / sizeof coeff_fields[0]; i++)
-            known |= strcmp(it->string, coeff_fields[i]) == 0;
-        if (!known)
-            rc = tam_fail(err, TAM_EFIELD, "%s: unknown field '%s' in a coefficient file", path,
-                          it->string);
-    }
+    if (rc)
+        return rc;
+    rc = json_check_members(root, path, coeff_fields, " in a coefficient file", err);
     const cJSON *ver = cJSON_GetObjectItemCaseSensitive(root, "tam_coefficients");
     const cJSON *cf = cJSON_GetObjectItemCaseSensitive(root, "config");
     const cJSON *bh = cJSON_GetObjectItemCaseSensitive(root, "base_config_hash");

@@ -21,39 +21,18 @@ void hw_h100_sxm(hw_t *hw)
 static int num(const cJSON *root, const char *key, int required, double *out, const char *what,
                char *err)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, key);
-    if (!v) {
-        if (required)
-            return tam_fail(err, TAM_EFIELD, "%s: missing field '%s'", what, key);
-        return TAM_OK;
-    }
-    if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || v->valuedouble <= 0) {
-        char shown[128];
-        json_show_value(v, shown, sizeof shown);
-        return tam_fail(err, TAM_EFIELD, "%s: field '%s': %s is not a positive number", what,
-                        key, shown);
-    }
-    *out = v->valuedouble;
-    return TAM_OK;
+    return json_posnum(root, key, required, out, what, err);
 }
 
 int hw_parse(const char *json, const char *what, hw_t *hw, char *err)
 {
     memset(hw, 0, sizeof *hw);
-    /* require_null_terminated: text after the object is an error too */
-    cJSON *root = cJSON_ParseWithOpts(json, NULL, 1);
-    if (!root || !cJSON_IsObject(root)) {
-        cJSON_Delete(root);
-        return tam_fail(err, TAM_EPARSE, "%s: malformed JSON (expected an object)", what);
-    }
-    int rc;
-    const cJSON *dup = json_duplicate_key(root);
-    if (dup) {
-        rc = tam_fail(err, TAM_EFIELD, "%s: field '%s' given twice", what, dup->string);
-        cJSON_Delete(root);
+    cJSON *root;
+    int rc = json_parse_object(json, what, "an object", &root, err);
+    if (rc)
         return rc;
-    }
-    if ((rc = num(root, "peak_flops_dense_bf16", 1, &hw->peak_flops, what, err)) ||
+    if ((rc = json_check_members(root, what, NULL, "", err)) ||
+        (rc = num(root, "peak_flops_dense_bf16", 1, &hw->peak_flops, what, err)) ||
         (rc = num(root, "hbm_bandwidth", 1, &hw->hbm_bw, what, err)) ||
         (rc = num(root, "memory_bytes", 1, &hw->mem_bytes, what, err)) ||
         (rc = num(root, "nvlink_bandwidth", 1, &hw->nvlink_bw, what, err)) ||

@@ -18,6 +18,76 @@ const cJSON *json_duplicate_key(const cJSON *obj)
     return NULL;
 }
 
+int json_parse_object(const char *text, const char *what, const char *noun, cJSON **out,
+                      char *err)
+{
+    const char *at = NULL;
+    cJSON *root = cJSON_ParseWithOpts(text, &at, 1); /* 1: nothing may follow */
+    *out = NULL;
+    if (!root || !cJSON_IsObject(root)) {
+        cJSON_Delete(root);
+        if (noun)
+            return tam_fail(err, TAM_EPARSE, "%s: malformed JSON (expected %s)", what, noun);
+        if (!root)
+            return tam_fail(err, TAM_EPARSE, "%s: malformed JSON near byte %ld", what,
+                            at ? (long)(at - text) : -1L);
+        return tam_fail(err, TAM_EPARSE, "%s: top level is not a JSON object", what);
+    }
+    *out = root;
+    return TAM_OK;
+}
+
+int json_check_members(const cJSON *obj, const char *what, const char *const *allowed,
+                       const char *suffix, char *err)
+{
+    const cJSON *dup = json_duplicate_key(obj);
+    if (dup)
+        return tam_fail(err, TAM_EFIELD, "%s: field '%s' given twice", what, dup->string);
+    for (const cJSON *it = allowed ? obj->child : NULL; it; it = it->next) {
+        int ok = 0;
+        for (int i = 0; allowed[i]; i++)
+            ok |= strcmp(it->string, allowed[i]) == 0;
+        if (!ok)
+            return tam_fail(err, TAM_EFIELD, "%s: unknown field '%s'%s", what, it->string, suffix);
+    }
+    return TAM_OK;
+}
+
+int json_posnum(const cJSON *obj, const char *key, int required, double *out, const char *what,
+                char *err)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (!v) {
+        if (required)
+            return tam_fail(err, TAM_EFIELD, "%s: missing field '%s'", what, key);
+        return TAM_OK;
+    }
+    if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || v->valuedouble <= 0) {
+        char shown[128];
+        json_show_value(v, shown, sizeof shown);
+        return tam_fail(err, TAM_EFIELD, "%s: field '%s': %s is not a positive number", what,
+                        key, shown);
+    }
+    *out = v->valuedouble;
+    return TAM_OK;
+}
+
+int json_nonempty_str(const cJSON *obj, const char *key, int required, const char **out,
+                      const char *what, char *err)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    *out = NULL;
+    if (!v) {
+        if (required)
+            return tam_fail(err, TAM_EFIELD, "%s: missing field '%s'", what, key);
+        return TAM_OK;
+    }
+    if (!cJSON_IsString(v) || !v->valuestring[0])
+        return tam_fail(err, TAM_EFIELD, "%s: field '%s' must be a non-empty string", what, key);
+    *out = v->valuestring;
+    return TAM_OK;
+}
+
 void json_show_value(const cJSON *v, char *buf, size_t cap)
 {
     if (cJSON_IsNumber(v)) {

@@ -29,6 +29,33 @@ void json_show_value(const cJSON *v, char *buf, size_t cap);
 int json_posint(const cJSON *obj, const char *key, int required, int dflt, double max, int *out,
                 const char *what, char *err);
 
+/* {====== configuration objects: the engine's own readers ======
+** model.c, hw.c, econf.c, kset.c and the harness's presets (inputs.c) read one
+** object from text; every message starts with "what" (the file). */
+
+/* Parse text (nothing may follow it) as one JSON object into *out (the caller
+** deletes it).  Errors (EPARSE): with noun, "<what>: malformed JSON (expected
+** <noun>)"; without, "<what>: malformed JSON near byte N" or "<what>: top
+** level is not a JSON object". */
+int json_parse_object(const char *text, const char *what, const char *noun, cJSON **out,
+                      char *err);
+/* obj's direct members: no key twice ("<what>: field '<key>' given twice")
+** and, when allowed (NULL-terminated) is given, only those keys ("<what>:
+** unknown field '<key>'<suffix>"); EFIELD. */
+int json_check_members(const cJSON *obj, const char *what, const char *const *allowed,
+                       const char *suffix, char *err);
+/* obj's member key as a finite number > 0 into *out; absent: an error when
+** required ("<what>: missing field '<key>'"), else *out is left alone; any
+** other value: "<what>: field '<key>': <value> is not a positive number". */
+int json_posnum(const cJSON *obj, const char *key, int required, double *out, const char *what,
+                char *err);
+/* obj's member key as a non-empty string (*out points into the tree; NULL
+** when absent and not required): "<what>: missing field '<key>'", "<what>:
+** field '<key>' must be a non-empty string". */
+int json_nonempty_str(const cJSON *obj, const char *key, int required, const char **out,
+                      const char *what, char *err);
+/* }====== */
+
 /* {====== parsing a file; typed, path-named field access ======
 ** The getter set every reader uses: the trace readers, and through them the
 ** harness.  Errors name the file and the key path ("prefix.key") with the

@@ -100,17 +100,7 @@ static int add_file(kset_t *ks, const char *role, const char *base, const char *
 static int str_field(const cJSON *o, const char *key, const char *what, int required,
                      const char **out, char *err)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    *out = NULL;
-    if (!v) {
-        if (required)
-            return tam_fail(err, TAM_EFIELD, "%s: missing field '%s'", what, key);
-        return TAM_OK;
-    }
-    if (!cJSON_IsString(v) || !v->valuestring[0])
-        return tam_fail(err, TAM_EFIELD, "%s: field '%s' must be a non-empty string", what, key);
-    *out = v->valuestring;
-    return TAM_OK;
+    return json_nonempty_str(o, key, required, out, what, err);
 }
 
 static int int_field(const cJSON *o, const char *key, const char *what, int *out, char *err)
@@ -120,17 +110,7 @@ static int int_field(const cJSON *o, const char *key, const char *what, int *out
 
 static int check_fields(const cJSON *o, const char *what, const char *const *allowed, char *err)
 {
-    const cJSON *dup = json_duplicate_key(o);
-    if (dup)
-        return tam_fail(err, TAM_EFIELD, "%s: field '%s' given twice", what, dup->string);
-    for (const cJSON *it = o->child; it; it = it->next) {
-        int ok = 0;
-        for (int i = 0; allowed[i]; i++)
-            ok |= strcmp(it->string, allowed[i]) == 0;
-        if (!ok)
-            return tam_fail(err, TAM_EFIELD, "%s: unknown field '%s'", what, it->string);
-    }
-    return TAM_OK;
+    return json_check_members(o, what, allowed, "", err);
 }
 
 static int load_moe(kset_t *ks, const cJSON *arr, const char *what, const char *base,
@@ -266,12 +246,10 @@ int kset_load(const char *data, const char *spec, const char *mfu_dir, const cha
         const char *slash = strrchr(spec, '/');
         snprintf(base, sizeof base, "%.*s", slash ? (int)(slash - spec) : 1, slash ? spec : ".");
     }
-    cJSON *root = cJSON_ParseWithOpts(json, NULL, 1);
-    if (!root || !cJSON_IsObject(root)) {
-        cJSON_Delete(root);
+    cJSON *root;
+    if ((rc = json_parse_object(json, spec, "a kernel-set manifest object", &root, err))) {
         free(txt);
-        return tam_fail(err, TAM_EPARSE, "%s: malformed JSON (expected a kernel-set manifest "
-                        "object)", spec);
+        return rc;
     }
     kset_t *ks = calloc(1, sizeof *ks);
     if (!ks)

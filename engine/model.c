@@ -37,22 +37,12 @@ static int dtype_bytes(const char *dt)
 int model_parse(const char *json, const char *what, model_t *m, char *err)
 {
     memset(m, 0, sizeof *m);
-    const char *at = NULL; /* require_null_terminated: trailing garbage is an error too */
-    cJSON *root = cJSON_ParseWithOpts(json, &at, 1);
-    if (!root) {
-        long off = at ? (long)(at - json) : -1;
-        return tam_fail(err, TAM_EPARSE, "%s: malformed JSON near byte %ld", what, off);
-    }
-    int rc = TAM_OK;
-    if (!cJSON_IsObject(root)) {
-        rc = tam_fail(err, TAM_EPARSE, "%s: top level is not a JSON object", what);
+    cJSON *root;
+    int rc = json_parse_object(json, what, NULL, &root, err);
+    if (rc)
+        return rc;
+    if ((rc = json_check_members(root, what, NULL, "", err)))
         goto out;
-    }
-    const cJSON *dup = json_duplicate_key(root);
-    if (dup) {
-        rc = tam_fail(err, TAM_EFIELD, "%s: field '%s' given twice", what, dup->string);
-        goto out;
-    }
     if ((rc = get_int(root, "num_hidden_layers", 1, 0, &m->L, what, err)) ||
         (rc = get_int(root, "hidden_size", 1, 0, &m->d, what, err)) ||
         (rc = get_int(root, "num_attention_heads", 1, 0, &m->H, what, err)) ||

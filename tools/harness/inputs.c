@@ -64,39 +64,20 @@ int inputs_mfu(const inputs_t *e, mfu_db_t **db, char *err)
 static int preset_parse(const char *file, const char *json, char *name, size_t cap, econf_t *c,
                         char *desc, size_t dcap, char *err)
 {
-    static const char *const fields[] = {"preset", "description", "chosen", "config"};
-    cJSON *root = cJSON_ParseWithOpts(json, NULL, 1);
-    int rc = TAM_OK;
-    if (!root || !cJSON_IsObject(root)) {
-        rc = tam_fail(err, TAM_EPARSE, "%s: malformed JSON (expected a preset object)", file);
+    static const char *const fields[] = {"preset", "description", "chosen", "config", NULL};
+    cJSON *root;
+    int rc = json_parse_object(json, file, "a preset object", &root, err);
+    if (rc)
+        return rc;
+    if ((rc = json_check_members(root, file, fields, "", err)))
         goto out;
-    }
-    const cJSON *dup = json_duplicate_key(root);
-    if (dup) {
-        rc = tam_fail(err, TAM_EFIELD, "%s: field '%s' given twice", file, dup->string);
-        goto out;
-    }
-    for (const cJSON *it = root->child; it; it = it->next) {
-        int known = 0;
-        for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
-            known |= strcmp(it->string, fields[i]) == 0;
-        if (!known) {
-            rc = tam_fail(err, TAM_EFIELD, "%s: unknown field '%s'", file, it->string);
+    const char *s[3];
+    for (size_t i = 0; i < 3; i++)
+        if ((rc = json_nonempty_str(root, fields[i], 1, &s[i], file, err)))
             goto out;
-        }
-    }
-    for (size_t i = 0; i < 3; i++) {
-        const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, fields[i]);
-        if (!cJSON_IsString(v) || !v->valuestring[0]) {
-            rc = tam_fail(err, TAM_EFIELD, "%s: field '%s' must be a non-empty string", file,
-                          fields[i]);
-            goto out;
-        }
-    }
-    snprintf(name, cap, "%s", cJSON_GetObjectItemCaseSensitive(root, "preset")->valuestring);
+    snprintf(name, cap, "%s", s[0]);
     if (desc)
-        snprintf(desc, dcap, "%s",
-                 cJSON_GetObjectItemCaseSensitive(root, "description")->valuestring);
+        snprintf(desc, dcap, "%s", s[1]);
     const cJSON *cf = cJSON_GetObjectItemCaseSensitive(root, "config");
     if (!cJSON_IsObject(cf)) {
         rc = tam_fail(err, TAM_EFIELD, "%s: field 'config' must be an object", file);
