@@ -251,76 +251,76 @@ int trace_infer_prompt_pool(trace_t *t)
     return found;
 }
 
-int trace_load_inference_perf(const char *dir, trace_t **out, char *err)
-{
-    *out = NULL;
+/* {====== trace_load_inference_perf, phase by phase ======
+** What the phases share: the folder's documents, the stage windows and the
+** per-stage sums the self-check compares with the tool's summaries. */
+typedef struct {
+    const char *dir;
     trace_build_t b;
-    int rc = tb_init(&b, dir, "inference-perf", err);
-    if (rc)
+    trace_t *t;
+    yu_doc_t ec, pf;       /* exp-config.yaml, profile.yaml */
+    cJSON *rj, *gj;        /* replay_data requests and ground truth */
+    gt_t *gt;              /* ground truth, sorted by index */
+    int n_gt;
+    trace_names_t names;   /* string prefix groups -> ids */
+    int sys_len, out_len, ignore_eos, n_st;
+    double *st_start, *st_dur, *sum_e2e, *sum_ttft; /* per stage */
+    int *n_ok, *n_err;
+    char path[1024], rpath[1024], gpath[1024]; /* profile.yaml, replay and ground-truth JSON */
+} ip_load_t;
+
+/* exp-config.yaml and profile.yaml: limits, prompts, and one point per stage. */
+static int ip_configs(ip_load_t *L, char *err)
+{
+    trace_t *t = L->t;
+    char path[1024];
+    int rc, n_groups, users;
+    if ((rc = trace_join(path, sizeof path, L->dir, "exp-config.yaml", err)) ||
+        (rc = yu_load(&L->ec, path, err)) ||
+        (rc = yu_str(&L->ec, "model", t->model_id, sizeof t->model_id, err)) ||
+        (rc = yu_int(&L->ec, "tensor_parallelism", 1, 4096, &t->tp, err)) ||
+        (rc = yu_int(&L->ec, "max_model_len", 1, INT_MAX, &t->max_model_len, err)) ||
+        (rc = yu_int(&L->ec, "max_num_batched_tokens", 1, INT_MAX, &t->max_num_batched_tokens, err)) ||
+        (rc = yu_int(&L->ec, "max_num_seqs", 1, INT_MAX, &t->max_num_seqs, err)))
         return rc;
-    trace_t *t = b.t;
-    yu_doc_t ec = {0}, pf = {0};
-    cJSON *rj = NULL, *gj = NULL;
-    gt_t *gt = NULL;
-    trace_names_t names = {0};
-    double *st_start = NULL, *st_dur = NULL, *sum_e2e = NULL, *sum_ttft = NULL;
-    int *n_ok = NULL, *n_err = NULL;
-    char path[1024], rpath[1024], gpath[1024];
-
-    /* exp-config.yaml */
-    if ((rc = trace_join(path, sizeof path, dir, "exp-config.yaml", err)) ||
-        (rc = yu_load(&ec, path, err)) ||
-        (rc = yu_str(&ec, "model", t->model_id, sizeof t->model_id, err)) ||
-        (rc = yu_int(&ec, "tensor_parallelism", 1, 4096, &t->tp, err)) ||
-        (rc = yu_int(&ec, "max_model_len", 1, INT_MAX, &t->max_model_len, err)) ||
-        (rc = yu_int(&ec, "max_num_batched_tokens", 1, INT_MAX, &t->max_num_batched_tokens, err)) ||
-        (rc = yu_int(&ec, "max_num_seqs", 1, INT_MAX, &t->max_num_seqs, err)))
-        goto fail;
-
-    /* profile.yaml */
-    int sys_len, out_len, n_groups, users, ignore_eos, n_st;
-    if ((rc = trace_join(path, sizeof path, dir, "profile.yaml", err)) ||
-        (rc = yu_load(&pf, path, err)) ||
-        (rc = yu_int(&pf, "data.shared_prefix.system_prompt_len", 0, INT_MAX, &sys_len, err)) ||
-        (rc = yu_int(&pf, "data.shared_prefix.output_len", 1, INT_MAX, &out_len, err)) ||
-        (rc = yu_int(&pf, "data.shared_prefix.num_unique_system_prompts", 1, INT_MAX, &n_groups, err)) ||
-        (rc = yu_int(&pf, "data.shared_prefix.num_users_per_system_prompt", 1, INT_MAX, &users, err)) ||
-        (rc = yu_bool(&pf, "server.ignore_eos", &ignore_eos, err)) ||
-        (rc = yu_seq_len(&pf, "load.stages", &n_st, err)))
-        goto fail;
-    if (n_st < 1) {
-        rc = tam_fail(err, TAM_EFIELD, "%s:%lu: load.stages: empty", path,
-                      (unsigned long)yu_find(&pf, "load.stages")->start_mark.line + 1);
-        goto fail;
-    }
-    t->n_prefix_groups = sys_len > 0 ? n_groups : 0;
-    t->prefix_len = sys_len;
+    yu_doc_t *pf = &L->pf;
+    if ((rc = trace_join(L->path, sizeof L->path, L->dir, "profile.yaml", err)) ||
+        (rc = yu_load(pf, L->path, err)) ||
+        (rc = yu_int(pf, "data.shared_prefix.system_prompt_len", 0, INT_MAX, &L->sys_len, err)) ||
+        (rc = yu_int(pf, "data.shared_prefix.output_len", 1, INT_MAX, &L->out_len, err)) ||
+        (rc = yu_int(pf, "data.shared_prefix.num_unique_system_prompts", 1, INT_MAX, &n_groups, err)) ||
+        (rc = yu_int(pf, "data.shared_prefix.num_users_per_system_prompt", 1, INT_MAX, &users, err)) ||
+        (rc = yu_bool(pf, "server.ignore_eos", &L->ignore_eos, err)) ||
+        (rc = yu_seq_len(pf, "load.stages", &L->n_st, err)))
+        return rc;
+    int n_st = L->n_st;
+    if (n_st < 1)
+        return tam_fail(err, TAM_EFIELD, "%s:%lu: load.stages: empty", L->path,
+                        (unsigned long)yu_find(pf, "load.stages")->start_mark.line + 1);
+    t->n_prefix_groups = L->sys_len > 0 ? n_groups : 0;
+    t->prefix_len = L->sys_len;
     t->users_per_group = users;
-    st_start = calloc((size_t)n_st, sizeof *st_start);
-    st_dur = calloc((size_t)n_st, sizeof *st_dur);
-    sum_e2e = calloc((size_t)n_st, sizeof *sum_e2e);
-    sum_ttft = calloc((size_t)n_st, sizeof *sum_ttft);
-    n_ok = calloc((size_t)n_st, sizeof *n_ok);
-    n_err = calloc((size_t)n_st, sizeof *n_err);
-    if (!st_start || !st_dur || !sum_e2e || !sum_ttft || !n_ok || !n_err) {
-        rc = tam_fail(err, TAM_ENOMEM, "%s: out of memory", dir);
-        goto fail;
-    }
+    L->st_start = calloc((size_t)n_st, sizeof *L->st_start);
+    L->st_dur = calloc((size_t)n_st, sizeof *L->st_dur);
+    L->sum_e2e = calloc((size_t)n_st, sizeof *L->sum_e2e);
+    L->sum_ttft = calloc((size_t)n_st, sizeof *L->sum_ttft);
+    L->n_ok = calloc((size_t)n_st, sizeof *L->n_ok);
+    L->n_err = calloc((size_t)n_st, sizeof *L->n_err);
+    if (!L->st_start || !L->st_dur || !L->sum_e2e || !L->sum_ttft || !L->n_ok || !L->n_err)
+        return tam_fail(err, TAM_ENOMEM, "%s: out of memory", L->dir);
     double t0 = 0.0;
     for (int s = 0; s < n_st; s++) {
         char kp[64];
         double rate, dur;
         snprintf(kp, sizeof kp, "load.stages[%d].rate", s);
-        if ((rc = yu_num(&pf, kp, 1e-9, 1e9, &rate, err)))
-            goto fail;
+        if ((rc = yu_num(pf, kp, 1e-9, 1e9, &rate, err)))
+            return rc;
         snprintf(kp, sizeof kp, "load.stages[%d].duration", s);
-        if ((rc = yu_num(&pf, kp, 1e-9, 1e9, &dur, err)))
-            goto fail;
-        trace_point_t *p = tb_point(&b, err);
-        if (!p) {
-            rc = TAM_ENOMEM;
-            goto fail;
-        }
+        if ((rc = yu_num(pf, kp, 1e-9, 1e9, &dur, err)))
+            return rc;
+        trace_point_t *p = tb_point(&L->b, err);
+        if (!p)
+            return TAM_ENOMEM;
         snprintf(p->name, sizeof p->name, "stage%d@%grps", s, rate);
         p->unit = 0;
         p->kind = ARR_REPLAY;
@@ -329,16 +329,23 @@ int trace_load_inference_perf(const char *dir, trace_t **out, char *err)
         p->is_highest = s == n_st - 1;
         p->t_start = t0;
         p->t_end = t0 + dur;
-        st_start[s] = t0;
-        st_dur[s] = dur;
+        L->st_start[s] = t0;
+        L->st_dur[s] = dur;
         t0 += dur;
     }
+    return TAM_OK;
+}
 
-    /* replay_data */
-    if ((rc = find_replay(dir, t->id, rpath, gpath, sizeof rpath, err)) ||
-        (rc = json_parse_file(rpath, &rj, err)) || (rc = json_parse_file(gpath, &gj, err)))
-        goto fail;
-    cJSON *cfg = json_get(rj, "config");
+/* replay_data: its config must agree with exp-config.yaml; KV blocks. */
+static int ip_replay_config(ip_load_t *L, char *err)
+{
+    trace_t *t = L->t;
+    const char *rpath = L->rpath;
+    int rc;
+    if ((rc = find_replay(L->dir, t->id, L->rpath, L->gpath, sizeof L->rpath, err)) ||
+        (rc = json_parse_file(rpath, &L->rj, err)) || (rc = json_parse_file(L->gpath, &L->gj, err)))
+        return rc;
+    cJSON *cfg = json_get(L->rj, "config");
     int c_tp, c_seqs, c_mnbt;
     if ((rc = json_object(rpath, "", "config", cfg, err)) ||
         (rc = json_int(rpath, "config", "tensor_parallelism", json_get(cfg, "tensor_parallelism"), 1, 4096, &c_tp, err)) ||
@@ -346,246 +353,264 @@ int trace_load_inference_perf(const char *dir, trace_t **out, char *err)
         (rc = json_int(rpath, "config", "max_num_batched_tokens", json_get(cfg, "max_num_batched_tokens"), 1, INT_MAX, &c_mnbt, err)) ||
         (rc = json_int(rpath, "config", "kv_blocks_total_gpu", json_get(cfg, "kv_blocks_total_gpu"), 1, INT_MAX, &t->kv_blocks, err)) ||
         (rc = json_int(rpath, "config", "block_size", json_get(cfg, "block_size"), 1, 1 << 20, &t->block_size, err)))
-        goto fail;
-    {
-        static const char *nm[3] = {"tensor_parallelism", "max_num_seqs", "max_num_batched_tokens"};
-        int rv[3] = {c_tp, c_seqs, c_mnbt}, ev[3] = {t->tp, t->max_num_seqs, t->max_num_batched_tokens};
-        for (int k = 0; k < 3; k++)
-            if (rv[k] != ev[k]) {
-                rc = tam_fail(err, TAM_EFIELD, "%s: config.%s = %d disagrees with exp-config.yaml %s = %d",
-                              rpath, nm[k], rv[k], nm[k], ev[k]);
-                goto fail;
-            }
-    }
+        return rc;
+    static const char *nm[3] = {"tensor_parallelism", "max_num_seqs", "max_num_batched_tokens"};
+    int rv[3] = {c_tp, c_seqs, c_mnbt}, ev[3] = {t->tp, t->max_num_seqs, t->max_num_batched_tokens};
+    for (int k = 0; k < 3; k++)
+        if (rv[k] != ev[k])
+            return tam_fail(err, TAM_EFIELD, "%s: config.%s = %d disagrees with exp-config.yaml %s = %d",
+                            rpath, nm[k], rv[k], nm[k], ev[k]);
+    return TAM_OK;
+}
 
-    /* ground truth, sorted by index for the join */
-    int n_gt, n_rq;
-    if ((rc = json_array(gpath, "", "(top level)", gj, &n_gt, err)))
-        goto fail;
-    gt = malloc((size_t)(n_gt > 0 ? n_gt : 1) * sizeof *gt);
-    if (!gt) {
-        rc = tam_fail(err, TAM_ENOMEM, "%s: out of memory", gpath);
-        goto fail;
-    }
+/* The ground truth, sorted by index for the join; no index twice. */
+static int ip_ground_truth(ip_load_t *L, char *err)
+{
+    const char *gpath = L->gpath;
+    int rc;
+    if ((rc = json_array(gpath, "", "(top level)", L->gj, &L->n_gt, err)))
+        return rc;
+    gt_t *gt = L->gt = malloc((size_t)(L->n_gt > 0 ? L->n_gt : 1) * sizeof *gt);
+    if (!gt)
+        return tam_fail(err, TAM_ENOMEM, "%s: out of memory", gpath);
+    int i = 0;
+    cJSON *g;
+    cJSON_ArrayForEach(g, L->gj)
     {
-        int i = 0;
-        cJSON *g;
-        cJSON_ArrayForEach(g, gj)
-        {
-            char pre[48];
-            snprintf(pre, sizeof pre, "[%d]", i);
-            gt_t *x = &gt[i];
-            if ((rc = json_int(gpath, pre, "index", json_get(g, "index"), 0, INT_MAX, &x->index, err)) ||
-                (rc = json_bool(gpath, pre, "has_error", json_get(g, "has_error"), &x->has_error, err)))
-                goto fail;
-            x->e2e = x->ttft = NAN;
-            if (!x->has_error) {
-                if ((rc = json_num(gpath, pre, "e2e_s", json_get(g, "e2e_s"), &x->e2e, err)) ||
-                    (rc = json_num(gpath, pre, "ttft_s", json_get(g, "ttft_s"), &x->ttft, err)))
-                    goto fail;
-                if (x->ttft < 0 || x->e2e < x->ttft) {
-                    rc = tam_fail(err, TAM_EFIELD, "%s: %s: need 0 <= ttft_s <= e2e_s, got ttft_s %.9g, e2e_s %.9g",
-                                  gpath, pre, x->ttft, x->e2e);
-                    goto fail;
-                }
-            }
-            i++;
+        char pre[48];
+        snprintf(pre, sizeof pre, "[%d]", i);
+        gt_t *x = &gt[i];
+        if ((rc = json_int(gpath, pre, "index", json_get(g, "index"), 0, INT_MAX, &x->index, err)) ||
+            (rc = json_bool(gpath, pre, "has_error", json_get(g, "has_error"), &x->has_error, err)))
+            return rc;
+        x->e2e = x->ttft = NAN;
+        if (!x->has_error) {
+            if ((rc = json_num(gpath, pre, "e2e_s", json_get(g, "e2e_s"), &x->e2e, err)) ||
+                (rc = json_num(gpath, pre, "ttft_s", json_get(g, "ttft_s"), &x->ttft, err)))
+                return rc;
+            if (x->ttft < 0 || x->e2e < x->ttft)
+                return tam_fail(err, TAM_EFIELD, "%s: %s: need 0 <= ttft_s <= e2e_s, got ttft_s %.9g, e2e_s %.9g",
+                                gpath, pre, x->ttft, x->e2e);
         }
+        i++;
     }
-    qsort(gt, (size_t)n_gt, sizeof *gt, cmp_gt);
-    for (int i = 1; i < n_gt; i++)
-        if (gt[i].index == gt[i - 1].index) {
-            rc = tam_fail(err, TAM_EFIELD, "%s: index %d appears twice", gpath, gt[i].index);
-            goto fail;
-        }
+    qsort(gt, (size_t)L->n_gt, sizeof *gt, cmp_gt);
+    for (i = 1; i < L->n_gt; i++)
+        if (gt[i].index == gt[i - 1].index)
+            return tam_fail(err, TAM_EFIELD, "%s: index %d appears twice", gpath, gt[i].index);
+    return TAM_OK;
+}
+
+/* requests[i]'s prefix group: a name, a number or nothing. */
+static int ip_prefix_group(ip_load_t *L, const cJSON *q, const char *pre, trace_req_t *r, char *err)
+{
+    const char *rpath = L->rpath;
+    trace_t *t = L->t;
+    cJSON *pg = json_get(q, "prefix_group");
+    if (cJSON_IsString(pg) && pg->valuestring[0]) {
+        int id = tn_id(&L->names, pg->valuestring);
+        if (id < 0)
+            return tam_fail(err, TAM_ENOMEM, "%s: out of memory", rpath);
+        r->prefix_group = id;
+        r->group_recorded = 1;
+    } else if (cJSON_IsNumber(pg)) {
+        int id, rc;
+        /* INT_MAX - 1: n_prefix_groups = id + 1 must not overflow */
+        if ((rc = json_int(rpath, pre, "prefix_group", pg, 0, INT_MAX - 1, &id, err)))
+            return rc;
+        r->prefix_group = id;
+        r->group_recorded = 1;
+        if (id + 1 > t->n_prefix_groups)
+            t->n_prefix_groups = id + 1;
+    } else if (pg && !cJSON_IsNull(pg) && !cJSON_IsString(pg)) {
+        return tam_fail(err, TAM_EFIELD, "%s: %s.prefix_group: expected a string, number or null", rpath, pre);
+    }
+    return TAM_OK;
+}
+
+/* One request of replay_data, joined with its ground truth, into a trace row. */
+static int ip_request(ip_load_t *L, const cJSON *q, int i, char *err)
+{
+    const char *rpath = L->rpath, *gpath = L->gpath;
+    char pre[48];
+    snprintf(pre, sizeof pre, "requests[%d]", i);
+    int index, in_tok, out_tok, has_error, rc;
+    double arr;
+    if ((rc = json_int(rpath, pre, "index", json_get(q, "index"), 0, INT_MAX, &index, err)) ||
+        (rc = json_num(rpath, pre, "arrival_time_us", json_get(q, "arrival_time_us"), &arr, err)) ||
+        (rc = json_int(rpath, pre, "input_tokens", json_get(q, "input_tokens"), 0, INT_MAX, &in_tok, err)) ||
+        (rc = json_int(rpath, pre, "output_tokens", json_get(q, "output_tokens"), 0, INT_MAX, &out_tok, err)) ||
+        (rc = json_bool(rpath, pre, "has_error", json_get(q, "has_error"), &has_error, err)))
+        return rc;
+    if (in_tok == 0 && !has_error)
+        return tam_fail(err, TAM_EFIELD, "%s: %s.input_tokens: 0 for a successful request (at least 1 expected)",
+                        rpath, pre);
+    if (arr < 0)
+        return tam_fail(err, TAM_EFIELD, "%s: %s.arrival_time_us: negative (%.17g)", rpath, pre, arr);
+    gt_t key = {.index = index}, *g = bsearch(&key, L->gt, (size_t)L->n_gt, sizeof *L->gt, cmp_gt);
+    if (!g)
+        return tam_fail(err, TAM_EFIELD, "%s: %s.index %d has no entry in %s", rpath, pre, index, gpath);
+    if (g->has_error != has_error)
+        return tam_fail(err, TAM_EFIELD, "%s: %s.has_error = %s but %s says %s for index %d", rpath,
+                        pre, has_error ? "true" : "false", gpath, g->has_error ? "true" : "false", index);
+    /* stage: the window holding the arrival; past the end -> last */
+    double a = arr / 1e6;
+    int s = 0;
+    while (s < L->n_st - 1 && a >= L->st_start[s] + L->st_dur[s])
+        s++;
+    trace_req_t *r = tb_req(&L->b, err);
+    if (!r)
+        return TAM_ENOMEM;
+    r->index = index;
+    r->point = s;
+    r->t_send = a;
+    r->t_recorded = a;
+    r->in_tokens = in_tok; /* 0 only for a failed request: filled in below */
+    if (L->ignore_eos) {
+        r->out_tokens = L->out_len;
+        r->out_client = out_tok;
+    } else if (has_error && out_tok == 0) {
+        r->out_tokens = L->out_len;
+        r->out_client = 0;
+        r->tok_src = TRACE_TOK_NOMINAL;
+    } else {
+        r->out_tokens = out_tok;
+        r->out_client = -1;
+    }
+    if (in_tok == 0)
+        r->tok_src = TRACE_TOK_NOMINAL;
+    r->prefix_tokens = L->sys_len;
+    r->prefix_group = -1;
+    if ((rc = ip_prefix_group(L, q, pre, r, err)))
+        return rc;
+    r->ok = !has_error;
+    if (r->ok) {
+        r->ttft = g->ttft;
+        r->e2e = g->e2e;
+        L->n_ok[s]++;
+        L->sum_e2e[s] += g->e2e;
+        L->sum_ttft[s] += g->ttft;
+    } else {
+        L->n_err[s]++;
+    }
+    return TAM_OK;
+}
+
+/* Failed requests with no recorded prompt get the run's typical one. */
+static int ip_fill_failed(ip_load_t *L, char *err)
+{
+    trace_t *t = L->t;
+    int typ_in = 0, typ_out, need = 0, rc;
+    for (int i = 0; i < t->n_req; i++)
+        need += t->req[i].in_tokens == 0;
+    if (need && (rc = trace_typical_tokens(t, &typ_in, &typ_out, err)))
+        return rc;
+    if (need && typ_in == 0) { /* nothing succeeded: the profile's nominal prompt */
+        int q_len, sys_len = L->sys_len;
+        if ((rc = yu_int(&L->pf, "data.shared_prefix.question_len", 0, INT_MAX, &q_len, err)))
+            return rc;
+        if ((long long)sys_len + q_len < 1 || (long long)sys_len + q_len > INT_MAX)
+            return tam_fail(err, TAM_EFIELD,
+                            "%s: data.shared_prefix: system_prompt_len %d + question_len %d is no prompt length "
+                            "(needed for %d failed requests that recorded 0 input tokens)",
+                            L->path, sys_len, q_len, need);
+        typ_in = sys_len + q_len;
+    }
+    for (int i = 0; i < t->n_req; i++)
+        if (t->req[i].in_tokens == 0)
+            t->req[i].in_tokens = typ_in;
+    return TAM_OK;
+}
+
+/* Self-check against the tool's lifecycle summaries, per stage and overall. */
+static int ip_selfcheck(ip_load_t *L, char *err)
+{
+    int all_ok = 0, all_err = 0, rc;
+    double all_e2e = 0, all_ttft = 0;
+    char path[1024];
+    for (int s = 0; s < L->n_st; s++) {
+        char name[64];
+        snprintf(name, sizeof name, "results/stage_%d_lifecycle_metrics.json", s);
+        if ((rc = trace_join(path, sizeof path, L->dir, name, err)))
+            return rc;
+        if (trace_is_file(path) &&
+            (rc = check_lifecycle(path, L->n_ok[s], L->n_err[s], L->sum_e2e[s], L->sum_ttft[s], L->t, err)))
+            return rc;
+        all_ok += L->n_ok[s];
+        all_err += L->n_err[s];
+        all_e2e += L->sum_e2e[s];
+        all_ttft += L->sum_ttft[s];
+    }
+    if ((rc = trace_join(path, sizeof path, L->dir, "results/summary_lifecycle_metrics.json", err)))
+        return rc;
+    if (trace_is_file(path) && (rc = check_lifecycle(path, all_ok, all_err, all_e2e, all_ttft, L->t, err)))
+        return rc;
+    return TAM_OK;
+}
+
+static void ip_free(ip_load_t *L)
+{
+    yu_free(&L->ec);
+    yu_free(&L->pf);
+    cJSON_Delete(L->rj);
+    cJSON_Delete(L->gj);
+    free(L->gt);
+    tn_free(&L->names);
+    free(L->st_start);
+    free(L->st_dur);
+    free(L->sum_e2e);
+    free(L->sum_ttft);
+    free(L->n_ok);
+    free(L->n_err);
+}
+
+/* }====== */
+
+int trace_load_inference_perf(const char *dir, trace_t **out, char *err)
+{
+    *out = NULL;
+    ip_load_t L = {0};
+    L.dir = dir;
+    int rc = tb_init(&L.b, dir, "inference-perf", err);
+    if (rc)
+        return rc;
+    L.t = L.b.t;
+    if ((rc = ip_configs(&L, err)) || (rc = ip_replay_config(&L, err)) ||
+        (rc = ip_ground_truth(&L, err)))
+        goto fail;
 
     /* requests */
-    cJSON *reqs = json_get(rj, "requests");
-    if ((rc = json_array(rpath, "", "requests", reqs, &n_rq, err)))
+    int n_rq;
+    cJSON *reqs = json_get(L.rj, "requests");
+    if ((rc = json_array(L.rpath, "", "requests", reqs, &n_rq, err)))
         goto fail;
-    if (n_rq != n_gt) {
-        rc = tam_fail(err, TAM_EFIELD, "%s: %d requests but %s has %d entries", rpath, n_rq, gpath, n_gt);
+    if (n_rq != L.n_gt) {
+        rc = tam_fail(err, TAM_EFIELD, "%s: %d requests but %s has %d entries", L.rpath, n_rq, L.gpath, L.n_gt);
         goto fail;
     }
+    int i = 0;
+    cJSON *q;
+    cJSON_ArrayForEach(q, reqs)
     {
-        int i = 0;
-        cJSON *q;
-        cJSON_ArrayForEach(q, reqs)
-        {
-            char pre[48];
-            snprintf(pre, sizeof pre, "requests[%d]", i);
-            int index, in_tok, out_tok, has_error;
-            double arr;
-            if ((rc = json_int(rpath, pre, "index", json_get(q, "index"), 0, INT_MAX, &index, err)) ||
-                (rc = json_num(rpath, pre, "arrival_time_us", json_get(q, "arrival_time_us"), &arr, err)) ||
-                (rc = json_int(rpath, pre, "input_tokens", json_get(q, "input_tokens"), 0, INT_MAX, &in_tok, err)) ||
-                (rc = json_int(rpath, pre, "output_tokens", json_get(q, "output_tokens"), 0, INT_MAX, &out_tok, err)) ||
-                (rc = json_bool(rpath, pre, "has_error", json_get(q, "has_error"), &has_error, err)))
-                goto fail;
-            if (in_tok == 0 && !has_error) {
-                rc = tam_fail(err, TAM_EFIELD, "%s: %s.input_tokens: 0 for a successful request (at least 1 expected)",
-                              rpath, pre);
-                goto fail;
-            }
-            if (arr < 0) {
-                rc = tam_fail(err, TAM_EFIELD, "%s: %s.arrival_time_us: negative (%.17g)", rpath, pre, arr);
-                goto fail;
-            }
-            gt_t key = {.index = index}, *g = bsearch(&key, gt, (size_t)n_gt, sizeof *gt, cmp_gt);
-            if (!g) {
-                rc = tam_fail(err, TAM_EFIELD, "%s: %s.index %d has no entry in %s", rpath, pre, index, gpath);
-                goto fail;
-            }
-            if (g->has_error != has_error) {
-                rc = tam_fail(err, TAM_EFIELD, "%s: %s.has_error = %s but %s says %s for index %d", rpath,
-                              pre, has_error ? "true" : "false", gpath, g->has_error ? "true" : "false", index);
-                goto fail;
-            }
-            /* stage: the window holding the arrival; past the end -> last */
-            double a = arr / 1e6;
-            int s = 0;
-            while (s < n_st - 1 && a >= st_start[s] + st_dur[s])
-                s++;
-            trace_req_t *r = tb_req(&b, err);
-            if (!r) {
-                rc = TAM_ENOMEM;
-                goto fail;
-            }
-            r->index = index;
-            r->point = s;
-            r->t_send = a;
-            r->t_recorded = a;
-            r->in_tokens = in_tok; /* 0 only for a failed request: filled in below */
-            if (ignore_eos) {
-                r->out_tokens = out_len;
-                r->out_client = out_tok;
-            } else if (has_error && out_tok == 0) {
-                r->out_tokens = out_len;
-                r->out_client = 0;
-                r->tok_src = TRACE_TOK_NOMINAL;
-            } else {
-                r->out_tokens = out_tok;
-                r->out_client = -1;
-            }
-            if (in_tok == 0)
-                r->tok_src = TRACE_TOK_NOMINAL;
-            r->prefix_tokens = sys_len;
-            r->prefix_group = -1;
-            cJSON *pg = json_get(q, "prefix_group");
-            if (cJSON_IsString(pg) && pg->valuestring[0]) {
-                int id = tn_id(&names, pg->valuestring);
-                if (id < 0) {
-                    rc = tam_fail(err, TAM_ENOMEM, "%s: out of memory", rpath);
-                    goto fail;
-                }
-                r->prefix_group = id;
-                r->group_recorded = 1;
-            } else if (cJSON_IsNumber(pg)) {
-                int id;
-                /* INT_MAX - 1: n_prefix_groups = id + 1 must not overflow */
-                if ((rc = json_int(rpath, pre, "prefix_group", pg, 0, INT_MAX - 1, &id, err)))
-                    goto fail;
-                r->prefix_group = id;
-                r->group_recorded = 1;
-                if (id + 1 > t->n_prefix_groups)
-                    t->n_prefix_groups = id + 1;
-            } else if (pg && !cJSON_IsNull(pg) && !cJSON_IsString(pg)) {
-                rc = tam_fail(err, TAM_EFIELD, "%s: %s.prefix_group: expected a string, number or null", rpath, pre);
-                goto fail;
-            }
-            r->ok = !has_error;
-            if (r->ok) {
-                r->ttft = g->ttft;
-                r->e2e = g->e2e;
-                n_ok[s]++;
-                sum_e2e[s] += g->e2e;
-                sum_ttft[s] += g->ttft;
-            } else {
-                n_err[s]++;
-            }
-            i++;
-        }
-    }
-    if (names.n > t->n_prefix_groups)
-        t->n_prefix_groups = names.n;
-    /* failed requests with no recorded prompt: the run's typical one */
-    {
-        int typ_in = 0, typ_out, need = 0;
-        for (int i = 0; i < t->n_req; i++)
-            need += t->req[i].in_tokens == 0;
-        if (need && (rc = trace_typical_tokens(t, &typ_in, &typ_out, err)))
+        if ((rc = ip_request(&L, q, i++, err)))
             goto fail;
-        if (need && typ_in == 0) { /* nothing succeeded: the profile's nominal prompt */
-            int q_len;
-            if ((rc = yu_int(&pf, "data.shared_prefix.question_len", 0, INT_MAX, &q_len, err)))
-                goto fail;
-            if ((long long)sys_len + q_len < 1 || (long long)sys_len + q_len > INT_MAX) {
-                rc = tam_fail(err, TAM_EFIELD,
-                              "%s: data.shared_prefix: system_prompt_len %d + question_len %d is no prompt length "
-                              "(needed for %d failed requests that recorded 0 input tokens)",
-                              path, sys_len, q_len, need);
-                goto fail;
-            }
-            typ_in = sys_len + q_len;
-        }
-        for (int i = 0; i < t->n_req; i++)
-            if (t->req[i].in_tokens == 0)
-                t->req[i].in_tokens = typ_in;
     }
+    if (L.names.n > L.t->n_prefix_groups)
+        L.t->n_prefix_groups = L.names.n;
+    if ((rc = ip_fill_failed(&L, err)))
+        goto fail;
     /* The tool cycles its pool of prompts (trace_infer_prompt_pool). */
-    trace_infer_prompt_pool(t);
-    cJSON_Delete(rj);
-    cJSON_Delete(gj);
-    rj = gj = NULL;
-
-    /* self-check against the tool's lifecycle summaries */
-    {
-        int all_ok = 0, all_err = 0;
-        double all_e2e = 0, all_ttft = 0;
-        for (int s = 0; s < n_st; s++) {
-            char name[64];
-            snprintf(name, sizeof name, "results/stage_%d_lifecycle_metrics.json", s);
-            if ((rc = trace_join(path, sizeof path, dir, name, err)))
-                goto fail;
-            if (trace_is_file(path) &&
-                (rc = check_lifecycle(path, n_ok[s], n_err[s], sum_e2e[s], sum_ttft[s], t, err)))
-                goto fail;
-            all_ok += n_ok[s];
-            all_err += n_err[s];
-            all_e2e += sum_e2e[s];
-            all_ttft += sum_ttft[s];
-        }
-        if ((rc = trace_join(path, sizeof path, dir, "results/summary_lifecycle_metrics.json", err)))
-            goto fail;
-        if (trace_is_file(path) && (rc = check_lifecycle(path, all_ok, all_err, all_e2e, all_ttft, t, err)))
-            goto fail;
-    }
-
-    yu_free(&ec);
-    yu_free(&pf);
-    free(gt);
-    tn_free(&names);
-    free(st_start);
-    free(st_dur);
-    free(sum_e2e);
-    free(sum_ttft);
-    free(n_ok);
-    free(n_err);
-    return tb_finish(&b, out, err);
+    trace_infer_prompt_pool(L.t);
+    cJSON_Delete(L.rj);
+    cJSON_Delete(L.gj);
+    L.rj = L.gj = NULL;
+    if ((rc = ip_selfcheck(&L, err)))
+        goto fail;
+    ip_free(&L);
+    return tb_finish(&L.b, out, err);
 
 fail:
-    yu_free(&ec);
-    yu_free(&pf);
-    cJSON_Delete(rj);
-    cJSON_Delete(gj);
-    free(gt);
-    tn_free(&names);
-    free(st_start);
-    free(st_dur);
-    free(sum_e2e);
-    free(sum_ttft);
-    free(n_ok);
-    free(n_err);
-    tb_abort(&b);
+    ip_free(&L);
+    tb_abort(&L.b);
     return rc ? rc : TAM_EFIELD;
 }
