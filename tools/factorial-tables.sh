@@ -112,7 +112,7 @@ section() { # DB DB2
     echo
     echo "Factors, their words (generated factors) and their levels on each store:"
     echo
-    printf ".mode markdown\nSELECT f.factor, coalesce('bit ' || f.bit, 'word ' || replace(replace(replace(f.word, '[', ''), ']', ''), '\"', '')) AS generator, f.metric AS primary_metric, f.delta AS level_on FROM factorial_factor f ORDER BY f.k;\n" | qq "$DB"
+    printf ".mode markdown --wrap 300\nSELECT f.factor, coalesce('bit ' || f.bit, 'word ' || replace(replace(replace(f.word, '[', ''), ']', ''), '\"', '')) AS generator, f.metric AS primary_metric, f.delta AS level_on FROM factorial_factor f ORDER BY f.k;\n" | qq "$DB"
     echo
     for db in "$DB" "$DB2"; do
         have "$db" || continue
@@ -198,9 +198,12 @@ plots() { # DB DB2 -> plots/FACTORIAL-effects.png, plots/FACTORIAL-interactions.
         [ -n "$db" ] && [ "$(qq "$db" "SELECT count(*) FROM sqlite_master WHERE name = 'factorial_effect_summary'")" = 1 ] || continue
         n=$((n + 1))
         qq "$db" "SELECT kernels FROM factorial_verdict LIMIT 1" > "$T/k$n"
-        qs "$db" "SELECT f.k, f.factor, m.metric, s.effect, s.split_p05, s.split_p95
-             FROM factorial_factor f JOIN (SELECT 'ttft' AS metric, 0 AS o UNION ALL SELECT 'tpot', 1 UNION ALL SELECT 'e2e', 2) m
-             JOIN factorial_effect_summary s ON s.term = f.factor AND s.metric = m.metric ORDER BY m.o, f.k" > "$T/e$n"
+        for m in ttft tpot e2e; do
+            qs "$db" "SELECT f.k, s.effect, s.split_p05, s.split_p95 FROM factorial_factor f
+                 JOIN factorial_effect_summary s ON s.term = f.factor AND s.metric = '$m' ORDER BY f.k" > "$T/e$n$m"
+            # the heat map's colour range: +- the largest |interaction|
+            qq "$db" "SELECT printf('%.0f', max(abs(effect)) + 0.5) FROM factorial_effect_summary WHERE metric = '$m' AND f2 IS NOT NULL" > "$T/r$n$m"
+        done
         for m in ttft tpot e2e; do
             qs "$db" "SELECT a.k, b.k, coalesce((SELECT s.effect FROM factorial_effect_summary s
                  WHERE s.metric = '$m' AND ((s.f1 = a.factor AND s.f2 = b.factor) OR (s.f1 = b.factor AND s.f2 = a.factor))), 0)
@@ -214,14 +217,14 @@ plots() { # DB DB2 -> plots/FACTORIAL-effects.png, plots/FACTORIAL-interactions.
         echo "set output 'plots/FACTORIAL-effects.png'"
         echo "set multiplot layout $n,3"
         echo "set grid ytics; set xtics 1,1,14; set xrange [0.5:14.5]; set key off"
-        echo "set ylabel 'effect on corpus MAPE (pp)'"
+        echo "set ylabel 'effect on corpus MAPE (pp)'; set bars small"
         i=1
         while [ $i -le $n ]; do
             for m in ttft tpot e2e; do
                 M=$(echo $m | tr a-z A-Z)
-                echo "set title '$(cat "$T/k$i"): main effects on $M MAPE (bars: held-out split seeds, 5th-95th)'"
+                echo "set title '$(cat "$T/k$i"): main effects on $M MAPE'"
                 echo "set xtics ('H1' 1, 'H2' 2, 'H3' 3, 'H4' 4, 'H5' 5, 'H6' 6, 'H7' 7, 'H8' 8, 'H9' 9, 'H10' 10, 'H11' 11, 'H12' 12, 'H13' 13, 'H14' 14)"
-                echo "plot '$T/e$i' using 1:(strcol(3) eq '$m' ? \$4 : 1/0):5:6 with yerrorbars pt 7 lc rgb '#1f5fa8', 0 with lines lc rgb '#888888'"
+                echo "plot '$T/e$i$m' using 1:2:3:4 with yerrorbars pt 7 lc rgb '#1f5fa8', 0 with lines lc rgb '#888888'"
             done
             i=$((i + 1))
         done
@@ -229,15 +232,17 @@ plots() { # DB DB2 -> plots/FACTORIAL-effects.png, plots/FACTORIAL-interactions.
         echo "set output 'plots/FACTORIAL-interactions.png'"
         echo "set terminal pngcairo size 1300,$((420 * n)) font ',10'"
         echo "set multiplot layout $n,3"
-        echo "set palette defined (-1 '#b2182b', 0 '#f7f7f7', 1 '#2166ac'); set cbrange [-5:5]; set cblabel 'pp'"
+        echo "set palette defined (-1 '#2166ac', 0 '#f7f7f7', 1 '#b2182b'); set cblabel 'pp'"
         echo "set xrange [0.5:14.5]; set yrange [0.5:14.5]; set grid noytics; set ylabel ''; set size ratio 1"
         echo "set ytics ('H1' 1, 'H2' 2, 'H3' 3, 'H4' 4, 'H5' 5, 'H6' 6, 'H7' 7, 'H8' 8, 'H9' 9, 'H10' 10, 'H11' 11, 'H12' 12, 'H13' 13, 'H14' 14)"
         i=1
         while [ $i -le $n ]; do
             for m in ttft tpot e2e; do
                 M=$(echo $m | tr a-z A-Z)
-                echo "set title '$(cat "$T/k$i"): two-factor interactions, $M (pp, clipped at +-5)'"
-                echo "plot '$T/i$i$m' using 1:2:(\$3 > 5 ? 5 : (\$3 < -5 ? -5 : \$3)) with image"
+                r=$(cat "$T/r$i$m")
+                echo "set title '$(cat "$T/k$i"): interactions, $M (pp)'"
+                echo "set cbrange [-$r:$r]"
+                echo "plot '$T/i$i$m' using 1:2:3 with image"
             done
             i=$((i + 1))
         done

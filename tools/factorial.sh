@@ -109,6 +109,18 @@ keep_metrics() {
        COMMIT;"
 }
 
+# Every cell's corpus MAPE (%, workload seed 42) from factorial_exp_metrics.
+cell_metrics() {
+    q "DROP TABLE IF EXISTS factorial_cell_metrics;
+       CREATE TABLE factorial_cell_metrics AS
+       SELECT c.label, c.kind, c.cell, a.config_id, count(*) AS n_experiments,
+              100 * avg(m.mape_ttft) AS ttft, 100 * avg(m.mape_tpot) AS tpot, 100 * avg(m.mape_e2e) AS e2e
+       FROM factorial_cell c JOIN arms a ON a.hypothesis = 'FACTORIAL' AND a.label = c.label
+       JOIN configs g ON g.id = a.config_id AND json_extract(g.canonical_json, '\$.kernels') = '$KERNELS'
+       JOIN factorial_exp_metrics m ON m.config_id = a.config_id AND m.selection = 'all' AND m.seed = 42
+       GROUP BY c.label;"
+}
+
 case $cmd in
 design)
     design "${2:-$F/factors.json}"
@@ -157,15 +169,8 @@ run)
     done
     # The best cell (lowest mean of the three corpus MAPEs, seed 42; ties ->
     # label), again with every prediction, and it with each factor switched.
-    q "DROP TABLE IF EXISTS factorial_cell_metrics;
-       CREATE TABLE factorial_cell_metrics AS
-       SELECT c.label, c.kind, c.cell, a.config_id, count(*) AS n_experiments,
-              100 * avg(m.mape_ttft) AS ttft, 100 * avg(m.mape_tpot) AS tpot, 100 * avg(m.mape_e2e) AS e2e
-       FROM factorial_cell c JOIN arms a ON a.hypothesis = 'FACTORIAL' AND a.label = c.label
-       JOIN configs g ON g.id = a.config_id AND json_extract(g.canonical_json, '\$.kernels') = '$KERNELS'
-       JOIN factorial_exp_metrics m ON m.config_id = a.config_id AND m.selection = 'all' AND m.seed = 42
-       GROUP BY c.label;
-       DELETE FROM factorial_level WHERE kind IN ('best', 'toggle');
+    cell_metrics
+    q "DELETE FROM factorial_level WHERE kind IN ('best', 'toggle');
        INSERT INTO factorial_level
        SELECT 'best', 'best', NULL, l.factor, l.\"on\" FROM factorial_level l
        WHERE l.label = (SELECT label FROM factorial_cell_metrics ORDER BY (ttft + tpot + e2e) / 3, label LIMIT 1);
@@ -173,11 +178,15 @@ run)
        SELECT 'toggle:' || t.factor, 'toggle', NULL, l.factor, CASE WHEN l.factor = t.factor THEN 1 - l.\"on\" ELSE l.\"on\" END
        FROM factorial_factor t JOIN factorial_level l ON l.label = 'best';"
     configs
-    # 'best' and 'toggle:*' name other configurations when the best cell
-    # changes: their arms are re-made by the runs below.
-    q "DELETE FROM arms WHERE hypothesis = 'FACTORIAL' AND (label = 'best' OR label GLOB 'toggle:*');"
+    # When the best cell is another one than last time, the arms 'best' and
+    # 'toggle:*' are re-made by the runs below.
+    q "DELETE FROM arms WHERE hypothesis = 'FACTORIAL' AND (label = 'best' OR label GLOB 'toggle:*')
+       AND NOT EXISTS (SELECT 1 FROM arms b JOIN arms c ON c.config_id = b.config_id AND c.hypothesis = 'FACTORIAL'
+                       AND c.label = (SELECT label FROM factorial_cell_metrics ORDER BY (ttft + tpot + e2e) / 3, label LIMIT 1)
+                       WHERE b.hypothesis = 'FACTORIAL' AND b.label = 'best');"
     { echo best; pending "'toggle'"; } > "$TMPD/todo"
     run_cells "$TMPD/todo"
+    cell_metrics
     sh tools/factorial-tables.sh "$DB" "$KERNELS"
     ;;
 line)
