@@ -96,6 +96,20 @@ line() { # DB DB2 Hn
                    $5, $6, $7, $13, $14, $15 }'
 }
 
+# Query $1 as a table on each store that has the factorial, then the query.
+per_set() {
+    for db in "$DB" "$DB2"; do
+        have "$db" || continue
+        echo "On **$(qq "$db" "SELECT kernels FROM factorial_verdict LIMIT 1")**:"
+        echo
+        printf ".mode markdown\n%s\n" "$1" | qq "$db"
+        echo
+    done
+    echo '```sql'
+    echo "$1"
+    echo '```'
+}
+
 section() { # DB DB2
     DB=$1 DB2=$2
     have() { [ -n "$1" ] && [ "$(qq "$1" "SELECT count(*) FROM sqlite_master WHERE name = 'factorial_effect_summary'")" = 1 ]; }
@@ -128,35 +142,17 @@ section() { # DB DB2
        printf('%+.2f [%+.2f, %+.2f]', p.effect, p.split_p05, p.split_p95) AS tpot,
        printf('%+.2f [%+.2f, %+.2f]', e.effect, e.split_p05, e.split_p95) AS e2e
 FROM factorial_factor f
-JOIN @S@factorial_effect_summary t ON t.term = f.factor AND t.metric = 'ttft'
-JOIN @S@factorial_effect_summary p ON p.term = f.factor AND p.metric = 'tpot'
-JOIN @S@factorial_effect_summary e ON e.term = f.factor AND e.metric = 'e2e' ORDER BY f.k;"
-    for db in "$DB" "$DB2"; do
-        have "$db" || continue
-        echo "On **$(qq "$db" "SELECT kernels FROM factorial_verdict LIMIT 1")**:"
-        echo
-        printf ".mode markdown\n%s\n" "$(echo "$MQ" | sed 's/@S@//g')" | qq "$db"
-        echo
-    done
-    echo '```sql'
-    echo "$MQ" | sed 's/@S@//g'
-    echo '```'
+JOIN factorial_effect_summary t ON t.term = f.factor AND t.metric = 'ttft'
+JOIN factorial_effect_summary p ON p.term = f.factor AND p.metric = 'tpot'
+JOIN factorial_effect_summary e ON e.term = f.factor AND e.metric = 'e2e' ORDER BY f.k;"
+    per_set "$MQ"
     echo
     echo "**The largest effects**, main effects and two-factor interactions by |corpus effect| on each metric:"
     echo
     LQ="SELECT metric, term, printf('%+.2f', effect) AS effect_pp, printf('[%+.2f, %+.2f]', split_p05, split_p95) AS held_out_5_95
 FROM (SELECT *, row_number() OVER (PARTITION BY metric, f2 IS NULL ORDER BY abs(effect) DESC) AS rn FROM factorial_effect_summary)
 WHERE rn <= 3 ORDER BY metric = 'e2e', metric = 'tpot', f2 IS NOT NULL, rn;"
-    for db in "$DB" "$DB2"; do
-        have "$db" || continue
-        echo "On **$(qq "$db" "SELECT kernels FROM factorial_verdict LIMIT 1")**:"
-        echo
-        printf ".mode markdown\n%s\n" "$LQ" | qq "$db"
-        echo
-    done
-    echo '```sql'
-    echo "$LQ"
-    echo '```'
+    per_set "$LQ"
     echo
     plots "$DB" "$DB2"
     for png in plots/FACTORIAL-*.png; do
@@ -172,16 +168,7 @@ WHERE rn <= 3 ORDER BY metric = 'e2e', metric = 'tpot', f2 IS NOT NULL, rn;"
        printf('%+.2f', CASE b.\"on\" WHEN 1 THEN x.e2e - t.e2e ELSE t.e2e - x.e2e END) AS e2e
 FROM factorial_factor f JOIN factorial_level b ON b.label = 'best' AND b.factor = f.factor
 JOIN factorial_cell_metrics x ON x.label = 'best' JOIN factorial_cell_metrics t ON t.label = 'toggle:' || f.factor ORDER BY f.k;"
-    for db in "$DB" "$DB2"; do
-        have "$db" || continue
-        echo "On **$(qq "$db" "SELECT kernels FROM factorial_verdict LIMIT 1")**:"
-        echo
-        printf ".mode markdown\n%s\n" "$DQ" | qq "$db"
-        echo
-    done
-    echo '```sql'
-    echo "$DQ"
-    echo '```'
+    per_set "$DQ"
     echo
     echo "Every cell's corpus MAPE: \`SELECT * FROM factorial_cell_metrics ORDER BY (ttft + tpot + e2e) / 3;\`;"
     echo "every effect and interaction on every split seed: \`SELECT * FROM factorial_effect;\` (view 'corpus' or 'held');"
@@ -212,41 +199,38 @@ plots() { # DB DB2 -> plots/FACTORIAL-effects.png, plots/FACTORIAL-interactions.
         done
     done
     [ $n -gt 0 ] || { rm -rf "$T"; return 0; }
+    # One panel per kernel set x metric: main effects with their split-seed
+    # bars, or the interaction heat map on a symmetric colour range.
+    panels() {
+        i=1
+        while [ $i -le $n ]; do
+            for m in ttft tpot e2e; do
+                M=$(echo $m | tr a-z A-Z)
+                if [ "$1" = effects ]; then
+                    echo "set title '$(cat "$T/k$i"): main effects on $M MAPE'"
+                    echo "plot '$T/e$i$m' using 1:2:3:4 with yerrorbars pt 7 lc rgb '#1f5fa8', 0 with lines lc rgb '#888888'"
+                else
+                    echo "set title '$(cat "$T/k$i"): interactions, $M (pp)'; set cbrange [-$(cat "$T/r$i$m"):$(cat "$T/r$i$m")]"
+                    echo "plot '$T/i$i$m' using 1:2:3 with image"
+                fi
+            done
+            i=$((i + 1))
+        done
+        echo "unset multiplot"
+    }
+    TICS="('H1' 1, 'H2' 2, 'H3' 3, 'H4' 4, 'H5' 5, 'H6' 6, 'H7' 7, 'H8' 8, 'H9' 9, 'H10' 10, 'H11' 11, 'H12' 12, 'H13' 13, 'H14' 14)"
     {
         echo "set terminal pngcairo size 1300,$((420 * n)) font ',10'"
         echo "set output 'plots/FACTORIAL-effects.png'"
         echo "set multiplot layout $n,3"
-        echo "set grid ytics; set xtics 1,1,14; set xrange [0.5:14.5]; set key off"
+        echo "set grid ytics; set xrange [0.5:14.5]; set key off; set xtics $TICS"
         echo "set ylabel 'effect on corpus MAPE (pp)'; set bars small"
-        i=1
-        while [ $i -le $n ]; do
-            for m in ttft tpot e2e; do
-                M=$(echo $m | tr a-z A-Z)
-                echo "set title '$(cat "$T/k$i"): main effects on $M MAPE'"
-                echo "set xtics ('H1' 1, 'H2' 2, 'H3' 3, 'H4' 4, 'H5' 5, 'H6' 6, 'H7' 7, 'H8' 8, 'H9' 9, 'H10' 10, 'H11' 11, 'H12' 12, 'H13' 13, 'H14' 14)"
-                echo "plot '$T/e$i$m' using 1:2:3:4 with yerrorbars pt 7 lc rgb '#1f5fa8', 0 with lines lc rgb '#888888'"
-            done
-            i=$((i + 1))
-        done
-        echo "unset multiplot"
+        panels effects
         echo "set output 'plots/FACTORIAL-interactions.png'"
-        echo "set terminal pngcairo size 1300,$((420 * n)) font ',10'"
         echo "set multiplot layout $n,3"
         echo "set palette defined (-1 '#2166ac', 0 '#f7f7f7', 1 '#b2182b'); set cblabel 'pp'"
-        echo "set xrange [0.5:14.5]; set yrange [0.5:14.5]; set grid noytics; set ylabel ''; set size ratio 1"
-        echo "set ytics ('H1' 1, 'H2' 2, 'H3' 3, 'H4' 4, 'H5' 5, 'H6' 6, 'H7' 7, 'H8' 8, 'H9' 9, 'H10' 10, 'H11' 11, 'H12' 12, 'H13' 13, 'H14' 14)"
-        i=1
-        while [ $i -le $n ]; do
-            for m in ttft tpot e2e; do
-                M=$(echo $m | tr a-z A-Z)
-                r=$(cat "$T/r$i$m")
-                echo "set title '$(cat "$T/k$i"): interactions, $M (pp)'"
-                echo "set cbrange [-$r:$r]"
-                echo "plot '$T/i$i$m' using 1:2:3 with image"
-            done
-            i=$((i + 1))
-        done
-        echo "unset multiplot"
+        echo "set yrange [0.5:14.5]; set grid noytics; set ylabel ''; set size ratio 1; set ytics $TICS"
+        panels interactions
     } > "$T/plot.gp"
     gnuplot "$T/plot.gp"
     rm -rf "$T"
