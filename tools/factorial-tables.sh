@@ -124,10 +124,15 @@ section() { # DB DB2
     fi
     echo "$(qq "$DB" "SELECT json_extract(readfile('$F/factors.json'), '\$.comment')")"
     echo
-    echo "Factors, their words (generated factors) and their levels on each store:"
+    echo "Factors, their words (generated factors) and their levels (H2's as selected on \`$DB\`):"
     echo
     printf ".mode markdown --wrap 300\nSELECT f.factor, coalesce('bit ' || f.bit, 'word ' || replace(replace(replace(f.word, '[', ''), ']', ''), '\"', '')) AS generator, f.metric AS primary_metric, f.delta AS level_on FROM factorial_factor f ORDER BY f.k;\n" | qq "$DB"
     echo
+    for db in "$DB" "$DB2"; do
+        have "$db" || continue
+        echo "H2's level (its selection on that store) on **$(qq "$db" "SELECT kernels FROM factorial_verdict LIMIT 1")**: \`$(qq "$db" "SELECT delta FROM factorial_factor WHERE factor = 'H2'")\`."
+        echo
+    done
     for db in "$DB" "$DB2"; do
         have "$db" || continue
         k=$(qq "$db" "SELECT kernels FROM factorial_verdict LIMIT 1")
