@@ -94,4 +94,11 @@ case $l in
 *) bad "generated line: $l" ;;
 esac
 [ -z "$(sh tools/factorial.sh line "$T/v1.db" "$T/v2.db" H4)" ] && ok || bad "no line for a factor without rows"
+# H6 changes nothing on set-b (-0.004 pp rounds to 0): that is not "holds".
+q "$T/v1.db" "INSERT INTO factorial_verdict VALUES ('H6', 6, 'e2e', 'set-a', -2.0, 1, -1.0, -1.5, -2.0, -1.0, 256)"
+q "$T/v2.db" "INSERT INTO factorial_verdict VALUES ('H6', 6, 'e2e', 'set-b', -0.004, 1, 0.0, 0.0, 0.0, 0.0, 256)"
+case $(sh tools/factorial.sh line "$T/v1.db" "$T/v2.db" H6) in
+*"holds alone? yes / no"*"holds in the best company? yes / no"*"holds on both kernel sets? no."*) ok ;;
+*) bad "a zero change read as holding: $(sh tools/factorial.sh line "$T/v1.db" "$T/v2.db" H6)" ;;
+esac
 report factorial
