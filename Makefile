@@ -22,11 +22,24 @@ WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototyp
 PKGS    := libcjson yaml-0.1 sqlite3
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null || echo -I/usr/include/cjson)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lcjson -lyaml -lsqlite3)
+# The engine alone needs no SQLite.
+ENGINE_PKG_LIBS := $(shell pkg-config --libs libcjson yaml-0.1 2>/dev/null || echo -lcjson -lyaml)
 XCFLAGS ?=
 B       ?= build
-CFLAGS  := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(OPT) -g $(WARN) \
-           -MMD -MP -Iengine -Idb -Itools -I$(B) $(PKG_CFLAGS) $(XCFLAGS)
-LDLIBS  := $(PKG_LIBS) -lm
+CFLAGS  := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(OPT) -g $(WARN) -pthread \
+           -MMD -MP $(PKG_CFLAGS) $(XCFLAGS)
+LDLIBS  := $(PKG_LIBS) -lm -pthread
+ENGINE_LDLIBS := $(ENGINE_PKG_LIBS) -lm
+# The layers, bottom up: engine (model, hardware, kernel data, step model,
+# scheduler, traces, workloads), db (the SQLite store), tools/harness (runner,
+# grids, criteria, calibration, sweeps: library code), tools/cli (tam and its
+# subcommands: options and printing).  Each layer sees only its own headers
+# and those below it, so an upward #include does not compile.
+INC_engine  := -Iengine
+INC_db      := $(INC_engine) -Idb
+INC_harness := $(INC_db) -Itools/harness -I$(B)
+INC_cli     := $(INC_harness) -Itools/cli
+INC_tests   := $(INC_cli) -Iengine/tests
 # The source revision stored with every configuration: read once, when make
 # starts, so that files rewritten during a run (plots, FINDINGS.md) cannot
 # mark half of a grid "-dirty".  Recursive makes inherit it.
@@ -42,58 +55,96 @@ export TAM_GIT_REV
 $(B)/build_info.h: FORCE | $(B)/.deps
 	@printf '#define TAM_VERSION "%s"\n#define TAM_DATA_DIR "%s"\n' '$(TAM_GIT_REV)' '$(abspath $(DATA))' > $@.new
 	@cmp -s $@.new $@ && rm -f $@.new || mv $@.new $@
-$(B)/tools/tam.o $(B)/tools/cli.o: $(B)/build_info.h
+$(B)/tools/cli/tam.o $(B)/tools/harness/inputs.o: $(B)/build_info.h
 FORCE:
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 HYPS    := $(sort $(notdir $(patsubst %/grid.json,%,$(wildcard experiments/H*/grid.json))))
 
 ENGINE_SRC := $(sort $(wildcard engine/*.c))
 DB_SRC     := $(sort $(wildcard db/*.c))
-TOOL_SRC   := tools/tam.c
-HARN_SRC   := $(filter-out $(TOOL_SRC),$(sort $(wildcard tools/*.c)))
-TEST_SRC   := $(sort $(wildcard engine/tests/t_*.c tests/t_*.c))
-LIB_OBJ    := $(ENGINE_SRC:%.c=$(B)/%.o) $(DB_SRC:%.c=$(B)/%.o) $(HARN_SRC:%.c=$(B)/%.o)
+HARN_SRC   := $(sort $(wildcard tools/harness/*.c))
+TOOL_SRC   := tools/cli/tam.c
+CLI_SRC    := $(filter-out $(TOOL_SRC),$(sort $(wildcard tools/cli/*.c)))
+ENGINE_TEST_SRC := $(sort $(wildcard engine/tests/t_*.c))
+TEST_SRC   := $(ENGINE_TEST_SRC) $(sort $(wildcard tests/t_*.c))
+# One static library per layer, linked top layer first.
+LIB_ENGINE  := $(B)/libtam_engine.a
+LIB_DB      := $(B)/libtam_db.a
+LIB_HARNESS := $(B)/libtam_harness.a
+LIB_CLI     := $(B)/libtam_cli.a
+LIBS       := $(LIB_CLI) $(LIB_HARNESS) $(LIB_DB) $(LIB_ENGINE)
+ALL_OBJ    := $(foreach s,ENGINE DB HARN CLI TOOL,$($(s)_SRC:%.c=$(B)/%.o))
 TOOL_OBJ   := $(TOOL_SRC:%.c=$(B)/%.o)
 TESTS      := $(patsubst %.c,$(B)/%,$(TEST_SRC))
 
-.PHONY: all engine deps test quicktest install unit-test asan-test unit-test-asan clean distclean help \
-        FORCE ingest findings findings-set factorial factorial-set DEFAULT all-hypotheses tier0 tier0x tier1 tier1x tier2 bench fuzz $(HYPS)
+.PHONY: all engine engine-link deps test quicktest install unit-test asan-test unit-test-asan clean distclean help \
+        FORCE ingest findings findings-set factorial factorial-set DEFAULT all-hypotheses tier0 tier0x tier1 tier1x tier2 tier3 bench fuzz $(HYPS)
 .DEFAULT_GOAL := all
 
 all: bin/tam                          ## build the engine library and the tam CLI
-engine: $(B)/libtam.a                 ## build only the library
+engine: $(LIB_ENGINE)                 ## build only the engine library (needs no SQLite)
 
 deps: $(B)/.deps                      ## check (as root: install) the Debian packages
 $(B)/.deps: tools/deps.sh
 	@sh tools/deps.sh
 	@mkdir -p $(B) && touch $@
 
-$(B)/%.o: %.c Makefile | $(B)/.deps
+$(B)/engine/%.o: engine/%.c Makefile | $(B)/.deps
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(CC) $(CFLAGS) $(INC_engine) -c $< -o $@
 
-$(B)/libtam.a: $(LIB_OBJ)
+$(B)/db/%.o: db/%.c Makefile | $(B)/.deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(INC_db) -c $< -o $@
+
+$(B)/tools/harness/%.o: tools/harness/%.c Makefile | $(B)/.deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(INC_harness) -c $< -o $@
+
+$(B)/tools/cli/%.o: tools/cli/%.c Makefile | $(B)/.deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(INC_cli) -c $< -o $@
+
+$(LIB_ENGINE): $(ENGINE_SRC:%.c=$(B)/%.o)
+$(LIB_DB): $(DB_SRC:%.c=$(B)/%.o)
+$(LIB_HARNESS): $(HARN_SRC:%.c=$(B)/%.o)
+$(LIB_CLI): $(CLI_SRC:%.c=$(B)/%.o)
+$(LIBS):
 	@rm -f $@
 	ar rcs $@ $^
 
-bin/tam: $(TOOL_OBJ) $(B)/libtam.a
+bin/tam: $(TOOL_OBJ) $(LIBS)
 	@mkdir -p bin
-	$(CC) $(CFLAGS) -o $@ $(TOOL_OBJ) $(B)/libtam.a $(LDLIBS)
+	$(CC) $(CFLAGS) -o $@ $(TOOL_OBJ) $(LIBS) $(LDLIBS)
 
-$(B)/tam: $(TOOL_OBJ) $(B)/libtam.a
-	$(CC) $(CFLAGS) -o $@ $(TOOL_OBJ) $(B)/libtam.a $(LDLIBS)
+$(B)/tam: $(TOOL_OBJ) $(LIBS)
+	$(CC) $(CFLAGS) -o $@ $(TOOL_OBJ) $(LIBS) $(LDLIBS)
 
-$(B)/engine/tests/%: engine/tests/%.c $(B)/libtam.a engine/tests/check.h engine/tests/models.h
+# Engine tests link the engine library alone, without SQLite: each one is a
+# program that uses the engine and nothing above it.
+$(B)/engine/tests/%: engine/tests/%.c $(LIB_ENGINE) engine/tests/check.h engine/tests/models.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< $(B)/libtam.a $(LDLIBS)
+	$(CC) $(CFLAGS) $(INC_engine) -Iengine/tests -o $@ $< $(LIB_ENGINE) $(ENGINE_LDLIBS)
 
-$(B)/tests/%: tests/%.c $(B)/libtam.a engine/tests/check.h
+$(B)/tests/%: tests/%.c $(LIBS) engine/tests/check.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Iengine/tests -o $@ $< $(B)/libtam.a $(LDLIBS)
+	$(CC) $(CFLAGS) $(INC_tests) -o $@ $< $(LIBS) $(LDLIBS)
+# the two store test programs share their fixtures
+$(B)/tests/t_store $(B)/tests/t_store_runs: tests/store_fix.h
+
+# The engine's contract, checked on the built library: it references no
+# SQLite symbol and never prints or exits (errors come back as status codes);
+# the one exception is common.o's invariant-failure report (TAM_ASSERT), which
+# prints the broken invariant and aborts.
+engine-link: $(LIB_ENGINE) $(B)/engine/tests/t_link ## the engine links and runs without SQLite, never prints or exits
+	@bad=$$(nm -A -u $(LIB_ENGINE) | grep -v '^[^:]*:common.o:' | awk '{print $$NF}' | \
+	    grep -E '^(sqlite3_.*|printf|puts|putchar|fputs|fprintf|vfprintf|exit|_exit|abort)$$' | sort -u); \
+	if [ -n "$$bad" ]; then echo "engine-link: libtam_engine.a references: $$bad" >&2; exit 1; fi
+	@$(B)/engine/tests/t_link
 
 test: unit-test asan-test             ## what CI runs: every test, then again under sanitizers
 
-quicktest: $(TESTS)                   ## the C unit tests alone (no CLI, no sanitizers): the edit-compile-test loop
+quicktest: engine-link $(TESTS)       ## the C unit tests alone (no CLI, no sanitizers): the edit-compile-test loop
 	@DATA=$(DATA) sh tests/run-unit.sh $(TESTS)
 
 PREFIX ?= /usr/local
@@ -101,14 +152,14 @@ install: bin/tam                      ## install tam into $(PREFIX)/bin (it find
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 755 bin/tam $(DESTDIR)$(PREFIX)/bin/tam
 
-unit-test: bin/tam $(TESTS)           ## unit and CLI tests, normal build
-	@DATA=$(DATA) TAM=bin/tam sh tests/run-unit.sh $(TESTS) tests/cli.sh tests/sweep.sh tests/calib.sh tests/scaleout.sh tests/bench.sh tests/tier2.sh tests/harness.sh tests/factorial.sh
+unit-test: engine-link bin/tam $(TESTS) ## unit and CLI tests, normal build
+	@DATA=$(DATA) TAM=bin/tam sh tests/run-unit.sh $(TESTS) tests/cli.sh tests/sweep.sh tests/calib.sh tests/scaleout.sh tests/bench.sh tests/tier2.sh tests/tier3.sh tests/harness.sh tests/factorial.sh
 
 asan-test:                            ## the same suite under ASan + UBSan
 	@$(MAKE) --no-print-directory B=build-asan OPT=-O1 XCFLAGS='$(SAN)' unit-test-asan
 
-unit-test-asan: $(TESTS) $(B)/tam
-	@ASAN_OPTIONS=detect_leaks=1 DATA=$(DATA) TAM=$(B)/tam sh tests/run-unit.sh $(TESTS) tests/cli.sh tests/sweep.sh tests/calib.sh tests/scaleout.sh tests/bench.sh tests/tier2.sh tests/harness.sh tests/factorial.sh
+unit-test-asan: engine-link $(TESTS) $(B)/tam
+	@ASAN_OPTIONS=detect_leaks=1 DATA=$(DATA) TAM=$(B)/tam sh tests/run-unit.sh $(TESTS) tests/cli.sh tests/sweep.sh tests/calib.sh tests/scaleout.sh tests/bench.sh tests/tier2.sh tests/tier3.sh tests/harness.sh tests/factorial.sh
 
 ingest: bin/tam                       ## load the corpus's measured requests into $(DB) (once)
 	@mkdir -p $(dir $(DB))
@@ -177,6 +228,16 @@ DEFAULT: ingest                       ## the default preset on the 14, the runs 
 	sh experiments/DEFAULT/plots.sh $(DB)
 	@[ -n "$(NO_FINDINGS)" ] || sh tools/findings.sh $(DB) FINDINGS.md
 
+# Tier 3: physical coefficients fitted through the simulator around the
+# default preset (its own kernel set), cross-validated on held-out experiments.
+tier3: ingest                         ## Tier 3: fitted physical coefficients, held-out cross-validation (tables tier3_points, tier3_fits)
+	bin/tam calibrate --method tier3 --cross-validate --data $(DATA) --quiet -o build/tier3-points.csv --fits build/tier3-fits.csv
+	sh tools/import-csv.sh $(DB) tier3_points build/tier3-points.csv
+	sh tools/import-csv.sh $(DB) tier3_fits build/tier3-fits.csv
+	bin/tam report --criteria experiments/T3/criteria.json --db $(DB)
+	sh experiments/T3/plots.sh $(DB)
+	@[ -n "$(NO_FINDINGS)" ] || sh tools/findings.sh $(DB) FINDINGS.md
+
 all-hypotheses: findings              ## everything: H1..Hn, Tier 0, Tier 1, FINDINGS.md
 
 # Every hypothesis and tier over each kernel set, each set in its own store
@@ -185,6 +246,7 @@ DB_OF    = $(if $(filter proposal-h100,$(1)),$(DB),$(patsubst %.db,%-$(1).db,$(D
 findings:                             ## run every hypothesis and tier on both kernel sets (resumes), regenerate FINDINGS.md
 	$(foreach k,$(KSETS),$(MAKE) --no-print-directory findings-set KERNELS=$(k) DB=$(call DB_OF,$(k)) && ) true
 	$(MAKE) --no-print-directory DEFAULT KERNELS=proposal-h100 DB=$(DB) NO_FINDINGS=1
+	$(MAKE) --no-print-directory tier3 KERNELS=proposal-h100 DB=$(DB) NO_FINDINGS=1
 	$(foreach k,$(KSETS),$(MAKE) --no-print-directory factorial-set KERNELS=$(k) DB=$(call DB_OF,$(k)) && ) true
 	sh tools/findings.sh $(DB) FINDINGS.md $(foreach k,$(filter-out proposal-h100,$(KSETS)),$(call DB_OF,$(k)))
 
@@ -220,4 +282,4 @@ distclean: clean                      ## also remove the database and figures
 help:                                 ## list targets
 	@grep -hE '^[a-zA-Z0-9_ $$()-]+:.*## ' Makefile | sed 's/:.*## /\t/'
 
--include $(LIB_OBJ:.o=.d) $(TOOL_OBJ:.o=.d)
+-include $(ALL_OBJ:.o=.d)

@@ -20,6 +20,7 @@
 #define TAM_STORE_H
 
 #include "common.h"
+#include "pred.h"
 #include "trace.h"
 
 typedef struct store store_t;
@@ -34,30 +35,6 @@ typedef struct {
     const char *model;     /* model config folder under DATA/models */
     int tp;
 } exp_meta_t;
-
-/* One simulated request, paired by (experiment, req_index) with its twin. */
-typedef struct {
-    int req_index;       /* trace_req_t.index */
-    int point;           /* load point index */
-    double arrival;      /* s, unit time */
-    double scheduled;    /* s, first admitted to a step */
-    double first_token;  /* s */
-    double last_token;   /* s */
-    double ttft, tpot, e2e; /* s; tpot NaN when out_tokens == 1 */
-    int preemptions;
-    int prefix_hit_tokens;
-    int rejected;        /* 1: never fit; times are NaN */
-} pred_t;
-
-typedef struct {
-    long long steps;
-    double sim_seconds;      /* simulated time span */
-    double wall_seconds;     /* time the simulation took (not a result) */
-    long long preemptions;
-    int rejected;
-    double mean_batch;       /* mean requests per step */
-    double busy_fraction;    /* share of simulated time the GPU ran steps */
-} run_stats_t;
 
 int store_open(const char *path, store_t **out, char *err);
 void store_close(store_t *s);

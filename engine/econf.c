@@ -6,6 +6,7 @@
 ** behind for merges (econf_merge_json, econf_load_coeffs).
 */
 #include "econf.h"
+#include "hash.h"
 #include "jsonutil.h"
 
 #include <cJSON.h>
@@ -22,11 +23,13 @@ typedef struct {
     int type;
     size_t off;
     double min, max; /* numbers only */
+    int omit_at_one; /* left out of the canonical form while it is 1 */
 } ckey_t;
 
-#define NUM(f, lo, hi) {#f, K_NUM, offsetof(econf_t, f), lo, hi}
-#define BOOL(f) {#f, K_BOOL, offsetof(econf_t, f), 0, 1}
-#define STR(f) {#f, K_STR, offsetof(econf_t, f), 0, sizeof(((econf_t *)0)->f) - 1}
+#define NUM(f, lo, hi) {#f, K_NUM, offsetof(econf_t, f), lo, hi, 0}
+#define SCALE(f) {#f, K_NUM, offsetof(econf_t, f), 0.25, 4, 1}
+#define BOOL(f) {#f, K_BOOL, offsetof(econf_t, f), 0, 1, 0}
+#define STR(f) {#f, K_STR, offsetof(econf_t, f), 0, sizeof(((econf_t *)0)->f) - 1, 0}
 
 /* Sorted by key: the canonical order. */
 static const ckey_t keys[] = {
@@ -73,6 +76,16 @@ static const ckey_t keys[] = {
     NUM(resid_ttft_a_ms, -1e6, 1e6),
     NUM(resid_ttft_b_ms, -1e6, 1e6),
     NUM(resid_ttft_d_ms, -1e6, 1e6),
+    /* Tier 3's scales (econf.h).  Decision: unlike the keys above, these are
+    ** left out of the canonical form while they are 1, so that adding them
+    ** kept the hash of every stored configuration; a configuration that
+    ** sets one lists it.  Range [0.25, 4]: outside it a scale would say a
+    ** kernel runs 4 times faster or slower in serving than alone, which is
+    ** a missing mechanism, not an efficiency. */
+    SCALE(scale_allreduce),
+    SCALE(scale_compute),
+    SCALE(scale_kv_read),
+    SCALE(scale_weight_read),
     STR(scheduling),
 };
 #define NKEYS (sizeof keys / sizeof keys[0])
@@ -93,6 +106,7 @@ void econf_baseline(econf_t *c)
     ** torch linear under a CUDA graph on H100); an elementwise kernel is no
     ** shorter.  Used only when a term that needs it is on. */
     c->kernel_floor_s = 2.5e-6;
+    c->scale_weight_read = c->scale_compute = c->scale_kv_read = c->scale_allreduce = 1.0;
     snprintf(c->scheduling, sizeof c->scheduling, "sync");
     snprintf(c->kernels, sizeof c->kernels, "%s", ECONF_DEFAULT_KERNELS);
 }
@@ -207,7 +221,7 @@ int econf_merge_json(const char *json, const char *what, econf_t *c, char *err)
     return rc;
 }
 
-/* The fields of a coefficient file (tools/cmd_calibrate.c writes them). */
+/* The fields of a coefficient file (tools/cli/cmd_calibrate.c writes them). */
 static const char *const coeff_fields[] = {
     "tam_coefficients", "method", "vllm_version", "model", "gpu", "hardware_measured",
     "gemm_table", "tp", "trace",
@@ -315,13 +329,16 @@ int econf_canonical(const econf_t *c, char *buf, size_t cap)
     n += (size_t)w;
     for (size_t i = 0; i < NKEYS; i++) {
         const char *p = (const char *)c + keys[i].off;
+        const char *sep = n > 1 ? "," : "";
+        if (keys[i].omit_at_one && *(const double *)p == 1.0)
+            continue;
         if (keys[i].type == K_STR)
-            w = snprintf(buf + n, cap - n, "%s\"%s\":\"%s\"", i ? "," : "", keys[i].key, p);
+            w = snprintf(buf + n, cap - n, "%s\"%s\":\"%s\"", sep, keys[i].key, p);
         else if (keys[i].type == K_BOOL)
-            w = snprintf(buf + n, cap - n, "%s\"%s\":%s", i ? "," : "", keys[i].key,
+            w = snprintf(buf + n, cap - n, "%s\"%s\":%s", sep, keys[i].key,
                          *(const int *)p ? "true" : "false");
         else
-            w = snprintf(buf + n, cap - n, "%s\"%s\":%.17g", i ? "," : "", keys[i].key,
+            w = snprintf(buf + n, cap - n, "%s\"%s\":%.17g", sep, keys[i].key,
                          *(const double *)p);
         if (w < 0 || (size_t)w >= cap - n)
             return -1;
@@ -338,10 +355,6 @@ void econf_hash(const econf_t *c, char out[17])
     char buf[2048];
     int n = econf_canonical(c, buf, sizeof buf);
     TAM_ASSERT(n > 0);
-    uint64_t h = 1469598103934665603ULL;
-    for (int i = 0; i < n; i++) {
-        h ^= (unsigned char)buf[i];
-        h *= 1099511628211ULL;
-    }
-    snprintf(out, 17, "%016llx", (unsigned long long)h);
+    /* the short basis (hash.h): its values name the stored configurations */
+    hash_hex(hash_fnv1a64(HASH_SHORT_BASIS, buf, (size_t)n), out);
 }

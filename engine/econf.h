@@ -4,9 +4,11 @@
 ** Defaults are the baseline ("roofline v2", docs/MODEL.md).  A configuration
 ** file is a JSON object holding any subset of the keys below; unknown keys are
 ** an error (a typo must not silently run the baseline).  The canonical form
-** lists every key, sorted, numbers as %.17g, so two configurations that mean
-** the same thing serialise to the same bytes; its FNV-1a 64-bit hash names the
-** configuration in the database.
+** lists every key (but the Tier 3 scales at 1), sorted, numbers as %.17g, so
+** two configurations that mean the same thing serialise to the same bytes; its
+** hash names the configuration in the database (engine/hash.h: the FNV-1a
+** 64-bit iteration from a basis one digit short of the standard one, kept for
+** its values).
 */
 #ifndef TAM_ECONF_H
 #define TAM_ECONF_H
@@ -78,15 +80,35 @@ typedef struct {
     int elementwise;           /* 1: per-layer elementwise kernels (fused add +
                                ** RMSNorm x2, rotary, SiLU-and-mul), memory-bound
                                ** on activations, each at least kernel_floor_s */
+    /* Tier 3's physical coefficients (tools/harness/tier3.c fits them through the
+    ** simulator): multipliers on the priced kernel times, one per limit a
+    ** kernel meets; 1 = the kernels as measured in isolation, 2 = twice as
+    ** slow in the serving step.  A GEMM shape is memory- or compute-bound by
+    ** its roofline at the hardware's peaks.  At 1 they are left out of the
+    ** canonical form (econf.c), so configurations from before them keep
+    ** their hashes. */
+    double scale_weight_read;  /* memory-bound GEMMs, elementwise kernels and
+                               ** the roofline's weight bytes / bandwidth:
+                               ** 1 / the effective weight-read bandwidth */
+    double scale_compute;      /* compute-bound GEMMs and prefill attention:
+                               ** 1 / the tensor-core efficiency */
+    double scale_kv_read;      /* decode attention and the roofline's KV bytes /
+                               ** bandwidth: 1 / the effective KV bandwidth */
+    double scale_allreduce;    /* TP all-reduce */
     double kernel_floor_s;     /* the shortest a GPU kernel takes, s */
     /* Client-side time outside the GPU (Tier 1, in-simulator calibration) */
     double client_ttft_s;      /* added to every request's first token */
     double client_token_s;     /* added per streamed output token after the first */
-    /* Tier 1 residual post-correction (engine/calib.h), milliseconds:
+    /* Tier 1 residual post-correction (tools/harness/calib.h), milliseconds:
     **   ttft += (resid_ttft_a_ms * out + resid_ttft_b_ms * prompt + resid_ttft_d_ms) / 1000
     **   tpot += (resid_tpot_a_ms * out + resid_tpot_b_ms * prompt + resid_tpot_d_ms) / 1000
-    ** applied per request after the simulation (tools/runner.c), so it does
-    ** not feed back into queueing; all 0 = off (the simulator's own numbers). */
+    ** applied per request after the simulation (tools/harness/runner.c), so it does
+    ** not feed back into queueing; all 0 = off (the simulator's own numbers).
+    ** No engine code reads these: only the harness applies them.  They stay in
+    ** the configuration because they are part of what a stored configuration
+    ** is (a calibrated model is another configuration, with another hash), and
+    ** the canonical form lists every key, so moving them elsewhere would change
+    ** the hash of every stored configuration. */
     double resid_tpot_a_ms, resid_tpot_b_ms, resid_tpot_d_ms;
     double resid_ttft_a_ms, resid_ttft_b_ms, resid_ttft_d_ms;
 } econf_t;
@@ -116,7 +138,8 @@ typedef struct {
 int econf_load_coeffs(const char *path, econf_t *c, econf_coeffs_meta_t *meta, char *err);
 /* Canonical serialisation into buf (returns length, or -1 if it does not fit). */
 int econf_canonical(const econf_t *c, char *buf, size_t cap);
-/* 16 lowercase hex digits of FNV-1a 64 over the canonical form. */
+/* 16 lowercase hex digits of the FNV-1a 64-bit iteration from
+** HASH_SHORT_BASIS (engine/hash.h) over the canonical form. */
 void econf_hash(const econf_t *c, char out[17]);
 
 #endif

@@ -29,4 +29,42 @@ void json_show_value(const cJSON *v, char *buf, size_t cap);
 int json_posint(const cJSON *obj, const char *key, int required, int dflt, double max, int *out,
                 const char *what, char *err);
 
+/* {====== parsing a file; typed, path-named field access ======
+** The getter set every reader uses: the trace readers, and through them the
+** harness.  Errors name the file and the key path ("prefix.key") with the
+** offending value. */
+
+/* Parse path; a syntax error (or trailing garbage) names line:column. */
+int json_parse_file(const char *path, cJSON **out, char *err);
+/* Object member (case-sensitive); NULL if obj is not an object or lacks it. */
+cJSON *json_get(const cJSON *obj, const char *key);
+/* Required typed values.  item is what json_get returned (NULL = missing);
+** file and "prefix.key" name the place in errors, with the bad value. */
+int json_num(const char *file, const char *prefix, const char *key, const cJSON *item,
+             double *out, char *err);
+int json_int(const char *file, const char *prefix, const char *key, const cJSON *item,
+             long lo, long hi, int *out, char *err);
+int json_bool(const char *file, const char *prefix, const char *key, const cJSON *item,
+              int *out, char *err);
+/* Required array (*n = its size) / required object. */
+int json_array(const char *file, const char *prefix, const char *key, const cJSON *item,
+               int *n, char *err);
+int json_object(const char *file, const char *prefix, const char *key, const cJSON *item,
+                char *err);
+/* Required string (*out points into the tree). */
+int json_str(const char *file, const char *prefix, const char *key, const cJSON *item,
+             const char **out, char *err);
+/* }====== */
+
+/* {====== strict files: no key twice, anywhere ======
+** For the files people write by hand (the harness's manifest, grids and
+** criteria): json_parse_file (nothing may follow the value; a syntax error
+** names line:column), and then no object at any depth may give a key twice
+** ("<path>: field '<key>' given twice"). */
+int json_parse_file_strict(const char *path, cJSON **out, char *err);
+/* The second occurrence of the first key given twice in any object of the
+** tree (depth first, document order), or NULL. */
+const cJSON *json_duplicate_key_deep(const cJSON *root);
+/* }====== */
+
 #endif

@@ -229,6 +229,12 @@ typedef struct {
     int inflight;
     double gate;              /* a client slot has been free since this time */
     int next;                 /* next request the client has not sent */
+    /* derivatives (cfg->grad): of the clock, of the gate, of the last
+    ** step's duration (and that duration), and each request's origin:
+    ** what the clock's derivative held when it entered the waiting queue,
+    ** less its own (see admit_arrivals) */
+    double gt[SIM_NG], ggate[SIM_NG], gdt_last[SIM_NG], dt_last;
+    double *gorigin;          /* n x SIM_NG */
 } sim_t;
 
 static int ceil_div(int a, int b)
@@ -357,6 +363,41 @@ static double client_arrival(const sim_t *s, int i)
     return t;
 }
 
+/* {====== derivatives (cfg->grad) ====== */
+
+static double *grad_of(const sim_t *s, int i, int which)
+{
+    return s->cfg->grad + ((size_t)3 * (size_t)i + (size_t)which) * SIM_NG;
+}
+
+/* Request i's time `which` is now: the clock's derivative less its origin. */
+static void grad_rel(sim_t *s, int i, int which)
+{
+    double *g = grad_of(s, i, which);
+    const double *o = s->gorigin + (size_t)i * SIM_NG;
+    for (int j = 0; j < SIM_NG; j++)
+        g[j] = s->gt[j] - o[j];
+}
+
+/* d client_arrival(i): the gate's when the gate held the request back. */
+static void client_arrival_grad(const sim_t *s, int i, double *g)
+{
+    int gated = s->cfg->max_inflight > 0 && s->gate > s->in[i].t_send;
+    for (int j = 0; j < SIM_NG; j++)
+        g[j] = gated ? s->ggate[j] : 0;
+}
+
+/* d engine_arrival(i): the client's, plus the front end's 1 s per second of
+** frontend_s and prompt seconds per second of frontend_tok_s. */
+static void engine_arrival_grad(const sim_t *s, int i, double *g)
+{
+    client_arrival_grad(s, i, g);
+    g[SIM_G_FRONTEND] += 1.0;
+    g[SIM_G_FRONTEND_TOK] += s->in[i].prompt;
+}
+
+/* }====== */
+
 /* When the engine core sees request i: the client's send plus the front
 ** end's work on it (requests stay in send order: the API server hands them
 ** on first come, first served). */
@@ -374,10 +415,15 @@ static int can_send(const sim_t *s)
     return s->next < s->n && (s->cfg->max_inflight <= 0 || s->inflight < s->cfg->max_inflight);
 }
 
-static void on_client_done(sim_t *s, double t)
+/* A request of the client's is done at t (g: its derivative, or NULL). */
+static void on_client_done(sim_t *s, double t, const double *g)
 {
-    if (s->cfg->max_inflight > 0 && s->inflight == s->cfg->max_inflight)
+    if (s->cfg->max_inflight > 0 && s->inflight == s->cfg->max_inflight) {
         s->gate = t;
+        if (s->cfg->grad)
+            for (int j = 0; j < SIM_NG; j++)
+                s->ggate[j] = g ? g[j] : 0;
+    }
     s->inflight--;
 }
 
@@ -394,8 +440,20 @@ static const char *never_fits(const sim_t *s, const sim_req_t *q)
     return NULL;
 }
 
-/* Hand the engine every request it has seen by t (send time + front end). */
-static void admit_arrivals(sim_t *s, double t)
+/* Hand the engine every request it has seen by t (send time + front end);
+** t_now is the clock (t itself, or later under async scheduling).
+** Derivatives: a request's times move with the steps that run after it
+** arrives, not with those before.  The clock's derivative accumulates
+** every step of a busy period, but a later arrival at a fixed time does
+** not wait for the earlier steps to stretch: had they, it would have
+** joined an earlier step.  So its origin is the clock's derivative when it
+** enters the queue less that of its arrival and of the part of the step in
+** progress it waited through (its share of that step: the step stretches
+** uniformly); its first and last token's derivatives are then the clock's
+** less this origin.  Exact for a request that finds the engine idle; for
+** the others it smooths over the step boundary a perturbation would move
+** it across. */
+static void admit_arrivals(sim_t *s, double t, double t_now)
 {
     while (can_send(s)) {
         int i = s->next;
@@ -406,17 +464,28 @@ static void admit_arrivals(sim_t *s, double t)
         s->inflight++;
         sim_out_t *o = &s->out[i];
         o->arrival = a;
+        if (s->cfg->grad)
+            client_arrival_grad(s, i, grad_of(s, i, 0));
         const char *why = never_fits(s, &s->in[i]);
         if (why) {
             o->rejected = 1;
             o->reason = why;
             o->scheduled = o->first_token = o->last_token = NAN;
             s->rq[i].state = RS_REJECTED;
-            on_client_done(s, a);
+            on_client_done(s, a, s->cfg->grad ? grad_of(s, i, 0) : NULL);
             continue;
         }
         s->rq[i].state = RS_WAITING;
         wq_push_back(s, i);
+        if (s->cfg->grad) {
+            double ge[SIM_NG], *org = s->gorigin + (size_t)i * SIM_NG;
+            engine_arrival_grad(s, i, ge);
+            double frac = s->dt_last > 0 ? (t_now - engine_arrival(s, i)) / s->dt_last : 0;
+            if (frac < 0)
+                frac = 0;
+            for (int j = 0; j < SIM_NG; j++)
+                org[j] = s->gt[j] - ge[j] - frac * s->gdt_last[j];
+        }
     }
 }
 
@@ -473,9 +542,12 @@ int sim_run(const step_model_t *sm, const sim_cfg_t *cfg, const sim_req_t *req, 
     unsigned char *pf_emit = malloc((size_t)slots);
     int *dec_ctx = malloc((size_t)slots * sizeof(int));
     int *sched = malloc((size_t)slots * sizeof(int));
+    if (cfg->grad)
+        s.gorigin = calloc((size_t)(n ? n : 1) * SIM_NG, sizeof *s.gorigin);
     int rc = TAM_OK;
     if (!s.rq || !s.blockmem || !slotfree || !s.running || !s.wq || !pf_new || !pf_ctx ||
-        !pf_emit || !dec_ctx || !sched || pool_init(&s.pool, cfg->kv_blocks) != 0) {
+        !pf_emit || !dec_ctx || !sched || (cfg->grad && !s.gorigin) ||
+        pool_init(&s.pool, cfg->kv_blocks) != 0) {
         rc = tam_fail(err, TAM_ENOMEM, "out of memory for %d requests, %d blocks", n,
                       cfg->kv_blocks);
         goto out;
@@ -493,6 +565,8 @@ int sim_run(const step_model_t *sm, const sim_cfg_t *cfg, const sim_req_t *req, 
         r->group = req[i].prefix_group;
         r->prefix_blocks = req[i].prefix_group >= 0 ? req[i].prefix_tokens / cfg->block_size : 0;
         memset(&out[i], 0, sizeof out[i]);
+        if (cfg->grad)
+            memset(cfg->grad + (size_t)3 * (size_t)i * SIM_NG, 0, 3 * SIM_NG * sizeof(double));
         out[i].arrival = out[i].scheduled = out[i].first_token = out[i].last_token = NAN;
     }
     /* Warm prefix cache: the groups' prefix blocks are cached and evictable. */
@@ -517,7 +591,7 @@ int sim_run(const step_model_t *sm, const sim_cfg_t *cfg, const sim_req_t *req, 
         /* Async scheduling plans this step while the previous one runs, from
         ** the requests seen by the previous step's start; an idle engine
         ** plans at once. */
-        admit_arrivals(&s, cfg->async_sched && busy ? t_prev : t);
+        admit_arrivals(&s, cfg->async_sched && busy ? t_prev : t, t);
         if (s.nrun == 0 && s.wlen == 0) {
             if (cfg->async_sched && busy && can_send(&s) && engine_arrival(&s, s.next) <= t) {
                 busy = 0; /* a request seen during the last step: plan it now */
@@ -529,6 +603,8 @@ int sim_run(const step_model_t *sm, const sim_cfg_t *cfg, const sim_req_t *req, 
             double a = engine_arrival(&s, s.next);
             TAM_ASSERT(a > t);
             t = a;
+            if (cfg->grad)
+                engine_arrival_grad(&s, s.next, s.gt);
             continue;
         }
         /* ---- schedule one step ---- */
@@ -614,13 +690,30 @@ int sim_run(const step_model_t *sm, const sim_cfg_t *cfg, const sim_req_t *req, 
         }
         TAM_ASSERT(tokens <= mnbt);
         batch_t b = {npf, pf_new, pf_ctx, pf_emit, ndec, dec_ctx};
-        double dt = step_time(sm, &b, NULL);
+        double gdt[SIM_NG] = {0};
+        double dt = cfg->grad ? step_time_grad(sm, &b, gdt) : step_time(sm, &b, NULL);
         if (cfg->cpu_step_s > 0 || cfg->cpu_req_s > 0) {
             double cpu = cfg->cpu_step_s + cfg->cpu_req_s * nsched;
+            int cpu_wins = cfg->async_sched && !(dt > cpu);
             dt = cfg->async_sched ? (dt > cpu ? dt : cpu) : dt + cpu;
+            if (cpu_wins)
+                memset(gdt, 0, sizeof gdt);
+            if (!cfg->async_sched || cpu_wins) {
+                gdt[SIM_G_CPU_STEP] = 1.0;
+                gdt[SIM_G_CPU_REQ] = nsched;
+            }
+        } else if (!cfg->async_sched) {
+            gdt[SIM_G_CPU_STEP] = 1.0; /* a CPU term at 0 would add itself */
+            gdt[SIM_G_CPU_REQ] = nsched;
         }
         TAM_ASSERT(dt > 0 && isfinite(dt));
         double t_end = t + dt;
+        if (cfg->grad) {
+            for (int j = 0; j < SIM_NG; j++)
+                s.gt[j] += gdt[j];
+            memcpy(s.gdt_last, gdt, sizeof gdt);
+            s.dt_last = dt;
+        }
         st->steps++;
         st->prefill_steps += npf > 0;
         st->busy += dt;
@@ -641,8 +734,11 @@ int sim_run(const step_model_t *sm, const sim_cfg_t *cfg, const sim_req_t *req, 
             if (r->computed == r->num_tokens) {
                 r->generated++;
                 r->num_tokens++;
-                if (r->generated == 1)
+                if (r->generated == 1) {
                     out[id].first_token = t_end + cfg->client_ttft_s;
+                    if (cfg->grad)
+                        grad_rel(&s, id, 1);
+                }
                 if (r->generated == r->output) {
                     out[id].last_token =
                         t_end + cfg->client_ttft_s + (r->output - 1) * cfg->client_token_s;
@@ -650,7 +746,9 @@ int sim_run(const step_model_t *sm, const sim_cfg_t *cfg, const sim_req_t *req, 
                     release_all(&s, r);
                     slotfree[nslotfree++] = (int)((r->blocks - s.blockmem) / s.max_blocks);
                     r->blocks = NULL;
-                    on_client_done(&s, out[id].last_token);
+                    if (cfg->grad)
+                        grad_rel(&s, id, 2);
+                    on_client_done(&s, out[id].last_token, cfg->grad ? grad_of(&s, id, 2) : NULL);
                 }
             }
         }
@@ -686,5 +784,6 @@ out:
     free(pf_emit);
     free(dec_ctx);
     free(sched);
+    free(s.gorigin);
     return rc;
 }

@@ -2,8 +2,13 @@
 **
 ** This is the one header harness code needs besides the loaders.  A
 ** simulation takes requests (send time, token counts, prefix group), the
-** server's limits and a step model, and returns per-request times.  All state
-** lives in locals of sim_run, so runs are independent and reentrant.
+** server's limits and a step model, and returns per-request times.  The
+** scheduler's state lives in locals of sim_run, so runs are independent: a
+** run's result depends only on its arguments, never on earlier runs.
+** Threads: the step model is passed const, but step_time fills exact lookup
+** memos that the model carries (engine/step.h), so one step model must not be
+** used by two simulations at the same time; give each thread its own
+** (step_model_new).  Sequential reuse is safe: a memo holds exact results.
 **
 ** Scheduler semantics (docs/MODEL.md, "Scheduler semantics"): one step at a
 ** time; running requests first in admission order (prefill remainder capped
@@ -27,6 +32,17 @@ typedef struct {
     int prefix_group;    /* -1: none */
     int prefix_tokens;   /* tokens of the shared prefix (full blocks are shareable) */
 } sim_req_t;
+
+/* The parameters a simulation can differentiate its times by (Tier 3): the
+** step model's four scales, then the simulator's own CPU and front-end
+** costs. */
+enum {
+    SIM_G_CPU_STEP = STEP_NG, /* cpu_step_s */
+    SIM_G_CPU_REQ,            /* cpu_req_s */
+    SIM_G_FRONTEND,           /* frontend_s */
+    SIM_G_FRONTEND_TOK,       /* frontend_tok_s */
+    SIM_NG
+};
 
 typedef struct {
     double t;            /* s: step start */
@@ -61,6 +77,14 @@ typedef struct {
     double client_token_s;    /* per streamed token after the first */
     void (*on_step)(void *ctx, const sim_step_info_t *s); /* optional */
     void *on_step_ctx;
+    double *grad;             /* optional, n x 3 x SIM_NG: for request i,
+                              ** grad[(3 i + w) SIM_NG + j] is the derivative of
+                              ** its arrival (w 0), first token (1) and last
+                              ** token (2) by parameter j at its value, the
+                              ** schedule held as it fell (forward-mode
+                              ** differentiation along the event sequence:
+                              ** exact between the points where an ordering
+                              ** decision flips).  Computing it changes no time. */
 } sim_cfg_t;
 
 typedef struct {

@@ -42,6 +42,7 @@ struct step_model {
     double v_n;     /* per-GPU vocabulary slice */
     double kv_tok;  /* bytes of K and V for one token in one layer, this GPU */
     double ar_bw;   /* all-reduce bandwidth, bytes/s per direction */
+    double scale[STEP_NG]; /* Tier 3's multipliers on each group's kernel time */
     struct memo *memo; /* exact caches of lookups (see memo_decode_time) */
 };
 
@@ -53,6 +54,10 @@ typedef struct {
     double percomp;   /* s: sum of max(compute_c, mem_c) */
     double mem_bound; /* s: per-component time of memory-bound components */
     double allreduce; /* s */
+    /* Tier 3 (step_time_grad): the unscaled seconds of each scale's group,
+    ** the sum being the compute time (g), the memory time (gm) or the
+    ** per-component roofline (gpc) */
+    double g[STEP_NG], gm[STEP_NG], gpc[STEP_NG];
 } acc_t;
 
 /* Direct-mapped caches: a decode request's attention time by integer (batch,
@@ -145,6 +150,10 @@ int step_model_new(const model_t *m, const hw_t *hw, const kset_t *ks, int tp,
     sm->v_n = ceil((double)m->V / tp);
     sm->kv_tok = 2.0 * sm->Kt * m->hd * sm->b;
     sm->ar_bw = c->allreduce_bw > 0 ? c->allreduce_bw : hw->nvlink_bw / 2.0;
+    sm->scale[STEP_G_WEIGHT] = c->scale_weight_read;
+    sm->scale[STEP_G_COMPUTE] = c->scale_compute;
+    sm->scale[STEP_G_KV] = c->scale_kv_read;
+    sm->scale[STEP_G_ALLREDUCE] = c->scale_allreduce;
     sm->memo = calloc(1, sizeof *sm->memo);
     if (!sm->memo) {
         free(sm);
@@ -252,8 +261,16 @@ const econf_t *step_model_conf(const step_model_t *sm)
 static void add(acc_t *a, step_bd_t *bd, const char *name, char phase, double m, double k,
                 double n, double mfu, double flops, double compute, double wbytes,
                 double kvbytes, double mem, const mfu_src_t *src, const klat_src_t *ksrc,
-                int extrapolated)
+                int extrapolated, int grp, double unscaled, int mgrp, double munscaled)
 {
+    if (grp >= 0) {
+        a->g[grp] += unscaled;
+        a->gm[mgrp] += munscaled;
+        if (compute > mem)
+            a->gpc[grp] += unscaled;
+        else
+            a->gpc[mgrp] += munscaled;
+    }
     a->compute += compute;
     a->mem += mem;
     a->wbytes += wbytes;
@@ -272,6 +289,7 @@ static void add(acc_t *a, step_bd_t *bd, const char *name, char phase, double m,
         c->flops = flops;
         c->compute = compute;
         c->bytes = wbytes + kvbytes;
+        c->mem = mem;
         if (src)
             c->src = *src;
         else
@@ -285,6 +303,13 @@ static void add(acc_t *a, step_bd_t *bd, const char *name, char phase, double m,
     }
 }
 
+/* The limit a kernel meets at the hardware's peaks, for Tier 3's scales: it
+** moves `bytes` (weights and activations) and computes `flops`. */
+static int bound_group(const step_model_t *sm, double flops, double bytes)
+{
+    return flops / sm->P > bytes / sm->hw.hbm_bw ? STEP_G_COMPUTE : STEP_G_WEIGHT;
+}
+
 /* `count` GEMMs of shape (m,k,n) per layer over `layers` layers, reading
 ** `copies` distinct weight matrices per layer. */
 static void gemm(const step_model_t *sm, acc_t *a, step_bd_t *bd, const char *name, char phase,
@@ -293,23 +318,26 @@ static void gemm(const step_model_t *sm, acc_t *a, step_bd_t *bd, const char *na
     int want = bd && bd->want_comps;
     double flops = 2.0 * m * k * n * count * layers;
     double wbytes = k * n * sm->b * copies * layers;
+    int grp = bound_group(sm, flops, wbytes + (m * k + m * n) * sm->b * count * layers);
     if (sm->kgemm) {
         klat_src_t ks, *kp = want ? &ks : NULL;
         double lat = kp ? klat_gemm(sm->kgemm, m, k, n, kp) : memo_gemm(sm, m, k, n);
         TAM_ASSERT(lat > 0);
-        double compute = lat * count * layers;
+        double base = lat * count * layers, compute = base * sm->scale[grp];
         add(a, bd, name, phase, m, k, n, flops / (sm->P * compute), flops, compute, wbytes, 0,
-            wbytes / sm->bw_w, NULL, kp, kp ? kp->extrapolated : 0);
+            wbytes / sm->bw_w * sm->scale[STEP_G_WEIGHT], NULL, kp, kp ? kp->extrapolated : 0,
+            grp, base, STEP_G_WEIGHT, wbytes / sm->bw_w);
         return;
     }
     mfu_src_t src, *sp = want ? &src : NULL;
     double mfu = sp ? mfu_gemm(sm->db, sm->mode, m, k, n, sp) : memo_gemm(sm, m, k, n);
     TAM_ASSERT(mfu > 0 && mfu <= 1.0);
-    double compute = flops / (sm->P * mfu);
+    double base = flops / (sm->P * mfu);
     if (sm->gemm_scale != 1.0)
-        compute *= sm->gemm_scale;
-    add(a, bd, name, phase, m, k, n, mfu, flops, compute, wbytes, 0, wbytes / sm->bw_w, sp, NULL,
-        0);
+        base *= sm->gemm_scale;
+    add(a, bd, name, phase, m, k, n, mfu, flops, base * sm->scale[grp], wbytes, 0,
+        wbytes / sm->bw_w * sm->scale[STEP_G_WEIGHT], sp, NULL, 0, grp, base, STEP_G_WEIGHT,
+        wbytes / sm->bw_w);
 }
 
 /* A MoE layer's experts as vLLM's fused kernel, from the measured fused-MoE
@@ -322,10 +350,13 @@ static void moe_measured(const step_model_t *sm, acc_t *a, step_bd_t *bd, char p
     double lat = klat_moe(sm->kmoe, sm->tp, 1, "balanced", m, kp);
     TAM_ASSERT(lat > 0);
     double flops = 3.0 * 2.0 * m * sm->m.topk * sm->d * sm->f_n * layers;
-    double compute = lat * layers;
     double wbytes = 3.0 * sm->d * sm->f_n * sm->b * unique * layers;
+    double act = (2.0 * sm->d + 3.0 * sm->f_n) * m * sm->m.topk * sm->b * layers;
+    int grp = bound_group(sm, flops, wbytes + act);
+    double base = lat * layers, compute = base * sm->scale[grp];
     add(a, bd, "moe.fused", phase, m * sm->m.topk, sm->d, sm->f_n, flops / (sm->P * compute),
-        flops, compute, wbytes, 0, wbytes / sm->bw_w, NULL, kp, kp ? kp->extrapolated : 0);
+        flops, compute, wbytes, 0, wbytes / sm->bw_w * sm->scale[STEP_G_WEIGHT], NULL, kp,
+        kp ? kp->extrapolated : 0, grp, base, STEP_G_WEIGHT, wbytes / sm->bw_w);
 }
 
 static void layer_gemms(const step_model_t *sm, acc_t *a, step_bd_t *bd, char ph, double m)
@@ -394,8 +425,10 @@ static void attn_decode(const step_model_t *sm, acc_t *a, step_bd_t *bd, char ph
     flops *= sm->L;
     time *= sm->L;
     kv *= sm->L;
-    add(a, bd, "attn.decode", ph, 0, 0, 0, time > 0 ? flops / (P * time) : 0, flops, time, 0, kv,
-        kv / sm->bw_kv, sp, kp, extrap);
+    double scaled = time * sm->scale[STEP_G_KV];
+    add(a, bd, "attn.decode", ph, 0, 0, 0, scaled > 0 ? flops / (P * scaled) : 0, flops, scaled,
+        0, kv, kv / sm->bw_kv * sm->scale[STEP_G_KV], sp, kp, extrap, STEP_G_KV, time, STEP_G_KV,
+        kv / sm->bw_kv);
 }
 
 /* One prefill chunk's share of a measured prefill-attention call (all of a
@@ -444,8 +477,10 @@ static void attn_prefill(const step_model_t *sm, acc_t *a, step_bd_t *bd, char p
     flops *= sm->L;
     time *= sm->L;
     kv *= sm->L;
-    add(a, bd, "attn.prefill", ph, 0, 0, 0, time > 0 ? flops / (P * time) : 0, flops, time, 0,
-        kv, kv / sm->bw_kv, sp, kp, extrap);
+    double scaled = time * sm->scale[STEP_G_COMPUTE];
+    add(a, bd, "attn.prefill", ph, 0, 0, 0, scaled > 0 ? flops / (P * scaled) : 0, flops,
+        scaled, 0, kv, kv / sm->bw_kv * sm->scale[STEP_G_KV], sp, kp, extrap, STEP_G_COMPUTE,
+        time, STEP_G_KV, kv / sm->bw_kv);
 }
 
 /* layer_gemms added to a zero sum, cached by integer m: a step's token count
@@ -488,7 +523,8 @@ static double phase_time(const step_model_t *sm, acc_t *a, step_bd_t *bd, char p
         ** the MLP: each GPU sends and receives 2 (tp-1)/tp of the buffer. */
         double bytes = m * sm->d * sm->b;
         double one = 2.0 * (sm->tp - 1) / sm->tp * bytes / sm->ar_bw + sm->c.allreduce_lat_s;
-        a->allreduce = 2.0 * sm->L * one;
+        a->g[STEP_G_ALLREDUCE] = a->gpc[STEP_G_ALLREDUCE] = 2.0 * sm->L * one;
+        a->allreduce = 2.0 * sm->L * one * sm->scale[STEP_G_ALLREDUCE];
     }
     double rl = sm->c.per_component ? a->percomp : (a->compute > a->mem ? a->compute : a->mem);
     return rl + a->allreduce;
@@ -521,9 +557,18 @@ static double elementwise_time(const step_model_t *sm, step_bd_t *bd, double m)
         ** bd->elementwise) */
         acc_t scratch = {0};
         add(&scratch, bd, "elementwise", 'm', m, 0, 0, 0, 0, 0, tb * sm->L, 0, tb * sm->L / bw,
-            NULL, NULL, 0);
+            NULL, NULL, 0, -1, 0, -1, 0);
     }
-    return time;
+    return time * sm->scale[STEP_G_WEIGHT];
+}
+
+/* The derivative of phase_time by the scales: the groups of the roofline's
+** winning limit, and the all-reduce, charged outside it. */
+static void phase_grad(const step_model_t *sm, const acc_t *a, double g[STEP_NG])
+{
+    const double *src = sm->c.per_component ? a->gpc : a->compute > a->mem ? a->g : a->gm;
+    for (int j = 0; j < STEP_NG; j++)
+        g[j] = j == STEP_G_ALLREDUCE ? a->g[j] : src[j];
 }
 
 /* }====== */
@@ -537,7 +582,9 @@ static void fold(step_bd_t *bd, const acc_t *a)
     bd->allreduce += a->allreduce;
 }
 
-double step_time(const step_model_t *sm, const batch_t *b, step_bd_t *bd)
+/* step_time, and with g its derivative by the scales (step_time_grad). */
+static double step_eval(const step_model_t *sm, const batch_t *b, step_bd_t *bd,
+                        double g[STEP_NG])
 {
     double Tp = 0, emits = 0, D = b->n_dec;
     for (int i = 0; i < b->n_pf; i++) {
@@ -558,29 +605,45 @@ double step_time(const step_model_t *sm, const batch_t *b, step_bd_t *bd)
                        b->n_dec, b->dec_ctx);
         memset(&ad, 0, sizeof ad);
         blend = "additive";
+        if (g)
+            phase_grad(sm, &ap, g);
         if (bd)
             bd->mem_bound = sm->c.per_component ? ap.mem_bound : (ap.mem > ap.compute ? t : 0);
     } else {
         tp = phase_time(sm, &ap, bd, 'p', Tp, emits, b->n_pf, b->pf_new, b->pf_ctx, 0, NULL);
         td = phase_time(sm, &ad, bd, 'd', D, D, 0, NULL, NULL, b->n_dec, b->dec_ctx);
+        double wp, wd; /* t = wp tp + wd td */
         if (Tp > 0 && D == 0) {
             t = tp;
+            wp = 1, wd = 0;
             blend = "prefill-only";
         } else if (D > 0 && Tp == 0) {
             t = td;
+            wp = 0, wd = 1;
             blend = "decode-only";
         } else if (Tp > 4 * D && Tp > 100) {
             t = 0.75 * tp + 0.25 * td;
+            wp = 0.75, wd = 0.25;
             blend = "0.75/0.25";
         } else if (D > 2 * Tp && D > 50) {
             t = 0.35 * tp + 0.65 * td;
+            wp = 0.35, wd = 0.65;
             blend = "0.35/0.65";
         } else if (Tp + D > 0) {
             t = (Tp * tp + D * td) / (Tp + D);
+            wp = Tp / (Tp + D), wd = D / (Tp + D);
             blend = "token-weighted";
         } else {
             t = 0;
+            wp = wd = 0;
             blend = "empty";
+        }
+        if (g) {
+            double gp[STEP_NG], gd[STEP_NG];
+            phase_grad(sm, &ap, gp);
+            phase_grad(sm, &ad, gd);
+            for (int j = 0; j < STEP_NG; j++)
+                g[j] = wp * gp[j] + wd * gd[j];
         }
         if (bd) {
             double mp = sm->c.per_component ? ap.mem_bound : (ap.mem > ap.compute ? tp : 0);
@@ -592,8 +655,11 @@ double step_time(const step_model_t *sm, const batch_t *b, step_bd_t *bd)
     if (Tp > 0 || D > 0) {
         oh = Tp > 0 ? sm->c.overhead_prefill_s : sm->c.overhead_decode_s;
         oh += sm->c.overhead_layer_s * sm->L / sm->tp;
-        if (sm->c.elementwise)
+        if (sm->c.elementwise) {
             ew = elementwise_time(sm, bd, Tp + D);
+            if (g)
+                g[STEP_G_WEIGHT] += ew / sm->scale[STEP_G_WEIGHT];
+        }
     }
     double total = t + oh + ew;
     if (bd) {
@@ -607,4 +673,14 @@ double step_time(const step_model_t *sm, const batch_t *b, step_bd_t *bd)
         bd->total = total;
     }
     return total;
+}
+
+double step_time(const step_model_t *sm, const batch_t *b, step_bd_t *bd)
+{
+    return step_eval(sm, b, bd, NULL);
+}
+
+double step_time_grad(const step_model_t *sm, const batch_t *b, double g[STEP_NG])
+{
+    return step_eval(sm, b, NULL, g);
 }

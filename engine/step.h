@@ -41,6 +41,8 @@ typedef struct {
     double flops;       /* FLOP, all layers */
     double compute;     /* s, all layers */
     double bytes;       /* bytes, all layers */
+    double mem;         /* s: those bytes at the bandwidth the model gives them
+                        ** (weights at bw_w, KV at bw_kv: measured_bw, bw_eta) */
     mfu_src_t src;      /* rows that served the lookup (GEMMs; last request for attention) */
     int measured;       /* 1: priced from a measured latency table: ksrc, not src */
     klat_src_t ksrc;    /* rows of the measured table (likewise) */
@@ -86,7 +88,20 @@ typedef struct {
 void step_model_pricing(const step_model_t *sm, step_pricing_t *p);
 const econf_t *step_model_conf(const step_model_t *sm);
 
-/* Duration of one step in seconds; bd may be NULL (the fast path). */
+/* Duration of one step in seconds; bd may be NULL (the fast path).
+** Not thread-safe on a shared sm: sm is const to its callers, but the model
+** owns exact memos of its table lookups (keyed by shape / batch and context)
+** that this call writes.  A memo only ever returns what the lookup it
+** replaces would, so results do not depend on call order. */
 double step_time(const step_model_t *sm, const batch_t *b, step_bd_t *bd);
+
+/* The kernel-time groups the Tier 3 scales multiply (econf scale_*). */
+enum { STEP_G_WEIGHT, STEP_G_COMPUTE, STEP_G_KV, STEP_G_ALLREDUCE, STEP_NG };
+
+/* step_time, and its partial derivatives by the four scales at their
+** configured values: g[j] = the seconds of group j the step's duration
+** charges, before scaling (0 for a group hidden under the roofline's other
+** limit).  The duration is the same double step_time returns. */
+double step_time_grad(const step_model_t *sm, const batch_t *b, double g[STEP_NG]);
 
 #endif

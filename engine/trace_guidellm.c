@@ -189,23 +189,23 @@ static int read_req(const char *file, int bi, int cat, int pos, const cJSON *q, 
     g->ttft_ms = g->e2e = g->started = NAN;
     if (!cJSON_IsObject(q))
         return tam_fail(err, TAM_EFIELD, "%s: %s: expected an object", file, pre);
-    cJSON *pt = tj_get(q, "prompt_tokens"), *ot = tj_get(q, "output_tokens");
+    cJSON *pt = json_get(q, "prompt_tokens"), *ot = json_get(q, "output_tokens");
     if (cat == CAT_OK || (pt && !cJSON_IsNull(pt)))
-        if ((rc = tj_int(file, pre, "prompt_tokens", pt, cat == CAT_OK ? 1 : 0, INT_MAX, &g->prompt, err)))
+        if ((rc = json_int(file, pre, "prompt_tokens", pt, cat == CAT_OK ? 1 : 0, INT_MAX, &g->prompt, err)))
             return rc;
     if (g->prompt == 0)
         g->prompt = -1; /* a failed request's 0: no count (see the header) */
     if (cat == CAT_OK || (ot && !cJSON_IsNull(ot)))
-        if ((rc = tj_int(file, pre, "output_tokens", ot, cat == CAT_OK ? 1 : 0, INT_MAX, &g->out, err)))
+        if ((rc = json_int(file, pre, "output_tokens", ot, cat == CAT_OK ? 1 : 0, INT_MAX, &g->out, err)))
             return rc;
-    cJSON *rs = tj_get(q, "request_start_time");
-    if (rs && !cJSON_IsNull(rs) && (rc = tj_num(file, pre, "request_start_time", rs, &g->started, err)))
+    cJSON *rs = json_get(q, "request_start_time");
+    if (rs && !cJSON_IsNull(rs) && (rc = json_num(file, pre, "request_start_time", rs, &g->started, err)))
         return rc;
     char tpre[160];
     snprintf(tpre, sizeof tpre, "%s.info.timings", pre);
-    cJSON *ts = tj_get(tj_get(tj_get(q, "info"), "timings"), "targeted_start");
+    cJSON *ts = json_get(json_get(json_get(q, "info"), "timings"), "targeted_start");
     double target = NAN;
-    if (ts && !cJSON_IsNull(ts) && (rc = tj_num(file, tpre, "targeted_start", ts, &target, err)))
+    if (ts && !cJSON_IsNull(ts) && (rc = json_num(file, tpre, "targeted_start", ts, &target, err)))
         return rc;
     if (isnan(target) && isnan(g->started))
         return tam_fail(err, TAM_EFIELD, "%s: %s: neither info.timings.targeted_start nor request_start_time",
@@ -213,8 +213,8 @@ static int read_req(const char *file, int bi, int cat, int pos, const cJSON *q, 
     g->k1 = isnan(target) ? g->started : target;
     g->k2 = isnan(g->started) ? g->k1 : g->started;
     if (cat == CAT_OK) {
-        if ((rc = tj_num(file, pre, "time_to_first_token_ms", tj_get(q, "time_to_first_token_ms"), &g->ttft_ms, err)) ||
-            (rc = tj_num(file, pre, "request_latency", tj_get(q, "request_latency"), &g->e2e, err)))
+        if ((rc = json_num(file, pre, "time_to_first_token_ms", json_get(q, "time_to_first_token_ms"), &g->ttft_ms, err)) ||
+            (rc = json_num(file, pre, "request_latency", json_get(q, "request_latency"), &g->e2e, err)))
             return rc;
         if (g->ttft_ms < 0 || g->e2e < g->ttft_ms / 1000.0)
             return tam_fail(err, TAM_EFIELD,
@@ -230,18 +230,18 @@ static int check_metric(const char *file, const char *bpre, const cJSON *metrics
 {
     char pre[160];
     snprintf(pre, sizeof pre, "%s.metrics.%s.successful", bpre, metric);
-    const cJSON *m = tj_get(tj_get(metrics, metric), "successful");
+    const cJSON *m = json_get(json_get(metrics, metric), "successful");
     int rc, cnt;
     double mean;
-    if ((rc = tj_object(file, "", pre, m, err)) ||
-        (rc = tj_int(file, pre, "count", tj_get(m, "count"), 0, INT_MAX, &cnt, err)))
+    if ((rc = json_object(file, "", pre, m, err)) ||
+        (rc = json_int(file, pre, "count", json_get(m, "count"), 0, INT_MAX, &cnt, err)))
         return rc;
     if (cnt != n_ok)
         return tam_fail(err, TAM_ECHECK, "%s: %s.count: the tool says %d, the requests give %d", file, pre, cnt, n_ok);
     t->n_checks++;
     if (n_ok == 0)
         return TAM_OK;
-    if ((rc = tj_num(file, pre, "mean", tj_get(m, "mean"), &mean, err)))
+    if ((rc = json_num(file, pre, "mean", json_get(m, "mean"), &mean, err)))
         return rc;
     double rel = trace_rel(ours_mean, mean);
     if (!(rel <= GL_CHECK_REL))
@@ -292,10 +292,10 @@ int trace_load_guidellm(const char *dir, trace_t **out, char *err)
     t->block_size = vl.block_size;
 
     if ((rc = trace_join(file, sizeof file, dir, "guidellm-results.json", err)) ||
-        (rc = tj_parse_file(file, &j, err)))
+        (rc = json_parse_file(file, &j, err)))
         goto fail;
-    cJSON *bs = tj_get(j, "benchmarks");
-    if ((rc = tj_array(file, "", "benchmarks", bs, &n_b, err)))
+    cJSON *bs = json_get(j, "benchmarks");
+    if ((rc = json_array(file, "", "benchmarks", bs, &n_b, err)))
         goto fail;
     if (n_b == 0) {
         rc = tam_fail(err, TAM_EFIELD, "%s: benchmarks: empty", file);
@@ -317,10 +317,10 @@ int trace_load_guidellm(const char *dir, trace_t **out, char *err)
         snprintf(bpre, sizeof bpre, "benchmarks[%d]", bi);
         char spre[96];
         snprintf(spre, sizeof spre, "%s.config.strategy", bpre);
-        cJSON *strat = tj_get(tj_get(bj, "config"), "strategy");
-        if ((rc = tj_object(file, bpre, "config.strategy", strat, err)))
+        cJSON *strat = json_get(json_get(bj, "config"), "strategy");
+        if ((rc = json_object(file, bpre, "config.strategy", strat, err)))
             goto fail;
-        cJSON *ty = tj_get(strat, "type_");
+        cJSON *ty = json_get(strat, "type_");
         if (!cJSON_IsString(ty)) {
             rc = tam_fail(err, TAM_EFIELD, "%s: %s.type_: %s", file, spre, ty ? "expected a string" : "missing");
             goto fail;
@@ -340,7 +340,7 @@ int trace_load_guidellm(const char *dir, trace_t **out, char *err)
             snprintf(p->name, sizeof p->name, "throughput");
         } else if (strcmp(ty->valuestring, "constant") == 0 || strcmp(ty->valuestring, "poisson") == 0) {
             p->kind = ty->valuestring[0] == 'c' ? ARR_CONSTANT : ARR_POISSON;
-            if ((rc = tj_num(file, spre, "rate", tj_get(strat, "rate"), &p->rate, err)))
+            if ((rc = json_num(file, spre, "rate", json_get(strat, "rate"), &p->rate, err)))
                 goto fail;
             /* Bounded like inference-perf's stage rates: a rate such as 1e-320
             ** is > 0 but makes t_send = i / rate infinite (tb_finish asserts
@@ -355,26 +355,26 @@ int trace_load_guidellm(const char *dir, trace_t **out, char *err)
             rc = tam_fail(err, TAM_EFIELD, "%s: %s.type_: unknown strategy \"%.40s\"", file, spre, ty->valuestring);
             goto fail;
         }
-        cJSON *mc = tj_get(strat, "max_concurrency");
-        if (mc && !cJSON_IsNull(mc) && (rc = tj_int(file, spre, "max_concurrency", mc, 0, INT_MAX, &p->max_concurrency, err)))
+        cJSON *mc = json_get(strat, "max_concurrency");
+        if (mc && !cJSON_IsNull(mc) && (rc = json_int(file, spre, "max_concurrency", mc, 0, INT_MAX, &p->max_concurrency, err)))
             goto fail;
-        cJSON *du = tj_get(bj, "duration");
-        if (du && !cJSON_IsNull(du) && (rc = tj_num(file, bpre, "duration", du, &p->t_end, err)))
+        cJSON *du = json_get(bj, "duration");
+        if (du && !cJSON_IsNull(du) && (rc = json_num(file, bpre, "duration", du, &p->t_end, err)))
             goto fail;
 
         /* requests */
-        cJSON *rq = tj_get(bj, "requests");
+        cJSON *rq = json_get(bj, "requests");
         cJSON *lists[3];
         int ln[3] = {0, 0, 0};
-        if ((rc = tj_object(file, bpre, "requests", rq, err)))
+        if ((rc = json_object(file, bpre, "requests", rq, err)))
             goto fail;
         for (int c = 0; c < 3; c++) {
             char rpre[64];
             snprintf(rpre, sizeof rpre, "%s.requests", bpre);
-            lists[c] = tj_get(rq, cat_name[c]);
+            lists[c] = json_get(rq, cat_name[c]);
             if (c > 0 && (!lists[c] || cJSON_IsNull(lists[c])))
                 continue; /* errored/incomplete may be absent */
-            if ((rc = tj_array(file, rpre, cat_name[c], lists[c], &ln[c], err)))
+            if ((rc = json_array(file, rpre, cat_name[c], lists[c], &ln[c], err)))
                 goto fail;
         }
         int n = ln[0] + ln[1] + ln[2];
@@ -399,15 +399,15 @@ int trace_load_guidellm(const char *dir, trace_t **out, char *err)
         qsort(br[bi], (size_t)n, sizeof **br, cmp_gl);
 
         /* self-check */
-        cJSON *metrics = tj_get(bj, "metrics");
-        cJSON *tot = tj_get(metrics, "request_totals");
+        cJSON *metrics = json_get(bj, "metrics");
+        cJSON *tot = json_get(metrics, "request_totals");
         char mpre[96];
         snprintf(mpre, sizeof mpre, "%s.metrics.request_totals", bpre);
-        if ((rc = tj_object(file, bpre, "metrics.request_totals", tot, err)))
+        if ((rc = json_object(file, bpre, "metrics.request_totals", tot, err)))
             goto fail;
         for (int c = 0; c < 3; c++) {
             int v;
-            if ((rc = tj_int(file, mpre, cat_name[c], tj_get(tot, cat_name[c]), 0, INT_MAX, &v, err)))
+            if ((rc = json_int(file, mpre, cat_name[c], json_get(tot, cat_name[c]), 0, INT_MAX, &v, err)))
                 goto fail;
             if (v != ln[c]) {
                 rc = tam_fail(err, TAM_ECHECK, "%s: %s.%s: the tool says %d, the requests list has %d", file,

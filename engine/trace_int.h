@@ -1,7 +1,7 @@
 /* engine/trace_int.h - helpers shared by the trace readers (trace*.c only).
 **
 ** Not part of the engine's public interface: other modules use trace.h.
-** Invariants: cJSON trees never leave a reader (tj_parse_file's result is
+** Invariants: cJSON trees never leave a reader (json_parse_file's result is
 ** deleted by the reader that asked for it); a trace under construction is
 ** owned by its trace_build_t until tb_finish hands it out whole, so every
 ** error path ends in tb_abort and the caller sees *out == NULL.
@@ -9,29 +9,8 @@
 #ifndef TAM_TRACE_INT_H
 #define TAM_TRACE_INT_H
 
-#include <cJSON.h>
-
+#include "jsonutil.h"
 #include "trace.h"
-
-/* ---- JSON: parse a file; typed, path-named field access ---------------- */
-
-/* Parse path; a syntax error (or trailing garbage) names line:column. */
-int tj_parse_file(const char *path, cJSON **out, char *err);
-/* Object member (case-sensitive); NULL if obj is not an object or lacks it. */
-cJSON *tj_get(const cJSON *obj, const char *key);
-/* Required typed values.  item is what tj_get returned (NULL = missing);
-** file and "prefix.key" name the place in errors, with the bad value. */
-int tj_num(const char *file, const char *prefix, const char *key, const cJSON *item,
-           double *out, char *err);
-int tj_int(const char *file, const char *prefix, const char *key, const cJSON *item,
-           long lo, long hi, int *out, char *err);
-int tj_bool(const char *file, const char *prefix, const char *key, const cJSON *item,
-            int *out, char *err);
-/* Required array (*n = its size) / required object. */
-int tj_array(const char *file, const char *prefix, const char *key, const cJSON *item,
-             int *n, char *err);
-int tj_object(const char *file, const char *prefix, const char *key, const cJSON *item,
-              char *err);
 
 /* ---- building a trace -------------------------------------------------- */
 

@@ -142,15 +142,15 @@ static int check_lifecycle(const char *file, int n_ok, int n_err, double sum_e2e
                            double sum_ttft, trace_t *t, char *err)
 {
     cJSON *j;
-    int rc = tj_parse_file(file, &j, err);
+    int rc = json_parse_file(file, &j, err);
     if (rc)
         return rc;
     int cnt, fcnt;
-    cJSON *succ = tj_get(j, "successes"), *fail = tj_get(j, "failures");
-    if ((rc = tj_object(file, "", "successes", succ, err)) ||
-        (rc = tj_int(file, "successes", "count", tj_get(succ, "count"), 0, INT_MAX, &cnt, err)) ||
-        (rc = tj_object(file, "", "failures", fail, err)) ||
-        (rc = tj_int(file, "failures", "count", tj_get(fail, "count"), 0, INT_MAX, &fcnt, err)))
+    cJSON *succ = json_get(j, "successes"), *fail = json_get(j, "failures");
+    if ((rc = json_object(file, "", "successes", succ, err)) ||
+        (rc = json_int(file, "successes", "count", json_get(succ, "count"), 0, INT_MAX, &cnt, err)) ||
+        (rc = json_object(file, "", "failures", fail, err)) ||
+        (rc = json_int(file, "failures", "count", json_get(fail, "count"), 0, INT_MAX, &fcnt, err)))
         goto out;
     if (cnt != n_ok) {
         rc = tam_fail(err, TAM_ECHECK, "%s: successes.count: the tool says %d, the requests give %d",
@@ -164,16 +164,16 @@ static int check_lifecycle(const char *file, int n_ok, int n_err, double sum_e2e
     }
     t->n_checks += 2;
     if (cnt > 0) {
-        cJSON *lat = tj_get(succ, "latency");
+        cJSON *lat = json_get(succ, "latency");
         static const char *keys[2] = {"request_latency", "time_to_first_token"};
         double ours[2] = {sum_e2e / n_ok, sum_ttft / n_ok};
         for (int k = 0; k < 2; k++) {
             char pre[96];
             snprintf(pre, sizeof pre, "successes.latency.%s", keys[k]);
-            cJSON *m = tj_get(lat, keys[k]);
+            cJSON *m = json_get(lat, keys[k]);
             double theirs;
-            if ((rc = tj_object(file, "successes.latency", keys[k], m, err)) ||
-                (rc = tj_num(file, pre, "mean", tj_get(m, "mean"), &theirs, err)))
+            if ((rc = json_object(file, "successes.latency", keys[k], m, err)) ||
+                (rc = json_num(file, pre, "mean", json_get(m, "mean"), &theirs, err)))
                 goto out;
             double rel = trace_rel(ours[k], theirs);
             if (!(rel <= IP_CHECK_REL)) {
@@ -191,6 +191,64 @@ static int check_lifecycle(const char *file, int n_ok, int n_err, double sum_e2e
 out:
     cJSON_Delete(j);
     return rc;
+}
+
+#define POOL_MAX 1000
+
+int trace_infer_prompt_pool(trace_t *t)
+{
+    int n = t->n_req;
+    if (n < 4)
+        return 0;
+    /* Lag L compares the requests whose indexes differ by L: token counts
+    ** are laid out by index (the indexes of a record are 0..n-1 in practice;
+    ** a gap only removes pairs, and indexes spread far wider than the
+    ** requests carry no cycle to find). */
+    int lo = t->req[0].index, hi = lo;
+    for (int i = 1; i < n; i++) {
+        lo = t->req[i].index < lo ? t->req[i].index : lo;
+        hi = t->req[i].index > hi ? t->req[i].index : hi;
+    }
+    long long span = (long long)hi - lo + 1;
+    if (span > 4LL * n)
+        return 0;
+    int *tok = malloc(sizeof *tok * (size_t)span);
+    if (!tok)
+        return 0; /* no inference without memory: the trace stays as read */
+    for (long long i = 0; i < span; i++)
+        tok[i] = -1;
+    for (int i = 0; i < n; i++)
+        tok[t->req[i].index - lo] = t->req[i].in_tokens;
+    int found = 0;
+    double match = 0;
+    for (int lag = 1; lag <= POOL_MAX && 2 * lag <= n && !found; lag++) {
+        long pairs = 0, same = 0;
+        for (long long i = 0; i + lag < span; i++)
+            if (tok[i] >= 0 && tok[i + lag] >= 0) {
+                pairs++;
+                same += tok[i] == tok[i + lag];
+            }
+        double f = pairs ? (double)same / (double)pairs : 0;
+        if (lag == 1 && f >= 0.5)
+            break; /* nearly constant lengths: no evidence either way */
+        if (lag > 1 && f >= 0.9) {
+            found = lag;
+            match = f;
+        }
+    }
+    free(tok);
+    if (found) {
+        for (int i = 0; i < n; i++) {
+            trace_req_t *q = &t->req[i];
+            q->prefix_group = (int)(((long long)q->index - lo) % found);
+            q->prefix_tokens = q->in_tokens;
+            q->group_recorded = 1;
+        }
+        t->n_prefix_groups = found;
+        t->prompt_pool = found;
+        t->prompt_pool_match = match;
+    }
+    return found;
 }
 
 int trace_load_inference_perf(const char *dir, trace_t **out, char *err)
@@ -278,16 +336,16 @@ int trace_load_inference_perf(const char *dir, trace_t **out, char *err)
 
     /* replay_data */
     if ((rc = find_replay(dir, t->id, rpath, gpath, sizeof rpath, err)) ||
-        (rc = tj_parse_file(rpath, &rj, err)) || (rc = tj_parse_file(gpath, &gj, err)))
+        (rc = json_parse_file(rpath, &rj, err)) || (rc = json_parse_file(gpath, &gj, err)))
         goto fail;
-    cJSON *cfg = tj_get(rj, "config");
+    cJSON *cfg = json_get(rj, "config");
     int c_tp, c_seqs, c_mnbt;
-    if ((rc = tj_object(rpath, "", "config", cfg, err)) ||
-        (rc = tj_int(rpath, "config", "tensor_parallelism", tj_get(cfg, "tensor_parallelism"), 1, 4096, &c_tp, err)) ||
-        (rc = tj_int(rpath, "config", "max_num_seqs", tj_get(cfg, "max_num_seqs"), 1, INT_MAX, &c_seqs, err)) ||
-        (rc = tj_int(rpath, "config", "max_num_batched_tokens", tj_get(cfg, "max_num_batched_tokens"), 1, INT_MAX, &c_mnbt, err)) ||
-        (rc = tj_int(rpath, "config", "kv_blocks_total_gpu", tj_get(cfg, "kv_blocks_total_gpu"), 1, INT_MAX, &t->kv_blocks, err)) ||
-        (rc = tj_int(rpath, "config", "block_size", tj_get(cfg, "block_size"), 1, 1 << 20, &t->block_size, err)))
+    if ((rc = json_object(rpath, "", "config", cfg, err)) ||
+        (rc = json_int(rpath, "config", "tensor_parallelism", json_get(cfg, "tensor_parallelism"), 1, 4096, &c_tp, err)) ||
+        (rc = json_int(rpath, "config", "max_num_seqs", json_get(cfg, "max_num_seqs"), 1, INT_MAX, &c_seqs, err)) ||
+        (rc = json_int(rpath, "config", "max_num_batched_tokens", json_get(cfg, "max_num_batched_tokens"), 1, INT_MAX, &c_mnbt, err)) ||
+        (rc = json_int(rpath, "config", "kv_blocks_total_gpu", json_get(cfg, "kv_blocks_total_gpu"), 1, INT_MAX, &t->kv_blocks, err)) ||
+        (rc = json_int(rpath, "config", "block_size", json_get(cfg, "block_size"), 1, 1 << 20, &t->block_size, err)))
         goto fail;
     {
         static const char *nm[3] = {"tensor_parallelism", "max_num_seqs", "max_num_batched_tokens"};
@@ -302,7 +360,7 @@ int trace_load_inference_perf(const char *dir, trace_t **out, char *err)
 
     /* ground truth, sorted by index for the join */
     int n_gt, n_rq;
-    if ((rc = tj_array(gpath, "", "(top level)", gj, &n_gt, err)))
+    if ((rc = json_array(gpath, "", "(top level)", gj, &n_gt, err)))
         goto fail;
     gt = malloc((size_t)(n_gt > 0 ? n_gt : 1) * sizeof *gt);
     if (!gt) {
@@ -317,13 +375,13 @@ int trace_load_inference_perf(const char *dir, trace_t **out, char *err)
             char pre[48];
             snprintf(pre, sizeof pre, "[%d]", i);
             gt_t *x = &gt[i];
-            if ((rc = tj_int(gpath, pre, "index", tj_get(g, "index"), 0, INT_MAX, &x->index, err)) ||
-                (rc = tj_bool(gpath, pre, "has_error", tj_get(g, "has_error"), &x->has_error, err)))
+            if ((rc = json_int(gpath, pre, "index", json_get(g, "index"), 0, INT_MAX, &x->index, err)) ||
+                (rc = json_bool(gpath, pre, "has_error", json_get(g, "has_error"), &x->has_error, err)))
                 goto fail;
             x->e2e = x->ttft = NAN;
             if (!x->has_error) {
-                if ((rc = tj_num(gpath, pre, "e2e_s", tj_get(g, "e2e_s"), &x->e2e, err)) ||
-                    (rc = tj_num(gpath, pre, "ttft_s", tj_get(g, "ttft_s"), &x->ttft, err)))
+                if ((rc = json_num(gpath, pre, "e2e_s", json_get(g, "e2e_s"), &x->e2e, err)) ||
+                    (rc = json_num(gpath, pre, "ttft_s", json_get(g, "ttft_s"), &x->ttft, err)))
                     goto fail;
                 if (x->ttft < 0 || x->e2e < x->ttft) {
                     rc = tam_fail(err, TAM_EFIELD, "%s: %s: need 0 <= ttft_s <= e2e_s, got ttft_s %.9g, e2e_s %.9g",
@@ -342,8 +400,8 @@ int trace_load_inference_perf(const char *dir, trace_t **out, char *err)
         }
 
     /* requests */
-    cJSON *reqs = tj_get(rj, "requests");
-    if ((rc = tj_array(rpath, "", "requests", reqs, &n_rq, err)))
+    cJSON *reqs = json_get(rj, "requests");
+    if ((rc = json_array(rpath, "", "requests", reqs, &n_rq, err)))
         goto fail;
     if (n_rq != n_gt) {
         rc = tam_fail(err, TAM_EFIELD, "%s: %d requests but %s has %d entries", rpath, n_rq, gpath, n_gt);
@@ -358,11 +416,11 @@ int trace_load_inference_perf(const char *dir, trace_t **out, char *err)
             snprintf(pre, sizeof pre, "requests[%d]", i);
             int index, in_tok, out_tok, has_error;
             double arr;
-            if ((rc = tj_int(rpath, pre, "index", tj_get(q, "index"), 0, INT_MAX, &index, err)) ||
-                (rc = tj_num(rpath, pre, "arrival_time_us", tj_get(q, "arrival_time_us"), &arr, err)) ||
-                (rc = tj_int(rpath, pre, "input_tokens", tj_get(q, "input_tokens"), 0, INT_MAX, &in_tok, err)) ||
-                (rc = tj_int(rpath, pre, "output_tokens", tj_get(q, "output_tokens"), 0, INT_MAX, &out_tok, err)) ||
-                (rc = tj_bool(rpath, pre, "has_error", tj_get(q, "has_error"), &has_error, err)))
+            if ((rc = json_int(rpath, pre, "index", json_get(q, "index"), 0, INT_MAX, &index, err)) ||
+                (rc = json_num(rpath, pre, "arrival_time_us", json_get(q, "arrival_time_us"), &arr, err)) ||
+                (rc = json_int(rpath, pre, "input_tokens", json_get(q, "input_tokens"), 0, INT_MAX, &in_tok, err)) ||
+                (rc = json_int(rpath, pre, "output_tokens", json_get(q, "output_tokens"), 0, INT_MAX, &out_tok, err)) ||
+                (rc = json_bool(rpath, pre, "has_error", json_get(q, "has_error"), &has_error, err)))
                 goto fail;
             if (in_tok == 0 && !has_error) {
                 rc = tam_fail(err, TAM_EFIELD, "%s: %s.input_tokens: 0 for a successful request (at least 1 expected)",
@@ -413,7 +471,7 @@ int trace_load_inference_perf(const char *dir, trace_t **out, char *err)
                 r->tok_src = TRACE_TOK_NOMINAL;
             r->prefix_tokens = sys_len;
             r->prefix_group = -1;
-            cJSON *pg = tj_get(q, "prefix_group");
+            cJSON *pg = json_get(q, "prefix_group");
             if (cJSON_IsString(pg) && pg->valuestring[0]) {
                 int id = tn_id(&names, pg->valuestring);
                 if (id < 0) {
@@ -425,7 +483,7 @@ int trace_load_inference_perf(const char *dir, trace_t **out, char *err)
             } else if (cJSON_IsNumber(pg)) {
                 int id;
                 /* INT_MAX - 1: n_prefix_groups = id + 1 must not overflow */
-                if ((rc = tj_int(rpath, pre, "prefix_group", pg, 0, INT_MAX - 1, &id, err)))
+                if ((rc = json_int(rpath, pre, "prefix_group", pg, 0, INT_MAX - 1, &id, err)))
                     goto fail;
                 r->prefix_group = id;
                 r->group_recorded = 1;

@@ -295,17 +295,17 @@ out:
 static int check_summary(const char *file, trace_t *t, char *err)
 {
     cJSON *j;
-    int rc = tj_parse_file(file, &j, err);
+    int rc = json_parse_file(file, &j, err);
     if (rc)
         return rc;
-    cJSON *o = tj_get(j, "overall");
+    cJSON *o = json_get(j, "overall");
     if (!o) { /* not the summary this check knows */
         cJSON_Delete(j);
         return TAM_OK;
     }
     int n_req, n_ok;
-    if ((rc = tj_int(file, "overall", "num_requests", tj_get(o, "num_requests"), 0, INT_MAX, &n_req, err)) ||
-        (rc = tj_int(file, "overall", "num_successful", tj_get(o, "num_successful"), 0, INT_MAX, &n_ok, err)))
+    if ((rc = json_int(file, "overall", "num_requests", json_get(o, "num_requests"), 0, INT_MAX, &n_req, err)) ||
+        (rc = json_int(file, "overall", "num_successful", json_get(o, "num_successful"), 0, INT_MAX, &n_ok, err)))
         goto out;
     int ok = 0;
     double s_tt = 0, s_e = 0;
@@ -329,7 +329,7 @@ static int check_summary(const char *file, trace_t *t, char *err)
             char pre[48];
             snprintf(pre, sizeof pre, "overall.%s", nm[k]);
             double theirs;
-            if ((rc = tj_num(file, pre, "mean", tj_get(tj_get(o, nm[k]), "mean"), &theirs, err)))
+            if ((rc = json_num(file, pre, "mean", json_get(json_get(o, nm[k]), "mean"), &theirs, err)))
                 goto out;
             if (!(fabs(ours[k] - theirs) <= V2_ROUND_MS + 1e-9 * fabs(theirs))) {
                 rc = tam_fail(err, TAM_ECHECK, "%s: %s.mean: the file says %.17g ms, trace.csv gives %.17g ms",
@@ -347,21 +347,14 @@ out:
     return rc;
 }
 
-int trace_load_tracev2(const char *dir, trace_t **out, char *err)
+/* Phase 1: trace.yaml (version, time unit, the model if named there) and
+** server_config.json (the engine's limits, vLLM version, else the model). */
+static int v2_read_meta(const char *dir, trace_t *t, char *err)
 {
-    *out = NULL;
-    trace_build_t b;
-    int rc = tb_init(&b, dir, "tracev2", err);
-    if (rc)
-        return rc;
-    trace_t *t = b.t;
     yu_doc_t hy = {0};
     cJSON *sc = NULL;
-    csv_t c = {0};
-    v2row_t *rows = NULL;
-    int n_rows = 0, cap_rows = 0;
-    trace_names_t names = {0};
     char path[1024], file[1024];
+    int rc;
 
     /* trace.yaml */
     int version;
@@ -386,30 +379,150 @@ int trace_load_tracev2(const char *dir, trace_t **out, char *err)
 
     /* server_config.json */
     if ((rc = trace_join(file, sizeof file, dir, "server_config.json", err)) ||
-        (rc = tj_parse_file(file, &sc, err)) ||
-        (rc = tj_int(file, "", "tensor_parallel_size", tj_get(sc, "tensor_parallel_size"), 1, 4096, &t->tp, err)) ||
-        (rc = tj_int(file, "", "max_num_batched_tokens", tj_get(sc, "max_num_batched_tokens"), 1, INT_MAX, &t->max_num_batched_tokens, err)) ||
-        (rc = tj_int(file, "", "num_gpu_blocks", tj_get(sc, "num_gpu_blocks"), 1, INT_MAX, &t->kv_blocks, err)) ||
-        (rc = tj_int(file, "", "block_size", tj_get(sc, "block_size"), 1, 1 << 20, &t->block_size, err)) ||
-        (rc = tj_int(file, "", "max_seq_len", tj_get(sc, "max_seq_len"), 1, INT_MAX, &t->max_model_len, err)))
+        (rc = json_parse_file(file, &sc, err)) ||
+        (rc = json_int(file, "", "tensor_parallel_size", json_get(sc, "tensor_parallel_size"), 1, 4096, &t->tp, err)) ||
+        (rc = json_int(file, "", "max_num_batched_tokens", json_get(sc, "max_num_batched_tokens"), 1, INT_MAX, &t->max_num_batched_tokens, err)) ||
+        (rc = json_int(file, "", "num_gpu_blocks", json_get(sc, "num_gpu_blocks"), 1, INT_MAX, &t->kv_blocks, err)) ||
+        (rc = json_int(file, "", "block_size", json_get(sc, "block_size"), 1, 1 << 20, &t->block_size, err)) ||
+        (rc = json_int(file, "", "max_seq_len", json_get(sc, "max_seq_len"), 1, INT_MAX, &t->max_model_len, err)))
         goto fail;
-    cJSON *vv = tj_get(sc, "vllm_version");
+    cJSON *vv = json_get(sc, "vllm_version");
     if (cJSON_IsString(vv))
         snprintf(t->vllm_version, sizeof t->vllm_version, "%.31s", vv->valuestring);
-    cJSON *ms = tj_get(sc, "max_num_seqs");
+    cJSON *ms = json_get(sc, "max_num_seqs");
     t->max_num_seqs = V2_DEFAULT_MAX_NUM_SEQS;
-    if (ms && !cJSON_IsNull(ms) && (rc = tj_int(file, "", "max_num_seqs", ms, 1, INT_MAX, &t->max_num_seqs, err)))
+    if (ms && !cJSON_IsNull(ms) && (rc = json_int(file, "", "max_num_seqs", ms, 1, INT_MAX, &t->max_num_seqs, err)))
         goto fail;
     if (!have_model) {
-        cJSON *m = tj_get(sc, "model");
+        cJSON *m = json_get(sc, "model");
         if (!cJSON_IsString(m) || !m->valuestring[0]) {
             rc = tam_fail(err, TAM_EFIELD, "%s: server.model missing and %s has no \"model\" string", path, file);
             goto fail;
         }
         snprintf(t->model_id, sizeof t->model_id, "%s", m->valuestring);
     }
+fail:
     cJSON_Delete(sc);
-    sc = NULL;
+    yu_free(&hy);
+    return rc;
+}
+
+/* Phase 3, on the rows read from trace.csv (file, for messages): failed rows
+** without counts get the run's typical request, times move to the earliest
+** arrival's origin, the client's limit is inferred, and request ids must be
+** unique.  rows end in file order. */
+static int v2_finish_rows(const char *file, trace_t *t, v2row_t *rows, int n_rows, int n_nominal,
+                          char *err)
+{
+    int rc = TAM_OK;
+    if (n_nominal > 0) { /* failed rows without counts: the run's typical request */
+        int typ_in, typ_out;
+        if ((rc = trace_typical_tokens(t, &typ_in, &typ_out, err)))
+            return rc;
+        for (int i = 0; i < n_rows; i++) {
+            trace_req_t *r = &t->req[rows[i].pos];
+            if (r->tok_src != TRACE_TOK_NOMINAL)
+                continue;
+            if (typ_in < 1) {
+                rc = tam_fail(err, TAM_EFIELD,
+                              "%s:%lu: failed request %d records %s, and no request succeeded to take a typical "
+                              "one from", file, rows[i].line, rows[i].index,
+                              r->in_tokens < 1 ? "no input tokens" : "0 output tokens");
+                return rc;
+            }
+            if (r->in_tokens < 1)
+                r->in_tokens = typ_in;
+            if (r->out_tokens < 1)
+                r->out_tokens = typ_out;
+        }
+    }
+
+    /* times on the earliest arrival's origin */
+    {
+        int f = 0;
+        for (int i = 1; i < n_rows; i++)
+            if (rows[i].arr < rows[f].arr)
+                f = i;
+        double last_t = 0;
+        for (int i = 0; i < n_rows; i++) {
+            trace_req_t *r = &t->req[rows[i].pos];
+            r->t_send = (double)(rows[i].arr - rows[f].arr) / 1e6;
+            r->t_recorded = (double)(rows[i].send - rows[f].send) / 1e6;
+            if (r->t_send > last_t)
+                last_t = r->t_send;
+        }
+        t->points[0].t_end = last_t;
+        t->points[0].rate = last_t > 0 ? (n_rows - 1) / last_t : 0;
+    }
+    if ((rc = infer_client(t, rows, n_rows, err)))
+        return rc;
+    qsort(rows, (size_t)n_rows, sizeof *rows, cmp_row_index);
+    for (int i = 1; i < n_rows; i++)
+        if (rows[i].index == rows[i - 1].index) {
+            rc = tam_fail(err, TAM_EFIELD, "%s:%lu: column request_id: %d already used on line %lu", file,
+                          rows[i].line > rows[i - 1].line ? rows[i].line : rows[i - 1].line, rows[i].index,
+                          rows[i].line > rows[i - 1].line ? rows[i - 1].line : rows[i].line);
+            return rc;
+        }
+    qsort(rows, (size_t)n_rows, sizeof *rows, cmp_row_pos); /* back to file order */
+    return TAM_OK;
+}
+
+/* Phase 2a: trace.csv's header row into col[] (the index of each of
+** v2_cols, -1 for an absent optional one); the line it was on into *line. */
+static int v2_header(csv_t *c, const char *file, unsigned long *line, int *col, char *err)
+{
+    int rc = csv_row(c, line, err);
+    if (rc <= 0)
+        return rc == 0 ? tam_fail(err, TAM_EPARSE, "%s: empty file (no header)", file) : rc;
+    for (int k = 0; k < C_N; k++) {
+        col[k] = csv_col(c, v2_cols[k]);
+        if (col[k] < 0 && k < V2_N_REQUIRED)
+            return tam_fail(err, TAM_EFIELD, "%s:%lu: missing column %s", file, *line, v2_cols[k]);
+    }
+    for (int i = 0; i < c->nf; i++)
+        for (int k = i + 1; k < c->nf; k++)
+            if (strcmp(c->f[i], c->f[k]) == 0 && c->f[i][0])
+                return tam_fail(err, TAM_EPARSE, "%s:%lu: column %s appears twice", file, *line, c->f[i]);
+    return TAM_OK;
+}
+
+/* Phase 4: the tool's own numbers, when its files are there: requests.csv
+** request by request, summary.json's means. */
+static int v2_self_checks(const char *dir, trace_t *t, v2row_t *rows, int n_rows, char *err)
+{
+    char file[1024];
+    int rc;
+    /* self-check against requests.csv */
+    if ((rc = trace_join(file, sizeof file, dir, "requests.csv", err)))
+        return rc;
+    if (trace_is_file(file) && (rc = check_requests_csv(file, t, rows, n_rows, err)))
+        return rc;
+
+    /* self-check against summary.json */
+    if ((rc = trace_join(file, sizeof file, dir, "summary.json", err)))
+        return rc;
+    if (trace_is_file(file) && (rc = check_summary(file, t, err)))
+        return rc;
+    return TAM_OK;
+}
+
+int trace_load_tracev2(const char *dir, trace_t **out, char *err)
+{
+    *out = NULL;
+    trace_build_t b;
+    int rc = tb_init(&b, dir, "tracev2", err);
+    if (rc)
+        return rc;
+    trace_t *t = b.t;
+    csv_t c = {0};
+    v2row_t *rows = NULL;
+    int n_rows = 0, cap_rows = 0;
+    trace_names_t names = {0};
+    char file[1024];
+
+    if ((rc = v2_read_meta(dir, t, err)))
+        goto fail;
 
     /* the single load point */
     trace_point_t *p = tb_point(&b, err);
@@ -425,26 +538,10 @@ int trace_load_tracev2(const char *dir, trace_t **out, char *err)
     unsigned long line;
     if ((rc = trace_join(file, sizeof file, dir, "trace.csv", err)) || (rc = csv_open(&c, file, err)))
         goto fail;
-    rc = csv_row(&c, &line, err);
-    if (rc <= 0) {
-        if (rc == 0)
-            rc = tam_fail(err, TAM_EPARSE, "%s: empty file (no header)", file);
+    int col[C_N];
+    if ((rc = v2_header(&c, file, &line, col, err)))
         goto fail;
-    }
-    int col[C_N], ncol = c.nf;
-    for (int k = 0; k < C_N; k++) {
-        col[k] = csv_col(&c, v2_cols[k]);
-        if (col[k] < 0 && k < V2_N_REQUIRED) {
-            rc = tam_fail(err, TAM_EFIELD, "%s:%lu: missing column %s", file, line, v2_cols[k]);
-            goto fail;
-        }
-    }
-    for (int i = 0; i < ncol; i++)
-        for (int k = i + 1; k < ncol; k++)
-            if (strcmp(c.f[i], c.f[k]) == 0 && c.f[i][0]) {
-                rc = tam_fail(err, TAM_EPARSE, "%s:%lu: column %s appears twice", file, line, c.f[i]);
-                goto fail;
-            }
+    int ncol = c.nf;
     int max_prefix = 0, n_nominal = 0;
     while ((rc = csv_row(&c, &line, err)) == 1) {
         if (c.nf != ncol) {
@@ -541,77 +638,17 @@ int trace_load_tracev2(const char *dir, trace_t **out, char *err)
     }
     t->n_prefix_groups = names.n;
     t->prefix_len = max_prefix;
-    if (n_nominal > 0) { /* failed rows without counts: the run's typical request */
-        int typ_in, typ_out;
-        if ((rc = trace_typical_tokens(t, &typ_in, &typ_out, err)))
-            goto fail;
-        for (int i = 0; i < n_rows; i++) {
-            trace_req_t *r = &t->req[rows[i].pos];
-            if (r->tok_src != TRACE_TOK_NOMINAL)
-                continue;
-            if (typ_in < 1) {
-                rc = tam_fail(err, TAM_EFIELD,
-                              "%s:%lu: failed request %d records %s, and no request succeeded to take a typical "
-                              "one from", file, rows[i].line, rows[i].index,
-                              r->in_tokens < 1 ? "no input tokens" : "0 output tokens");
-                goto fail;
-            }
-            if (r->in_tokens < 1)
-                r->in_tokens = typ_in;
-            if (r->out_tokens < 1)
-                r->out_tokens = typ_out;
-        }
-    }
-
-    /* times on the earliest arrival's origin */
-    {
-        int f = 0;
-        for (int i = 1; i < n_rows; i++)
-            if (rows[i].arr < rows[f].arr)
-                f = i;
-        double last_t = 0;
-        for (int i = 0; i < n_rows; i++) {
-            trace_req_t *r = &t->req[rows[i].pos];
-            r->t_send = (double)(rows[i].arr - rows[f].arr) / 1e6;
-            r->t_recorded = (double)(rows[i].send - rows[f].send) / 1e6;
-            if (r->t_send > last_t)
-                last_t = r->t_send;
-        }
-        t->points[0].t_end = last_t;
-        t->points[0].rate = last_t > 0 ? (n_rows - 1) / last_t : 0;
-    }
-    if ((rc = infer_client(t, rows, n_rows, err)))
-        goto fail;
-    qsort(rows, (size_t)n_rows, sizeof *rows, cmp_row_index);
-    for (int i = 1; i < n_rows; i++)
-        if (rows[i].index == rows[i - 1].index) {
-            rc = tam_fail(err, TAM_EFIELD, "%s:%lu: column request_id: %d already used on line %lu", file,
-                          rows[i].line > rows[i - 1].line ? rows[i].line : rows[i - 1].line, rows[i].index,
-                          rows[i].line > rows[i - 1].line ? rows[i - 1].line : rows[i].line);
-            goto fail;
-        }
-    qsort(rows, (size_t)n_rows, sizeof *rows, cmp_row_pos); /* back to file order */
-
-    /* self-check against requests.csv */
-    if ((rc = trace_join(file, sizeof file, dir, "requests.csv", err)))
-        goto fail;
-    if (trace_is_file(file) && (rc = check_requests_csv(file, t, rows, n_rows, err)))
+    if ((rc = v2_finish_rows(file, t, rows, n_rows, n_nominal, err)))
         goto fail;
 
-    /* self-check against summary.json */
-    if ((rc = trace_join(file, sizeof file, dir, "summary.json", err)))
-        goto fail;
-    if (trace_is_file(file) && (rc = check_summary(file, t, err)))
+    if ((rc = v2_self_checks(dir, t, rows, n_rows, err)))
         goto fail;
 
-    yu_free(&hy);
     free(rows);
     tn_free(&names);
     return tb_finish(&b, out, err);
 
 fail:
-    yu_free(&hy);
-    cJSON_Delete(sc);
     csv_close(&c);
     free(rows);
     tn_free(&names);

@@ -201,7 +201,16 @@ if [ -d "$DATA/models" ]; then
     printf '{"experiments": [{"number": 1, "number": 2}]}' > "$T/m-dup.json"
     expect_fail "manifest: key given twice" "m-dup.json: field 'number' given twice" "$TAM" ingest --manifest "$T/m-dup.json" --db "$T/refused.db" --data "$DATA"
     printf '{"hypothesis": "X", "criteria": []} trailing' > "$T/c-trail.json"
-    expect_fail "criteria: trailing text" "c-trail.json: malformed JSON" "$TAM" report --criteria "$T/c-trail.json" --db "$T/refused.db"
+    expect_fail "criteria: trailing text" "c-trail.json:1:37: JSON syntax error near 'trailing'" "$TAM" report --criteria "$T/c-trail.json" --db "$T/refused.db"
+    # a key given twice at any depth, and the typed getters' path-named messages
+    printf '{"hypothesis": "X", "criteria": [{"id": "a", "id": "b"}]}' > "$T/c-dup.json"
+    expect_fail "criteria: key given twice in a criterion" "c-dup.json: field 'id' given twice" "$TAM" report --criteria "$T/c-dup.json" --db "$T/refused.db"
+    printf '{"hypothesis": "X", "criteria": [{"id": "a", "text": "t", "sql": "SELECT 1", "op": "=", "threshold": 1}]}' > "$T/c-op.json"
+    expect_fail "criteria: unknown operator" "c-op.json: criteria\[0\] needs id, text, sql, op" "$TAM" report --criteria "$T/c-op.json" --db "$T/refused.db"
+    printf '{"experiments": [{"number": "one"}]}' > "$T/m-num.json"
+    expect_fail "manifest: a string for a number" "m-num.json: experiments\[0\].number: expected an integer, got \"one\"" "$TAM" ingest --manifest "$T/m-num.json" --db "$T/refused.db" --data "$DATA"
+    printf '{"experiments": [{"number": 1, "id": "x"}]}' > "$T/m-miss.json"
+    expect_fail "manifest: a missing field" "m-miss.json: experiments\[0\].path: missing" "$TAM" ingest --manifest "$T/m-miss.json" --db "$T/refused.db" --data "$DATA"
     [ -e "$T/refused.db" ] && bad "a refused grid created a store" || ok
     exp="$DATA/corpus/guidellm/jan20-codellama-prefill-1"
     if [ -d "$exp" ] && command -v sqlite3 >/dev/null; then

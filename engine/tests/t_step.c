@@ -164,6 +164,44 @@ static void t_invariants(void)
     step_model_free(sm2);
 }
 
+/* Each component's memory time follows the engine's bandwidth rule: with
+** measured_bw, weights at bw_seq and KV at bw_kv (here 2 and 1 TB/s), so a
+** caller that prices a component's bytes itself cannot drift from it. */
+static void t_component_mem(void)
+{
+    hw_t hw;
+    hw_h100_sxm(&hw);
+    hw.bw_seq = 2e12;
+    hw.bw_kv = 1e12;
+    model_t m;
+    int tp;
+    load_model("34b", &m, &tp);
+    econf_t c;
+    baseline_here(&c);
+    c.measured_bw = 1;
+    step_model_t *sm;
+    char err[TAM_ERRLEN];
+    CHECK(step_model_new(&m, &hw, ks, tp, &c, &sm, err) == 0, "%s", err);
+    int dc[4] = {1000, 2000, 3000, 4000};
+    batch_t b = {0, NULL, NULL, NULL, 4, dc};
+    step_bd_t bd;
+    memset(&bd, 0, sizeof bd);
+    bd.want_comps = 1;
+    step_time(sm, &b, &bd);
+    double sum = 0, wmem = 0, wbytes = 0;
+    for (int k = 0; k < bd.n_comps; k++) {
+        sum += bd.comps[k].mem;
+        if (bd.comps[k].m > 0) { /* a GEMM: weight bytes only */
+            wmem += bd.comps[k].mem;
+            wbytes += bd.comps[k].bytes;
+        }
+    }
+    CHECK(bd.n_comps > 0 && wbytes > 0, "%d components", bd.n_comps);
+    CHECK_NEAR(sum, bd.mem_time, 1e-12);
+    CHECK_NEAR(wmem, wbytes / hw.bw_seq, 1e-12);
+    step_model_free(sm);
+}
+
 int main(void)
 {
     char err[TAM_ERRLEN];
@@ -175,6 +213,7 @@ int main(void)
         TEST_REPORT("t_step");
     RUN(t_hand_cases);
     RUN(t_invariants);
+    RUN(t_component_mem);
     kset_free(ks);
     TEST_REPORT("t_step");
 }
