@@ -78,7 +78,7 @@ TOOL_OBJ   := $(TOOL_SRC:%.c=$(B)/%.o)
 TESTS      := $(patsubst %.c,$(B)/%,$(TEST_SRC))
 
 .PHONY: all engine engine-link deps test quicktest install unit-test asan-test unit-test-asan clean distclean help \
-        FORCE ingest findings findings-set DEFAULT all-hypotheses tier0 tier0x tier1 tier1x tier2 tier3 bench fuzz $(HYPS)
+        FORCE ingest findings findings-set factorial factorial-set DEFAULT all-hypotheses tier0 tier0x tier1 tier1x tier2 tier3 bench fuzz $(HYPS)
 .DEFAULT_GOAL := all
 
 all: bin/tam                          ## build the engine library and the tam CLI
@@ -153,13 +153,13 @@ install: bin/tam                      ## install tam into $(PREFIX)/bin (it find
 	install -m 755 bin/tam $(DESTDIR)$(PREFIX)/bin/tam
 
 unit-test: engine-link bin/tam $(TESTS) ## unit and CLI tests, normal build
-	@DATA=$(DATA) TAM=bin/tam sh tests/run-unit.sh $(TESTS) tests/cli.sh tests/sweep.sh tests/calib.sh tests/scaleout.sh tests/bench.sh tests/tier2.sh tests/tier3.sh tests/harness.sh
+	@DATA=$(DATA) TAM=bin/tam sh tests/run-unit.sh $(TESTS) tests/cli.sh tests/sweep.sh tests/calib.sh tests/scaleout.sh tests/bench.sh tests/tier2.sh tests/tier3.sh tests/harness.sh tests/factorial.sh
 
 asan-test:                            ## the same suite under ASan + UBSan
 	@$(MAKE) --no-print-directory B=build-asan OPT=-O1 XCFLAGS='$(SAN)' unit-test-asan
 
 unit-test-asan: engine-link $(TESTS) $(B)/tam
-	@ASAN_OPTIONS=detect_leaks=1 DATA=$(DATA) TAM=$(B)/tam sh tests/run-unit.sh $(TESTS) tests/cli.sh tests/sweep.sh tests/calib.sh tests/scaleout.sh tests/bench.sh tests/tier2.sh tests/tier3.sh tests/harness.sh
+	@ASAN_OPTIONS=detect_leaks=1 DATA=$(DATA) TAM=$(B)/tam sh tests/run-unit.sh $(TESTS) tests/cli.sh tests/sweep.sh tests/calib.sh tests/scaleout.sh tests/bench.sh tests/tier2.sh tests/tier3.sh tests/harness.sh tests/factorial.sh
 
 ingest: bin/tam                       ## load the corpus's measured requests into $(DB) (once)
 	@mkdir -p $(dir $(DB))
@@ -247,7 +247,17 @@ findings:                             ## run every hypothesis and tier on both k
 	$(foreach k,$(KSETS),$(MAKE) --no-print-directory findings-set KERNELS=$(k) DB=$(call DB_OF,$(k)) && ) true
 	$(MAKE) --no-print-directory DEFAULT KERNELS=proposal-h100 DB=$(DB) NO_FINDINGS=1
 	$(MAKE) --no-print-directory tier3 KERNELS=proposal-h100 DB=$(DB) NO_FINDINGS=1
+	$(foreach k,$(KSETS),$(MAKE) --no-print-directory factorial-set KERNELS=$(k) DB=$(call DB_OF,$(k)) && ) true
 	sh tools/findings.sh $(DB) FINDINGS.md $(foreach k,$(filter-out proposal-h100,$(KSETS)),$(call DB_OF,$(k)))
+
+# Issue 12: the factorial ablation over H1-H14 on each kernel set (cells
+# already stored are reused; tools/factorial.sh), then its figures.
+factorial:                            ## the factorial ablation over H1-H14 on both kernel sets (tables factorial_*, plots/FACTORIAL-*.png)
+	$(foreach k,$(KSETS),$(MAKE) --no-print-directory factorial-set KERNELS=$(k) DB=$(call DB_OF,$(k)) && ) true
+	sh tools/factorial-tables.sh plots $(DB) $(foreach k,$(filter-out proposal-h100,$(KSETS)),$(call DB_OF,$(k)))
+
+factorial-set: ingest                 ## one kernel set's factorial cells and effect tables (KERNELS, DB)
+	TAM=bin/tam sh tools/factorial.sh run $(DB) $(DATA) $(KERNELS)
 
 findings-set: NO_FINDINGS := 1
 findings-set: $(HYPS) tier0 tier0x tier1 tier1x tier2 ## one kernel set's whole chain (KERNELS, DB)

@@ -301,7 +301,11 @@ for dir in experiments/DEFAULT/ $(ls -d experiments/H*/ | sort -V) experiments/T
     else
         echo "**Status: ${verdict:-not evaluated}.**"
     fi
+    # Issue 12: alone, in the best company, on both kernel sets (section FACTORIAL).
+    fl=$(sh tools/factorial-tables.sh line "$DB" "$DB2" "$h")
+    [ -z "$fl" ] || { echo; echo "$fl"; }
 done
+sh tools/factorial-tables.sh section "$DB" "$DB2"
 } > "$TMP/FINDINGS.md"
 mv "$TMP/FINDINGS.md" "$OUT"
 echo "findings: wrote $OUT" >&2
