@@ -254,172 +254,204 @@ static int check_metric(const char *file, const char *bpre, const cJSON *metrics
     return TAM_OK;
 }
 
-int trace_load_guidellm(const char *dir, trace_t **out, char *err)
-{
-    *out = NULL;
+/* {====== trace_load_guidellm, phase by phase ======
+** What the phases share: the folder's documents, vllm.log's findings and the
+** requests of each benchmark, sorted in the recorded schedule. */
+typedef struct {
+    const char *dir;
     trace_build_t b;
-    int rc = tb_init(&b, dir, "guidellm", err);
-    if (rc)
+    trace_t *t;
+    yu_doc_t ec, pf;     /* exp-config.yaml, profile.yaml */
+    cJSON *j;            /* guidellm-results.json */
+    vlog_t vl;           /* vllm.log */
+    int prefix;          /* profile.yaml data.prefix_tokens */
+    gl_req_t **br;       /* per benchmark, sorted */
+    int *bn, n_b;
+    int nom_in, nom_out; /* the profile's nominal request; -1 until read */
+    char file[1024];     /* guidellm-results.json */
+} gl_load_t;
+
+/* exp-config.yaml (limits), profile.yaml (shared prefix) and vllm.log. */
+static int gl_configs(gl_load_t *L, char *err)
+{
+    trace_t *t = L->t;
+    char path[1024];
+    int rc;
+    if ((rc = trace_join(path, sizeof path, L->dir, "exp-config.yaml", err)) ||
+        (rc = yu_load(&L->ec, path, err)) ||
+        (rc = yu_str(&L->ec, "model", t->model_id, sizeof t->model_id, err)) ||
+        (rc = yu_int(&L->ec, "tensor_parallelism", 1, 4096, &t->tp, err)) ||
+        (rc = yu_int(&L->ec, "max_model_len", 1, INT_MAX, &t->max_model_len, err)) ||
+        (rc = yu_int(&L->ec, "max_num_batched_tokens", 1, INT_MAX, &t->max_num_batched_tokens, err)) ||
+        (rc = yu_int(&L->ec, "max_num_seqs", 1, INT_MAX, &t->max_num_seqs, err)))
         return rc;
-    trace_t *t = b.t;
-    yu_doc_t ec = {0}, pf = {0};
-    cJSON *j = NULL;
-    vlog_t vl = {0};
-    gl_req_t **br = NULL; /* per benchmark, sorted */
-    int *bn = NULL, n_b = 0;
-    char path[1024], file[1024];
-
-    if ((rc = trace_join(path, sizeof path, dir, "exp-config.yaml", err)) ||
-        (rc = yu_load(&ec, path, err)) ||
-        (rc = yu_str(&ec, "model", t->model_id, sizeof t->model_id, err)) ||
-        (rc = yu_int(&ec, "tensor_parallelism", 1, 4096, &t->tp, err)) ||
-        (rc = yu_int(&ec, "max_model_len", 1, INT_MAX, &t->max_model_len, err)) ||
-        (rc = yu_int(&ec, "max_num_batched_tokens", 1, INT_MAX, &t->max_num_batched_tokens, err)) ||
-        (rc = yu_int(&ec, "max_num_seqs", 1, INT_MAX, &t->max_num_seqs, err)))
-        goto fail;
-    int prefix;
-    if ((rc = trace_join(path, sizeof path, dir, "profile.yaml", err)) ||
-        (rc = yu_load(&pf, path, err)) ||
-        (rc = yu_int(&pf, "data.prefix_tokens", 0, INT_MAX, &prefix, err)))
-        goto fail;
-    t->n_prefix_groups = prefix > 0 ? 1 : 0;
-    t->prefix_len = prefix;
+    if ((rc = trace_join(path, sizeof path, L->dir, "profile.yaml", err)) ||
+        (rc = yu_load(&L->pf, path, err)) ||
+        (rc = yu_int(&L->pf, "data.prefix_tokens", 0, INT_MAX, &L->prefix, err)))
+        return rc;
+    t->n_prefix_groups = L->prefix > 0 ? 1 : 0;
+    t->prefix_len = L->prefix;
     t->users_per_group = 0;
-    if ((rc = trace_join(path, sizeof path, dir, "vllm.log", err)) || (rc = read_vllm_log(path, &vl, err)))
-        goto fail;
-    t->kv_blocks = vl.kv_blocks;
-    snprintf(t->vllm_version, sizeof t->vllm_version, "%s", vl.version);
-    t->block_size = vl.block_size;
+    if ((rc = trace_join(path, sizeof path, L->dir, "vllm.log", err)) || (rc = read_vllm_log(path, &L->vl, err)))
+        return rc;
+    t->kv_blocks = L->vl.kv_blocks;
+    snprintf(t->vllm_version, sizeof t->vllm_version, "%s", L->vl.version);
+    t->block_size = L->vl.block_size;
+    return TAM_OK;
+}
 
-    if ((rc = trace_join(file, sizeof file, dir, "guidellm-results.json", err)) ||
-        (rc = json_parse_file(file, &j, err)))
-        goto fail;
-    cJSON *bs = json_get(j, "benchmarks");
-    if ((rc = json_array(file, "", "benchmarks", bs, &n_b, err)))
-        goto fail;
-    if (n_b == 0) {
-        rc = tam_fail(err, TAM_EFIELD, "%s: benchmarks: empty", file);
-        goto fail;
-    }
-    br = calloc((size_t)n_b, sizeof *br);
-    bn = calloc((size_t)n_b, sizeof *bn);
-    if (!br || !bn) {
-        rc = tam_fail(err, TAM_ENOMEM, "%s: out of memory", file);
-        goto fail;
-    }
+/* guidellm-results.json: its benchmarks array, and room for their requests. */
+static int gl_results(gl_load_t *L, char *err)
+{
+    int rc;
+    if ((rc = trace_join(L->file, sizeof L->file, L->dir, "guidellm-results.json", err)) ||
+        (rc = json_parse_file(L->file, &L->j, err)))
+        return rc;
+    if ((rc = json_array(L->file, "", "benchmarks", json_get(L->j, "benchmarks"), &L->n_b, err)))
+        return rc;
+    if (L->n_b == 0)
+        return tam_fail(err, TAM_EFIELD, "%s: benchmarks: empty", L->file);
+    L->br = calloc((size_t)L->n_b, sizeof *L->br);
+    L->bn = calloc((size_t)L->n_b, sizeof *L->bn);
+    if (!L->br || !L->bn)
+        return tam_fail(err, TAM_ENOMEM, "%s: out of memory", L->file);
+    return TAM_OK;
+}
 
-    /* Pass 1: points, requests per benchmark (sorted), self-checks. */
-    int has_sync = 0;
+/* Benchmark bi's strategy as a new load point. */
+static int gl_point(gl_load_t *L, int bi, const cJSON *bj, const char *bpre, trace_point_t **pp, char *err)
+{
+    const char *file = L->file;
+    char spre[96];
+    int rc;
+    snprintf(spre, sizeof spre, "%s.config.strategy", bpre);
+    cJSON *strat = json_get(json_get(bj, "config"), "strategy");
+    if ((rc = json_object(file, bpre, "config.strategy", strat, err)))
+        return rc;
+    cJSON *ty = json_get(strat, "type_");
+    if (!cJSON_IsString(ty))
+        return tam_fail(err, TAM_EFIELD, "%s: %s.type_: %s", file, spre, ty ? "expected a string" : "missing");
+    trace_point_t *p = tb_point(&L->b, err);
+    if (!p)
+        return TAM_ENOMEM;
+    *pp = p;
+    p->unit = bi;
+    p->warm_prefix = bi > 0;
+    if (strcmp(ty->valuestring, "synchronous") == 0) {
+        p->kind = ARR_SYNCHRONOUS;
+        snprintf(p->name, sizeof p->name, "synchronous");
+    } else if (strcmp(ty->valuestring, "throughput") == 0) {
+        p->kind = ARR_THROUGHPUT;
+        snprintf(p->name, sizeof p->name, "throughput");
+    } else if (strcmp(ty->valuestring, "constant") == 0 || strcmp(ty->valuestring, "poisson") == 0) {
+        p->kind = ty->valuestring[0] == 'c' ? ARR_CONSTANT : ARR_POISSON;
+        if ((rc = json_num(file, spre, "rate", json_get(strat, "rate"), &p->rate, err)))
+            return rc;
+        /* Bounded like inference-perf's stage rates: a rate such as 1e-320
+        ** is > 0 but makes t_send = i / rate infinite (tb_finish asserts
+        ** finite send times) and Poisson gaps overflow too. */
+        if (!(p->rate >= 1e-9 && p->rate <= 1e9))
+            return tam_fail(err, TAM_EFIELD, "%s: %s.rate: must be in [1e-9, 1e9] requests/s, got %g",
+                            file, spre, p->rate);
+        snprintf(p->name, sizeof p->name, "%s@%.3f", ty->valuestring, p->rate);
+    } else {
+        return tam_fail(err, TAM_EFIELD, "%s: %s.type_: unknown strategy \"%.40s\"", file, spre, ty->valuestring);
+    }
+    cJSON *mc = json_get(strat, "max_concurrency");
+    if (mc && !cJSON_IsNull(mc) && (rc = json_int(file, spre, "max_concurrency", mc, 0, INT_MAX, &p->max_concurrency, err)))
+        return rc;
+    cJSON *du = json_get(bj, "duration");
+    if (du && !cJSON_IsNull(du) && (rc = json_num(file, bpre, "duration", du, &p->t_end, err)))
+        return rc;
+    return TAM_OK;
+}
+
+/* Benchmark bi's requests (successful, errored, incomplete), sorted; ln[]
+** gets each list's length, sum_ttft/sum_e2e the successful ones' sums. */
+static int gl_requests(gl_load_t *L, int bi, const cJSON *bj, const char *bpre, int ln[3],
+                       double *sum_ttft, double *sum_e2e, char *err)
+{
+    const char *file = L->file;
+    cJSON *rq = json_get(bj, "requests");
+    cJSON *lists[3];
+    int rc;
+    if ((rc = json_object(file, bpre, "requests", rq, err)))
+        return rc;
+    for (int c = 0; c < 3; c++) {
+        char rpre[64];
+        snprintf(rpre, sizeof rpre, "%s.requests", bpre);
+        lists[c] = json_get(rq, cat_name[c]);
+        if (c > 0 && (!lists[c] || cJSON_IsNull(lists[c])))
+            continue; /* errored/incomplete may be absent */
+        if ((rc = json_array(file, rpre, cat_name[c], lists[c], &ln[c], err)))
+            return rc;
+    }
+    int n = ln[0] + ln[1] + ln[2];
+    L->br[bi] = malloc((size_t)(n > 0 ? n : 1) * sizeof **L->br);
+    if (!L->br[bi])
+        return tam_fail(err, TAM_ENOMEM, "%s: out of memory", file);
+    int k = 0;
+    for (int c = 0; c < 3; c++)
+        for (int i = 0; i < ln[c]; i++) {
+            gl_req_t *g = &L->br[bi][k++];
+            if ((rc = read_req(file, bi, c, i, cJSON_GetArrayItem(lists[c], i), g, err)))
+                return rc;
+            if (c == CAT_OK) {
+                *sum_ttft += g->ttft_ms;
+                *sum_e2e += g->e2e;
+            }
+        }
+    L->bn[bi] = n;
+    qsort(L->br[bi], (size_t)n, sizeof **L->br, cmp_gl);
+    return TAM_OK;
+}
+
+/* Benchmark bi's self-check: request totals and the successful means. */
+static int gl_selfcheck(gl_load_t *L, const cJSON *bj, const char *bpre, const int ln[3], double sum_ttft,
+                        double sum_e2e, char *err)
+{
+    const char *file = L->file;
+    cJSON *metrics = json_get(bj, "metrics");
+    cJSON *tot = json_get(metrics, "request_totals");
+    char mpre[96];
+    int rc;
+    snprintf(mpre, sizeof mpre, "%s.metrics.request_totals", bpre);
+    if ((rc = json_object(file, bpre, "metrics.request_totals", tot, err)))
+        return rc;
+    for (int c = 0; c < 3; c++) {
+        int v;
+        if ((rc = json_int(file, mpre, cat_name[c], json_get(tot, cat_name[c]), 0, INT_MAX, &v, err)))
+            return rc;
+        if (v != ln[c])
+            return tam_fail(err, TAM_ECHECK, "%s: %s.%s: the tool says %d, the requests list has %d", file,
+                            mpre, cat_name[c], v, ln[c]);
+        L->t->n_checks++;
+    }
+    if ((rc = check_metric(file, bpre, metrics, "time_to_first_token_ms", ln[0] ? sum_ttft / ln[0] : 0, ln[0], L->t, err)) ||
+        (rc = check_metric(file, bpre, metrics, "request_latency", ln[0] ? sum_e2e / ln[0] : 0, ln[0], L->t, err)))
+        return rc;
+    return TAM_OK;
+}
+
+/* Pass 1: points, requests per benchmark (sorted), self-checks; then the
+** lowest and highest points. */
+static int gl_benchmarks(gl_load_t *L, char *err)
+{
+    trace_t *t = L->t;
+    cJSON *bs = json_get(L->j, "benchmarks");
+    int has_sync = 0, rc;
     double top_rate = -1;
-    for (int bi = 0; bi < n_b; bi++) {
+    for (int bi = 0; bi < L->n_b; bi++) {
         cJSON *bj = cJSON_GetArrayItem(bs, bi);
         char bpre[48];
         snprintf(bpre, sizeof bpre, "benchmarks[%d]", bi);
-        char spre[96];
-        snprintf(spre, sizeof spre, "%s.config.strategy", bpre);
-        cJSON *strat = json_get(json_get(bj, "config"), "strategy");
-        if ((rc = json_object(file, bpre, "config.strategy", strat, err)))
-            goto fail;
-        cJSON *ty = json_get(strat, "type_");
-        if (!cJSON_IsString(ty)) {
-            rc = tam_fail(err, TAM_EFIELD, "%s: %s.type_: %s", file, spre, ty ? "expected a string" : "missing");
-            goto fail;
-        }
-        trace_point_t *p = tb_point(&b, err);
-        if (!p) {
-            rc = TAM_ENOMEM;
-            goto fail;
-        }
-        p->unit = bi;
-        p->warm_prefix = bi > 0;
-        if (strcmp(ty->valuestring, "synchronous") == 0) {
-            p->kind = ARR_SYNCHRONOUS;
-            snprintf(p->name, sizeof p->name, "synchronous");
-        } else if (strcmp(ty->valuestring, "throughput") == 0) {
-            p->kind = ARR_THROUGHPUT;
-            snprintf(p->name, sizeof p->name, "throughput");
-        } else if (strcmp(ty->valuestring, "constant") == 0 || strcmp(ty->valuestring, "poisson") == 0) {
-            p->kind = ty->valuestring[0] == 'c' ? ARR_CONSTANT : ARR_POISSON;
-            if ((rc = json_num(file, spre, "rate", json_get(strat, "rate"), &p->rate, err)))
-                goto fail;
-            /* Bounded like inference-perf's stage rates: a rate such as 1e-320
-            ** is > 0 but makes t_send = i / rate infinite (tb_finish asserts
-            ** finite send times) and Poisson gaps overflow too. */
-            if (!(p->rate >= 1e-9 && p->rate <= 1e9)) {
-                rc = tam_fail(err, TAM_EFIELD, "%s: %s.rate: must be in [1e-9, 1e9] requests/s, got %g",
-                              file, spre, p->rate);
-                goto fail;
-            }
-            snprintf(p->name, sizeof p->name, "%s@%.3f", ty->valuestring, p->rate);
-        } else {
-            rc = tam_fail(err, TAM_EFIELD, "%s: %s.type_: unknown strategy \"%.40s\"", file, spre, ty->valuestring);
-            goto fail;
-        }
-        cJSON *mc = json_get(strat, "max_concurrency");
-        if (mc && !cJSON_IsNull(mc) && (rc = json_int(file, spre, "max_concurrency", mc, 0, INT_MAX, &p->max_concurrency, err)))
-            goto fail;
-        cJSON *du = json_get(bj, "duration");
-        if (du && !cJSON_IsNull(du) && (rc = json_num(file, bpre, "duration", du, &p->t_end, err)))
-            goto fail;
-
-        /* requests */
-        cJSON *rq = json_get(bj, "requests");
-        cJSON *lists[3];
+        trace_point_t *p = NULL;
         int ln[3] = {0, 0, 0};
-        if ((rc = json_object(file, bpre, "requests", rq, err)))
-            goto fail;
-        for (int c = 0; c < 3; c++) {
-            char rpre[64];
-            snprintf(rpre, sizeof rpre, "%s.requests", bpre);
-            lists[c] = json_get(rq, cat_name[c]);
-            if (c > 0 && (!lists[c] || cJSON_IsNull(lists[c])))
-                continue; /* errored/incomplete may be absent */
-            if ((rc = json_array(file, rpre, cat_name[c], lists[c], &ln[c], err)))
-                goto fail;
-        }
-        int n = ln[0] + ln[1] + ln[2];
-        br[bi] = malloc((size_t)(n > 0 ? n : 1) * sizeof **br);
-        if (!br[bi]) {
-            rc = tam_fail(err, TAM_ENOMEM, "%s: out of memory", file);
-            goto fail;
-        }
-        int k = 0;
         double sum_ttft = 0, sum_e2e = 0;
-        for (int c = 0; c < 3; c++)
-            for (int i = 0; i < ln[c]; i++) {
-                gl_req_t *g = &br[bi][k++];
-                if ((rc = read_req(file, bi, c, i, cJSON_GetArrayItem(lists[c], i), g, err)))
-                    goto fail;
-                if (c == CAT_OK) {
-                    sum_ttft += g->ttft_ms;
-                    sum_e2e += g->e2e;
-                }
-            }
-        bn[bi] = n;
-        qsort(br[bi], (size_t)n, sizeof **br, cmp_gl);
-
-        /* self-check */
-        cJSON *metrics = json_get(bj, "metrics");
-        cJSON *tot = json_get(metrics, "request_totals");
-        char mpre[96];
-        snprintf(mpre, sizeof mpre, "%s.metrics.request_totals", bpre);
-        if ((rc = json_object(file, bpre, "metrics.request_totals", tot, err)))
-            goto fail;
-        for (int c = 0; c < 3; c++) {
-            int v;
-            if ((rc = json_int(file, mpre, cat_name[c], json_get(tot, cat_name[c]), 0, INT_MAX, &v, err)))
-                goto fail;
-            if (v != ln[c]) {
-                rc = tam_fail(err, TAM_ECHECK, "%s: %s.%s: the tool says %d, the requests list has %d", file,
-                              mpre, cat_name[c], v, ln[c]);
-                goto fail;
-            }
-            t->n_checks++;
-        }
-        if ((rc = check_metric(file, bpre, metrics, "time_to_first_token_ms", ln[0] ? sum_ttft / ln[0] : 0, ln[0], t, err)) ||
-            (rc = check_metric(file, bpre, metrics, "request_latency", ln[0] ? sum_e2e / ln[0] : 0, ln[0], t, err)))
-            goto fail;
-
+        if ((rc = gl_point(L, bi, bj, bpre, &p, err)) ||
+            (rc = gl_requests(L, bi, bj, bpre, ln, &sum_ttft, &sum_e2e, err)) ||
+            (rc = gl_selfcheck(L, bj, bpre, ln, sum_ttft, sum_e2e, err)))
+            return rc;
         if (p->kind == ARR_SYNCHRONOUS && !has_sync) {
             p->is_lowest = 1;
             has_sync = 1;
@@ -431,141 +463,164 @@ int trace_load_guidellm(const char *dir, trace_t **out, char *err)
     }
     if (!has_sync)
         t->points[0].is_lowest = 1;
-    for (int bi = 0; bi < n_b; bi++)
+    for (int bi = 0; bi < L->n_b; bi++)
         if ((t->points[bi].kind == ARR_CONSTANT || t->points[bi].kind == ARR_POISSON) && t->points[bi].rate == top_rate)
             t->points[bi].is_highest = 1;
-    cJSON_Delete(j);
-    j = NULL;
+    return TAM_OK;
+}
 
-    /* Requests that got no usage back: recover their tokens from vllm.log. */
-    {
-        int n_nu = 0;
-        for (int bi = 0; bi < n_b; bi++)
-            for (int i = 0; i < bn[bi]; i++)
-                n_nu += br[bi][i].cat != CAT_OK && br[bi][i].out < 0 && br[bi][i].prompt >= 0;
-        if (n_nu > 0 && n_nu == vl.n_rej) {
-            gl_req_t **v = malloc((size_t)n_nu * sizeof *v);
-            if (!v) {
-                rc = tam_fail(err, TAM_ENOMEM, "%s: out of memory", file);
-                goto fail;
+/* Requests that got no usage back: recover their tokens from vllm.log. */
+static int gl_recover_from_log(gl_load_t *L, char *err)
+{
+    gl_req_t **br = L->br;
+    int n_nu = 0;
+    for (int bi = 0; bi < L->n_b; bi++)
+        for (int i = 0; i < L->bn[bi]; i++)
+            n_nu += br[bi][i].cat != CAT_OK && br[bi][i].out < 0 && br[bi][i].prompt >= 0;
+    if (n_nu == 0 || n_nu != L->vl.n_rej)
+        return TAM_OK;
+    gl_req_t **v = malloc((size_t)n_nu * sizeof *v);
+    if (!v)
+        return tam_fail(err, TAM_ENOMEM, "%s: out of memory", L->file);
+    int m = 0;
+    for (int bi = 0; bi < L->n_b; bi++)
+        for (int i = 0; i < L->bn[bi]; i++)
+            if (br[bi][i].cat != CAT_OK && br[bi][i].out < 0 && br[bi][i].prompt >= 0)
+                v[m++] = &br[bi][i];
+    /* send order over the whole run (benchmarks ran one after another) */
+    for (int a = 1; a < m; a++)
+        for (int c = a; c > 0 && v[c]->k2 < v[c - 1]->k2; c--) {
+            gl_req_t *x = v[c];
+            v[c] = v[c - 1];
+            v[c - 1] = x;
+        }
+    int plausible = 1;
+    for (int a = 0; a < m; a++) {
+        double est = (double)v[a]->prompt + L->prefix, got = L->vl.rej_in[a];
+        int mt = L->t->max_model_len - L->vl.rej_ctx[a];
+        if (fabs(got - est) > 0.05 * got || mt < 0)
+            plausible = 0;
+    }
+    for (int a = 0; plausible && a < m; a++) {
+        v[a]->log_in = L->vl.rej_in[a];
+        v[a]->log_out = L->t->max_model_len - L->vl.rej_ctx[a];
+    }
+    free(v);
+    return TAM_OK;
+}
+
+/* The request's tokens: recorded, from vllm.log, the client's estimate or,
+** with no count at all, the profile's nominal request. */
+static int gl_tokens(gl_load_t *L, int bi, const gl_req_t *g, trace_req_t *r, char *err)
+{
+    int prefix = L->prefix, rc;
+    if (g->prompt < 0) { /* a failed request with no count: the profile's nominal one */
+        if (L->nom_in < 0) {
+            int np, no;
+            if ((rc = yu_int(&L->pf, "data.prompt_tokens", 1, INT_MAX, &np, err)) ||
+                (rc = yu_int(&L->pf, "data.output_tokens", 1, INT_MAX, &no, err)))
+                return rc;
+            if ((long long)np + prefix > INT_MAX)
+                return tam_fail(err, TAM_EFIELD,
+                                "%s/profile.yaml: data.prompt_tokens %d + data.prefix_tokens %d is more "
+                                "than %d tokens", L->dir, np, prefix, INT_MAX);
+            L->nom_in = np + prefix;
+            L->nom_out = no;
+        }
+        r->in_tokens = L->nom_in;
+        r->out_tokens = g->out >= 1 ? g->out : L->nom_out;
+        r->tok_src = TRACE_TOK_NOMINAL;
+    } else if (g->out >= 0) {
+        r->in_tokens = g->prompt;
+        r->out_tokens = g->out;
+        r->tok_src = TRACE_TOK_SOURCE;
+    } else if (g->log_in >= 0) {
+        r->in_tokens = g->log_in;
+        r->out_tokens = g->log_out;
+        r->tok_src = TRACE_TOK_SERVER_LOG;
+    } else {
+        /* both are up to INT_MAX: add in long long */
+        if ((long long)g->prompt + prefix > INT_MAX)
+            return tam_fail(err, TAM_EFIELD,
+                            "%s: benchmarks[%d].requests.%s[%d].prompt_tokens: %d + data.prefix_tokens %d "
+                            "is more than %d tokens",
+                            L->file, bi, cat_name[g->cat], g->pos, g->prompt, prefix, INT_MAX);
+        r->in_tokens = g->prompt + prefix;
+        r->out_tokens = 1;
+        r->tok_src = TRACE_TOK_CLIENT_EST;
+    }
+    return TAM_OK;
+}
+
+/* Pass 2: the trace's requests. */
+static int gl_trace_requests(gl_load_t *L, char *err)
+{
+    int index = 0, prefix = L->prefix, rc;
+    L->nom_in = L->nom_out = -1;
+    for (int bi = 0; bi < L->n_b; bi++) {
+        const trace_point_t *p = &L->t->points[bi];
+        double origin = L->bn[bi] > 0 ? L->br[bi][0].k1 : 0;
+        for (int i = 0; i < L->bn[bi]; i++) {
+            const gl_req_t *g = &L->br[bi][i];
+            trace_req_t *r = tb_req(&L->b, err);
+            if (!r)
+                return TAM_ENOMEM;
+            r->index = index++;
+            r->point = bi;
+            r->t_send = p->kind == ARR_CONSTANT ? i / p->rate : 0.0;
+            r->t_recorded = isnan(g->started) ? NAN : g->started - origin;
+            r->prefix_group = prefix > 0 ? 0 : -1;
+            r->group_recorded = prefix > 0;
+            r->prefix_tokens = prefix;
+            r->out_client = -1;
+            if ((rc = gl_tokens(L, bi, g, r, err)))
+                return rc;
+            r->ok = g->cat == CAT_OK;
+            if (r->ok) {
+                r->ttft = g->ttft_ms / 1000.0;
+                r->e2e = g->e2e;
             }
-            int m = 0;
-            for (int bi = 0; bi < n_b; bi++)
-                for (int i = 0; i < bn[bi]; i++)
-                    if (br[bi][i].cat != CAT_OK && br[bi][i].out < 0 && br[bi][i].prompt >= 0)
-                        v[m++] = &br[bi][i];
-            /* send order over the whole run (benchmarks ran one after another) */
-            for (int a = 1; a < m; a++)
-                for (int c = a; c > 0 && v[c]->k2 < v[c - 1]->k2; c--) {
-                    gl_req_t *x = v[c];
-                    v[c] = v[c - 1];
-                    v[c - 1] = x;
-                }
-            int plausible = 1;
-            for (int a = 0; a < m; a++) {
-                double est = (double)v[a]->prompt + prefix, got = vl.rej_in[a];
-                int mt = t->max_model_len - vl.rej_ctx[a];
-                if (fabs(got - est) > 0.05 * got || mt < 0)
-                    plausible = 0;
-            }
-            for (int a = 0; plausible && a < m; a++) {
-                v[a]->log_in = vl.rej_in[a];
-                v[a]->log_out = t->max_model_len - vl.rej_ctx[a];
-            }
-            free(v);
         }
     }
+    return TAM_OK;
+}
 
-    /* Pass 2: the trace's requests. */
-    {
-        int index = 0, nom_in = -1, nom_out = -1;
-        for (int bi = 0; bi < n_b; bi++) {
-            const trace_point_t *p = &t->points[bi];
-            double origin = bn[bi] > 0 ? br[bi][0].k1 : 0;
-            for (int i = 0; i < bn[bi]; i++) {
-                const gl_req_t *g = &br[bi][i];
-                trace_req_t *r = tb_req(&b, err);
-                if (!r) {
-                    rc = TAM_ENOMEM;
-                    goto fail;
-                }
-                r->index = index++;
-                r->point = bi;
-                r->t_send = p->kind == ARR_CONSTANT ? i / p->rate : 0.0;
-                r->t_recorded = isnan(g->started) ? NAN : g->started - origin;
-                r->prefix_group = prefix > 0 ? 0 : -1;
-                r->group_recorded = prefix > 0;
-                r->prefix_tokens = prefix;
-                r->out_client = -1;
-                if (g->prompt < 0) { /* a failed request with no count: the profile's nominal one */
-                    if (nom_in < 0) {
-                        int np, no;
-                        if ((rc = yu_int(&pf, "data.prompt_tokens", 1, INT_MAX, &np, err)) ||
-                            (rc = yu_int(&pf, "data.output_tokens", 1, INT_MAX, &no, err)))
-                            goto fail;
-                        if ((long long)np + prefix > INT_MAX) {
-                            rc = tam_fail(err, TAM_EFIELD,
-                                          "%s/profile.yaml: data.prompt_tokens %d + data.prefix_tokens %d is more "
-                                          "than %d tokens", dir, np, prefix, INT_MAX);
-                            goto fail;
-                        }
-                        nom_in = np + prefix;
-                        nom_out = no;
-                    }
-                    r->in_tokens = nom_in;
-                    r->out_tokens = g->out >= 1 ? g->out : nom_out;
-                    r->tok_src = TRACE_TOK_NOMINAL;
-                } else if (g->out >= 0) {
-                    r->in_tokens = g->prompt;
-                    r->out_tokens = g->out;
-                    r->tok_src = TRACE_TOK_SOURCE;
-                } else if (g->log_in >= 0) {
-                    r->in_tokens = g->log_in;
-                    r->out_tokens = g->log_out;
-                    r->tok_src = TRACE_TOK_SERVER_LOG;
-                } else {
-                    /* both are up to INT_MAX: add in long long */
-                    if ((long long)g->prompt + prefix > INT_MAX) {
-                        rc = tam_fail(err, TAM_EFIELD,
-                                      "%s: benchmarks[%d].requests.%s[%d].prompt_tokens: %d + data.prefix_tokens %d "
-                                      "is more than %d tokens",
-                                      file, bi, cat_name[g->cat], g->pos, g->prompt, prefix, INT_MAX);
-                        goto fail;
-                    }
-                    r->in_tokens = g->prompt + prefix;
-                    r->out_tokens = 1;
-                    r->tok_src = TRACE_TOK_CLIENT_EST;
-                }
-                r->ok = g->cat == CAT_OK;
-                if (r->ok) {
-                    r->ttft = g->ttft_ms / 1000.0;
-                    r->e2e = g->e2e;
-                }
-            }
-        }
-    }
+static void gl_free(gl_load_t *L)
+{
+    yu_free(&L->ec);
+    yu_free(&L->pf);
+    cJSON_Delete(L->j);
+    if (L->br)
+        for (int bi = 0; bi < L->n_b; bi++)
+            free(L->br[bi]);
+    free(L->br);
+    free(L->bn);
+    free(L->vl.rej_in);
+    free(L->vl.rej_ctx);
+}
 
-    yu_free(&ec);
-    yu_free(&pf);
-    for (int bi = 0; bi < n_b; bi++)
-        free(br[bi]);
-    free(br);
-    free(bn);
-    free(vl.rej_in);
-    free(vl.rej_ctx);
-    return tb_finish(&b, out, err);
+/* }====== */
+
+int trace_load_guidellm(const char *dir, trace_t **out, char *err)
+{
+    *out = NULL;
+    gl_load_t L = {0};
+    L.dir = dir;
+    int rc = tb_init(&L.b, dir, "guidellm", err);
+    if (rc)
+        return rc;
+    L.t = L.b.t;
+    if ((rc = gl_configs(&L, err)) || (rc = gl_results(&L, err)) || (rc = gl_benchmarks(&L, err)))
+        goto fail;
+    cJSON_Delete(L.j);
+    L.j = NULL;
+    if ((rc = gl_recover_from_log(&L, err)) || (rc = gl_trace_requests(&L, err)))
+        goto fail;
+    gl_free(&L);
+    return tb_finish(&L.b, out, err);
 
 fail:
-    yu_free(&ec);
-    yu_free(&pf);
-    cJSON_Delete(j);
-    if (br)
-        for (int bi = 0; bi < n_b; bi++)
-            free(br[bi]);
-    free(br);
-    free(bn);
-    free(vl.rej_in);
-    free(vl.rej_ctx);
-    tb_abort(&b);
+    gl_free(&L);
+    tb_abort(&L.b);
     return rc ? rc : TAM_EFIELD;
 }
