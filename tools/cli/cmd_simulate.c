@@ -143,7 +143,33 @@ static void summary(const trace_t *t, const pred_t *p, const run_stats_t *st)
     }
 }
 
-int cmd_simulate(int argc, char **argv)
+/* {====== cmd_simulate, phase by phase ======
+** Options, then loading (trace, inputs, coefficients), then the run and its
+** output: a trace's points or a workload CSV's rows. */
+typedef struct {
+    inputs_t e;
+    const char *trace_dir, *wl_path, *fmt, *outp, *steps_path, *coeffs, *client_limit;
+    unsigned long long seed;
+    int mnbt, mseqs, mlen, kvb, bsz, inflight, allow_rej;
+} sim_opts_t;
+
+/* What a run holds, freed in one place. */
+typedef struct {
+    model_t m;
+    hw_t hw;
+    econf_t c;
+    kset_t *ks;
+    step_model_t *sm;
+    FILE *f, *sf;      /* the output, the --steps file */
+    trace_t *t;
+    pred_t *p;
+    workload_t w;
+    sim_out_t *so;
+    char mpath[1024];  /* the trace's model folder */
+} sim_state_t;
+
+/* The options; returns -1 to go on, else the exit status. */
+static int sim_parse(int argc, char **argv, sim_opts_t *a)
 {
     static const struct option opts[] = {
         {"trace", required_argument, 0, 'T'},   {"workload", required_argument, 0, 'W'},
@@ -162,41 +188,43 @@ int cmd_simulate(int argc, char **argv)
         {"kernels", required_argument, 0, 12},  {"preset", required_argument, 0, 13},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
-    inputs_t e;
-    inputs_init(&e);
-    e.tp = 0;
-    e.default_preset = 1;
-    const char *trace_dir = NULL, *wl_path = NULL, *fmt = "csv", *outp = NULL;
-    unsigned long long seed = 42;
-    int mnbt = 2048, mseqs = 128, mlen = 4096, kvb = 0, bsz = 16, inflight = 0, allow_rej = 0;
-    const char *steps_path = NULL, *coeffs = NULL, *client_limit = NULL;
+    inputs_t *e = &a->e;
+    inputs_init(e);
+    e->tp = 0;
+    e->default_preset = 1;
+    a->fmt = "csv";
+    a->seed = 42;
+    a->mnbt = 2048;
+    a->mseqs = 128;
+    a->mlen = 4096;
+    a->bsz = 16;
     int o;
     optind = 1;
     while ((o = getopt_long(argc, argv, "T:W:m:t:c:w:f:s:F:o:h", opts, NULL)) != -1) {
         switch (o) {
-        case 'T': trace_dir = optarg; break;
-        case 'W': wl_path = optarg; break;
-        case 'm': e.model = optarg; break;
-        case 't': e.tp = atoi(optarg); break;
-        case 'c': e.config = optarg; break;
-        case 'w': e.hardware = optarg; break;
-        case 'f': e.mfu = optarg; break;
-        case 's': seed = strtoull(optarg, NULL, 10); break;
-        case 'F': fmt = optarg; break;
-        case 'o': outp = optarg; break;
-        case 1: mnbt = atoi(optarg); break;
-        case 2: mseqs = atoi(optarg); break;
-        case 3: mlen = atoi(optarg); break;
-        case 4: kvb = atoi(optarg); break;
-        case 5: bsz = atoi(optarg); break;
-        case 6: inflight = atoi(optarg); break;
-        case 7: steps_path = optarg; break;
-        case 8: allow_rej = 1; break;
-        case 9: coeffs = optarg; break;
-        case 10: e.gemm_mfu = optarg; break;
-        case 11: client_limit = optarg; break;
-        case 12: e.kernels = optarg; break;
-        case 13: e.preset = optarg; break;
+        case 'T': a->trace_dir = optarg; break;
+        case 'W': a->wl_path = optarg; break;
+        case 'm': e->model = optarg; break;
+        case 't': e->tp = atoi(optarg); break;
+        case 'c': e->config = optarg; break;
+        case 'w': e->hardware = optarg; break;
+        case 'f': e->mfu = optarg; break;
+        case 's': a->seed = strtoull(optarg, NULL, 10); break;
+        case 'F': a->fmt = optarg; break;
+        case 'o': a->outp = optarg; break;
+        case 1: a->mnbt = atoi(optarg); break;
+        case 2: a->mseqs = atoi(optarg); break;
+        case 3: a->mlen = atoi(optarg); break;
+        case 4: a->kvb = atoi(optarg); break;
+        case 5: a->bsz = atoi(optarg); break;
+        case 6: a->inflight = atoi(optarg); break;
+        case 7: a->steps_path = optarg; break;
+        case 8: a->allow_rej = 1; break;
+        case 9: a->coeffs = optarg; break;
+        case 10: e->gemm_mfu = optarg; break;
+        case 11: a->client_limit = optarg; break;
+        case 12: e->kernels = optarg; break;
+        case 13: e->preset = optarg; break;
         case 'h':
             fputs(sim_usage, stdout);
             inputs_preset_help(stdout);
@@ -204,223 +232,258 @@ int cmd_simulate(int argc, char **argv)
         default: fputs(sim_usage, stderr); return 2;
         }
     }
-    if (!!trace_dir == !!wl_path || (strcmp(fmt, "csv") && strcmp(fmt, "json"))) {
+    if (!!a->trace_dir == !!a->wl_path || (strcmp(a->fmt, "csv") && strcmp(a->fmt, "json"))) {
         fputs(sim_usage, stderr);
         return 2;
     }
-    char err[TAM_ERRLEN], mpath[1024];
-    model_t m;
-    hw_t hw;
-    econf_t c;
-    kset_t *ks = NULL;
-    step_model_t *sm = NULL;
-    int rc = 1;
-    FILE *f = NULL, *sf = NULL;
-    trace_t *t = NULL;
-    pred_t *p = NULL;
-    workload_t w = {0};
-    sim_out_t *so = NULL;
-    long climit = -1;
-    if (client_limit) {
-        char *end;
-        climit = strtol(client_limit, &end, 10);
-        if (!trace_dir) {
-            tam_fail(err, TAM_EFIELD, "--client-limit applies to --trace (use --max-inflight with --workload)");
-            goto fail;
-        }
-        if (!*client_limit || *end || climit < 0 || climit > 1000000000) {
-            tam_fail(err, TAM_EFIELD, "--client-limit: '%s' is not a whole number of requests in "
-                     "[0, 1000000000] (0 = no limit)", client_limit);
-            goto fail;
-        }
-    }
-    if (trace_dir) {
-        if (trace_load(trace_dir, &t, err))
-            goto fail;
-        if (climit >= 0) { /* replayed points only: GuideLLM strategies carry their own */
-            int n_replay = 0;
-            for (int pt = 0; pt < t->n_points; pt++)
-                if (t->points[pt].kind == ARR_REPLAY) {
-                    t->points[pt].max_concurrency = (int)climit;
-                    n_replay++;
-                }
-            if (!n_replay) {
-                tam_fail(err, TAM_EFIELD, "--client-limit: %s has no replayed load point (its "
-                         "%s strategies set their own concurrency)", trace_dir, t->format);
-                goto fail;
+    return -1;
+}
+
+/* --client-limit as a number (-1 when not given). */
+static int sim_client_limit(const sim_opts_t *a, long *climit, char *err)
+{
+    *climit = -1;
+    if (!a->client_limit)
+        return TAM_OK;
+    char *end;
+    *climit = strtol(a->client_limit, &end, 10);
+    if (!a->trace_dir)
+        return tam_fail(err, TAM_EFIELD, "--client-limit applies to --trace (use --max-inflight with --workload)");
+    if (!*a->client_limit || *end || *climit < 0 || *climit > 1000000000)
+        return tam_fail(err, TAM_EFIELD, "--client-limit: '%s' is not a whole number of requests in "
+                        "[0, 1000000000] (0 = no limit)", a->client_limit);
+    return TAM_OK;
+}
+
+/* The trace, its client limit, and the model and TP it defaults to. */
+static int sim_load_trace(sim_opts_t *a, long climit, sim_state_t *s, char *err)
+{
+    inputs_t *e = &a->e;
+    if (trace_load(a->trace_dir, &s->t, err))
+        return 1;
+    trace_t *t = s->t;
+    if (climit >= 0) { /* replayed points only: GuideLLM strategies carry their own */
+        int n_replay = 0;
+        for (int pt = 0; pt < t->n_points; pt++)
+            if (t->points[pt].kind == ARR_REPLAY) {
+                t->points[pt].max_concurrency = (int)climit;
+                n_replay++;
             }
-        }
-        if (!e.model) {
-            if (runner_model_dir(e.data, t->model_id, mpath, sizeof mpath)) {
-                tam_fail(err, TAM_EFIELD, "%s: no config for model '%s' under %s/models; pass "
-                         "--model", trace_dir, t->model_id, e.data);
-                goto fail;
-            }
-            e.model = mpath;
-        }
-        if (!e.tp)
-            e.tp = t->tp;
+        if (!n_replay)
+            return tam_fail(err, TAM_EFIELD, "--client-limit: %s has no replayed load point (its "
+                            "%s strategies set their own concurrency)", a->trace_dir, t->format);
     }
-    if (!e.tp)
-        e.tp = 1;
-    if (inputs_build(&e, &m, &hw, &ks, &c, &sm, err))
-        goto fail;
-    if (coeffs) { /* Tier 1: merge the fitted keys, rebuild the step model */
-        char h[17];
-        econf_coeffs_meta_t cm;
-        econf_hash(&c, h);
-        if (econf_load_coeffs(coeffs, &c, &cm, err))
-            goto fail;
-        /* Applying coefficients over something else than they were fitted
-        ** on is allowed (that is what staleness measures), but said. */
-        if (cm.base_hash[0] && strcmp(cm.base_hash, h))
-            fprintf(stderr, "tam simulate: note: %s was fitted over base configuration %s; "
-                    "this run's base is %s\n", coeffs, cm.base_hash, h);
-        if (strcmp(cm.hardware_measured, hw.measured))
-            fprintf(stderr, "tam simulate: note: %s was fitted over hardware profile '%s'; "
-                    "this run uses '%s'\n", coeffs,
-                    cm.hardware_measured[0] ? cm.hardware_measured : "datasheet (not measured)",
-                    hw.measured[0] ? hw.measured : "datasheet (not measured)");
-        if (strcmp(cm.gemm_table, e.gemm_mfu ? e.gemm_mfu : ""))
-            fprintf(stderr, "tam simulate: note: %s was fitted with GEMM table %s; this run "
-                    "uses %s\n", coeffs, cm.gemm_table[0] ? cm.gemm_table : "the --mfu folder's",
-                    e.gemm_mfu ? e.gemm_mfu : "the --mfu folder's");
-        step_model_free(sm);
-        sm = NULL;
-        if (step_model_new(&m, &hw, ks, e.tp, &c, &sm, err))
-            goto fail;
+    if (!e->model) {
+        if (runner_model_dir(e->data, t->model_id, s->mpath, sizeof s->mpath))
+            return tam_fail(err, TAM_EFIELD, "%s: no config for model '%s' under %s/models; pass "
+                            "--model", a->trace_dir, t->model_id, e->data);
+        e->model = s->mpath;
     }
+    if (!e->tp)
+        e->tp = t->tp;
+    return TAM_OK;
+}
+
+/* Tier 1: merge the fitted keys, rebuild the step model. */
+static int sim_apply_coeffs(const sim_opts_t *a, sim_state_t *s, char *err)
+{
+    const char *coeffs = a->coeffs;
+    char h[17];
+    econf_coeffs_meta_t cm;
+    econf_hash(&s->c, h);
+    if (econf_load_coeffs(coeffs, &s->c, &cm, err))
+        return 1;
+    /* Applying coefficients over something else than they were fitted
+    ** on is allowed (that is what staleness measures), but said. */
+    if (cm.base_hash[0] && strcmp(cm.base_hash, h))
+        fprintf(stderr, "tam simulate: note: %s was fitted over base configuration %s; "
+                "this run's base is %s\n", coeffs, cm.base_hash, h);
+    if (strcmp(cm.hardware_measured, s->hw.measured))
+        fprintf(stderr, "tam simulate: note: %s was fitted over hardware profile '%s'; "
+                "this run uses '%s'\n", coeffs,
+                cm.hardware_measured[0] ? cm.hardware_measured : "datasheet (not measured)",
+                s->hw.measured[0] ? s->hw.measured : "datasheet (not measured)");
+    if (strcmp(cm.gemm_table, a->e.gemm_mfu ? a->e.gemm_mfu : ""))
+        fprintf(stderr, "tam simulate: note: %s was fitted with GEMM table %s; this run "
+                "uses %s\n", coeffs, cm.gemm_table[0] ? cm.gemm_table : "the --mfu folder's",
+                a->e.gemm_mfu ? a->e.gemm_mfu : "the --mfu folder's");
+    step_model_free(s->sm);
+    s->sm = NULL;
+    return step_model_new(&s->m, &s->hw, s->ks, a->e.tp, &s->c, &s->sm, err);
+}
+
+/* A trace: simulate every point, one row per request, then the summary. */
+static int sim_trace(const sim_opts_t *a, sim_state_t *s, char *err)
+{
+    trace_t *t = s->t;
+    FILE *f = s->f;
     run_stats_t st;
-    if (!(f = cli_open_out(outp, err)))
-        goto fail;
-    if (t) {
-        if (steps_path) {
-            if (!(sf = cli_open_aux(steps_path, err)))
-                goto fail;
-            fprintf(sf, "unit,t_s,dt_s,prefill_chunks,decodes,tokens,running,waiting,free_blocks\n");
+    if (a->steps_path) {
+        if (!(s->sf = cli_open_aux(a->steps_path, err)))
+            return 1;
+        fprintf(s->sf, "unit,t_s,dt_s,prefill_chunks,decodes,tokens,running,waiting,free_blocks\n");
+    }
+    if (runner_simulate_trace_steps(s->sm, t, a->seed, s->sf ? write_unit_step : NULL, s->sf, &s->p, &st,
+                                    err))
+        return 1;
+    int json = strcmp(a->fmt, "json") == 0;
+    fprintf(f, json ? "[\n" : "point,index,arrival_s,scheduled_s,first_token_s,last_token_s,"
+                              "ttft_s,tpot_s,e2e_s,prompt,output,preemptions,prefix_hit,"
+                              "rejected,ok,measured_ttft_s,measured_tpot_s,measured_e2e_s\n");
+    for (int i = 0; i < t->n_req; i++) {
+        const trace_req_t *q = &t->req[i];
+        const pred_t *r = &s->p[i];
+        double mt = q->ok ? trace_tpot(q->ttft, q->e2e, q->out_tokens) : NAN;
+        if (json)
+            fprintf(f, "%s{\"point\":\"%s\",\"index\":%d,\"ttft_s\":%.9g,\"tpot_s\":%.9g,"
+                    "\"e2e_s\":%.9g,\"arrival_s\":%.9g,\"preemptions\":%d,\"rejected\":%d,"
+                    "\"measured_ttft_s\":%.9g,\"measured_e2e_s\":%.9g}", i ? ",\n" : "",
+                    t->points[q->point].name, q->index, nz(r->ttft), nz(r->tpot), nz(r->e2e),
+                    r->arrival, r->preemptions, r->rejected, nz(q->ttft), nz(q->e2e));
+        else
+            fprintf(f, "%s,%d,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%d,%d,%d,%d,%d,%d,%.9g,%.9g,"
+                    "%.9g\n", t->points[q->point].name, q->index, r->arrival, r->scheduled,
+                    r->first_token, r->last_token, r->ttft, r->tpot, r->e2e, q->in_tokens,
+                    q->out_tokens, r->preemptions, r->prefix_hit_tokens, r->rejected, q->ok,
+                    q->ttft, mt, q->e2e);
+    }
+    if (json)
+        fprintf(f, "\n]\n");
+    summary(t, s->p, &st);
+    return TAM_OK;
+}
+
+/* A workload's rows (coefficients' residuals applied), then mean TTFT,
+** TPOT and E2E on stderr. */
+static void sim_workload_print(const sim_opts_t *a, const sim_state_t *s, const sim_stats_t *ss)
+{
+    const workload_t *w = &s->w;
+    FILE *f = s->f;
+    int json = strcmp(a->fmt, "json") == 0;
+    fprintf(f, json ? "[\n" : "row,t_send_s,arrival_s,scheduled_s,first_token_s,last_token_s,"
+                              "ttft_s,tpot_s,e2e_s,prompt,output,preemptions,prefix_hit,"
+                              "rejected\n");
+    double sums[3] = {0};
+    int nok = 0, ntp = 0;
+    for (int i = 0; i < w->n; i++) {
+        const sim_out_t *r = &s->so[i];
+        double ttft = r->first_token - r->arrival, e2e = r->last_token - r->arrival;
+        double tpot = trace_tpot(ttft, e2e, w->req[i].output);
+        double ft = r->first_token, lt = r->last_token;
+        if (!r->rejected && calib_resid_active(&s->c)) { /* as tools/harness/runner.c does */
+            calib_resid_apply(&s->c, w->req[i].prompt, w->req[i].output, &ttft, &tpot, &e2e);
+            ft = r->arrival + ttft;
+            lt = r->arrival + e2e;
         }
-        if (runner_simulate_trace_steps(sm, t, seed, sf ? write_unit_step : NULL, sf, &p, &st,
-                                        err))
-            goto fail;
-        int json = strcmp(fmt, "json") == 0;
-        fprintf(f, json ? "[\n" : "point,index,arrival_s,scheduled_s,first_token_s,last_token_s,"
-                                  "ttft_s,tpot_s,e2e_s,prompt,output,preemptions,prefix_hit,"
-                                  "rejected,ok,measured_ttft_s,measured_tpot_s,measured_e2e_s\n");
-        for (int i = 0; i < t->n_req; i++) {
-            const trace_req_t *q = &t->req[i];
-            const pred_t *r = &p[i];
-            double mt = q->ok ? trace_tpot(q->ttft, q->e2e, q->out_tokens) : NAN;
-            if (json)
-                fprintf(f, "%s{\"point\":\"%s\",\"index\":%d,\"ttft_s\":%.9g,\"tpot_s\":%.9g,"
-                        "\"e2e_s\":%.9g,\"arrival_s\":%.9g,\"preemptions\":%d,\"rejected\":%d,"
-                        "\"measured_ttft_s\":%.9g,\"measured_e2e_s\":%.9g}", i ? ",\n" : "",
-                        t->points[q->point].name, q->index, nz(r->ttft), nz(r->tpot), nz(r->e2e),
-                        r->arrival, r->preemptions, r->rejected, nz(q->ttft), nz(q->e2e));
-            else
-                fprintf(f, "%s,%d,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%d,%d,%d,%d,%d,%d,%.9g,%.9g,"
-                        "%.9g\n", t->points[q->point].name, q->index, r->arrival, r->scheduled,
-                        r->first_token, r->last_token, r->ttft, r->tpot, r->e2e, q->in_tokens,
-                        q->out_tokens, r->preemptions, r->prefix_hit_tokens, r->rejected, q->ok,
-                        q->ttft, mt, q->e2e);
+        if (!r->rejected) {
+            nok++;
+            sums[0] += ttft;
+            sums[2] += e2e;
+            if (isfinite(tpot)) {
+                sums[1] += tpot;
+                ntp++;
+            }
         }
         if (json)
-            fprintf(f, "\n]\n");
-        summary(t, p, &st);
-    } else {
-        if (wl_load_csv(wl_path, &w, err))
-            goto fail;
-        if (kvb <= 0) {
-            tam_fail(err, TAM_EFIELD, "--kv-blocks is required with --workload");
-            goto fail;
-        }
-        so = calloc((size_t)w.n, sizeof *so);
-        sim_cfg_t cfg = {.max_num_batched_tokens = mnbt, .max_num_seqs = mseqs,
-                         .max_model_len = mlen, .kv_blocks = kvb, .block_size = bsz,
-                         .prefix_caching = 1, .max_inflight = inflight};
-        runner_sim_conf(&c, NULL, &cfg);
-        if (steps_path) {
-            if (!(sf = cli_open_aux(steps_path, err)))
-                goto fail;
-            fprintf(sf, "t_s,dt_s,prefill_chunks,decodes,tokens,running,waiting,free_blocks\n");
-            cfg.on_step = write_step;
-            cfg.on_step_ctx = sf;
-        }
-        sim_stats_t ss;
-        if (sim_run(sm, &cfg, w.req, w.n, so, &ss, err))
-            goto fail;
-        for (int i = 0; i < w.n && !allow_rej; i++)
-            if (so[i].rejected) {
-                tam_fail(err, TAM_EFIT, "%s: row %d (prompt %d + output %d tokens): %s "
-                         "(--kv-blocks %d x --block-size %d, --max-model-len %d); "
-                         "--allow-rejected skips such requests", wl_path, i + 1, w.req[i].prompt,
-                         w.req[i].output, so[i].reason, kvb, bsz, mlen);
-                goto fail;
-            }
-        int json = strcmp(fmt, "json") == 0;
-        fprintf(f, json ? "[\n" : "row,t_send_s,arrival_s,scheduled_s,first_token_s,last_token_s,"
-                                  "ttft_s,tpot_s,e2e_s,prompt,output,preemptions,prefix_hit,"
-                                  "rejected\n");
-        double sums[3] = {0};
-        int nok = 0, ntp = 0;
-        for (int i = 0; i < w.n; i++) {
-            const sim_out_t *r = &so[i];
-            double ttft = r->first_token - r->arrival, e2e = r->last_token - r->arrival;
-            double tpot = trace_tpot(ttft, e2e, w.req[i].output);
-            double ft = r->first_token, lt = r->last_token;
-            if (!r->rejected && calib_resid_active(&c)) { /* as tools/harness/runner.c does */
-                calib_resid_apply(&c, w.req[i].prompt, w.req[i].output, &ttft, &tpot, &e2e);
-                ft = r->arrival + ttft;
-                lt = r->arrival + e2e;
-            }
-            if (!r->rejected) {
-                nok++;
-                sums[0] += ttft;
-                sums[2] += e2e;
-                if (isfinite(tpot)) {
-                    sums[1] += tpot;
-                    ntp++;
-                }
-            }
-            if (json)
-                fprintf(f, "%s{\"row\":%d,\"ttft_s\":%.9g,\"tpot_s\":%.9g,\"e2e_s\":%.9g,"
-                        "\"arrival_s\":%.9g,\"preemptions\":%d,\"rejected\":%d%s%s%s}",
-                        i ? ",\n" : "", i, nz(ttft), nz(tpot), nz(e2e), r->arrival,
-                        r->preemptions, r->rejected, r->rejected ? ",\"reason\":\"" : "",
-                        r->rejected ? r->reason : "", r->rejected ? "\"" : "");
-            else
-                fprintf(f, "%d,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%d,%d,%d,%d,%d\n", i,
-                        w.req[i].t_send, r->arrival, r->scheduled, ft, lt,
-                        ttft, tpot, e2e, w.req[i].prompt, w.req[i].output, r->preemptions,
-                        r->prefix_hit_tokens, r->rejected);
-        }
-        if (json)
-            fprintf(f, "\n]\n");
-        fprintf(stderr, "steps %lld, simulated %.3f s, preemptions %lld, rejected %d; mean TTFT "
-                "%.2f ms, TPOT %.3f ms, E2E %.3f s over %d requests\n", ss.steps, ss.t_end,
-                ss.preemptions, ss.rejected, nok ? 1e3 * sums[0] / nok : NAN,
-                ntp ? 1e3 * sums[1] / ntp : NAN, nok ? sums[2] / nok : NAN, nok);
+            fprintf(f, "%s{\"row\":%d,\"ttft_s\":%.9g,\"tpot_s\":%.9g,\"e2e_s\":%.9g,"
+                    "\"arrival_s\":%.9g,\"preemptions\":%d,\"rejected\":%d%s%s%s}",
+                    i ? ",\n" : "", i, nz(ttft), nz(tpot), nz(e2e), r->arrival,
+                    r->preemptions, r->rejected, r->rejected ? ",\"reason\":\"" : "",
+                    r->rejected ? r->reason : "", r->rejected ? "\"" : "");
+        else
+            fprintf(f, "%d,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%d,%d,%d,%d,%d\n", i,
+                    w->req[i].t_send, r->arrival, r->scheduled, ft, lt,
+                    ttft, tpot, e2e, w->req[i].prompt, w->req[i].output, r->preemptions,
+                    r->prefix_hit_tokens, r->rejected);
     }
-    if (sf && cli_close_aux(sf, steps_path, err)) {
-        sf = NULL;
+    if (json)
+        fprintf(f, "\n]\n");
+    fprintf(stderr, "steps %lld, simulated %.3f s, preemptions %lld, rejected %d; mean TTFT "
+            "%.2f ms, TPOT %.3f ms, E2E %.3f s over %d requests\n", ss->steps, ss->t_end,
+            ss->preemptions, ss->rejected, nok ? 1e3 * sums[0] / nok : NAN,
+            ntp ? 1e3 * sums[1] / ntp : NAN, nok ? sums[2] / nok : NAN, nok);
+}
+
+/* A workload CSV: simulate it under the command line's limits. */
+static int sim_workload(const sim_opts_t *a, sim_state_t *s, char *err)
+{
+    workload_t *w = &s->w;
+    if (wl_load_csv(a->wl_path, w, err))
+        return 1;
+    if (a->kvb <= 0)
+        return tam_fail(err, TAM_EFIELD, "--kv-blocks is required with --workload");
+    s->so = calloc((size_t)w->n, sizeof *s->so);
+    sim_cfg_t cfg = {.max_num_batched_tokens = a->mnbt, .max_num_seqs = a->mseqs,
+                     .max_model_len = a->mlen, .kv_blocks = a->kvb, .block_size = a->bsz,
+                     .prefix_caching = 1, .max_inflight = a->inflight};
+    runner_sim_conf(&s->c, NULL, &cfg);
+    if (a->steps_path) {
+        if (!(s->sf = cli_open_aux(a->steps_path, err)))
+            return 1;
+        fprintf(s->sf, "t_s,dt_s,prefill_chunks,decodes,tokens,running,waiting,free_blocks\n");
+        cfg.on_step = write_step;
+        cfg.on_step_ctx = s->sf;
+    }
+    sim_stats_t ss;
+    if (sim_run(s->sm, &cfg, w->req, w->n, s->so, &ss, err))
+        return 1;
+    for (int i = 0; i < w->n && !a->allow_rej; i++)
+        if (s->so[i].rejected)
+            return tam_fail(err, TAM_EFIT, "%s: row %d (prompt %d + output %d tokens): %s "
+                            "(--kv-blocks %d x --block-size %d, --max-model-len %d); "
+                            "--allow-rejected skips such requests", a->wl_path, i + 1, w->req[i].prompt,
+                            w->req[i].output, s->so[i].reason, a->kvb, a->bsz, a->mlen);
+    sim_workload_print(a, s, &ss);
+    return TAM_OK;
+}
+
+/* }====== */
+
+int cmd_simulate(int argc, char **argv)
+{
+    sim_opts_t a = {0};
+    int rc = sim_parse(argc, argv, &a);
+    if (rc >= 0)
+        return rc;
+    char err[TAM_ERRLEN];
+    sim_state_t s = {0};
+    long climit;
+    rc = 1;
+    if (sim_client_limit(&a, &climit, err))
+        goto fail;
+    if (a.trace_dir && sim_load_trace(&a, climit, &s, err))
+        goto fail;
+    if (!a.e.tp)
+        a.e.tp = 1;
+    if (inputs_build(&a.e, &s.m, &s.hw, &s.ks, &s.c, &s.sm, err))
+        goto fail;
+    if (a.coeffs && sim_apply_coeffs(&a, &s, err))
+        goto fail;
+    if (!(s.f = cli_open_out(a.outp, err)))
+        goto fail;
+    if (s.t ? sim_trace(&a, &s, err) : sim_workload(&a, &s, err))
+        goto fail;
+    if (s.sf && cli_close_aux(s.sf, a.steps_path, err)) {
+        s.sf = NULL;
         goto fail;
     }
-    sf = NULL;
-    if (cli_close_out(f, outp, err)) {
-        f = NULL;
+    s.sf = NULL;
+    if (cli_close_out(s.f, a.outp, err)) {
+        s.f = NULL;
         goto fail;
     }
-    f = NULL;
+    s.f = NULL;
     rc = 0;
 fail:
     if (rc)
         fprintf(stderr, "tam simulate: %s\n", err);
-    cli_abort_out(f);
-    cli_abort_aux(sf);
-    free(so);
-    free(p);
-    wl_free(&w);
-    trace_free(t);
-    step_model_free(sm);
-    kset_free(ks);
+    cli_abort_out(s.f);
+    cli_abort_aux(s.sf);
+    free(s.so);
+    free(s.p);
+    wl_free(&s.w);
+    trace_free(s.t);
+    step_model_free(s.sm);
+    kset_free(s.ks);
     return rc;
 }
