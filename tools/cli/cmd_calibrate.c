@@ -726,7 +726,19 @@ out:
 
 /* }====== */
 
-int cmd_calibrate(int argc, char **argv)
+/* {====== cmd_calibrate, phase by phase ======
+** Options, then the base (hardware, configuration, kernel set), then one of
+** Tier 3, Tier 1's cross-validation or Tier 1 on one trace. */
+typedef struct {
+    inputs_t env;
+    const char *trace_dir, *outp, *model, *date, *fitsp, *manifest;
+    int method, cv, nsplits, quiet, jobs;
+    unsigned long long seed;
+    char dbuf[16]; /* today's date when --date is not given */
+} cal_opts_t;
+
+/* The options; returns -1 to go on, else the exit status. */
+static int cal_parse(int argc, char **argv, cal_opts_t *a)
 {
     static const struct option opts[] = {
         {"trace", required_argument, 0, 'T'},   {"config", required_argument, 0, 'c'},
@@ -740,54 +752,54 @@ int cmd_calibrate(int argc, char **argv)
         {"kernels", required_argument, 0, 8},   {"preset", required_argument, 0, 9},
         {"fits", required_argument, 0, 10},     {"jobs", required_argument, 0, 11},
         {0, 0, 0, 0}};
-    inputs_t env;
-    inputs_init(&env);
-    env.default_preset = 1;
-    const char *trace_dir = NULL, *outp = NULL, *model = NULL, *date = NULL, *fitsp = NULL;
+    inputs_t *env = &a->env;
+    inputs_init(env);
+    env->default_preset = 1;
     long nproc = sysconf(_SC_NPROCESSORS_ONLN);
-    int jobs = nproc > 0 ? (int)(nproc < 64 ? nproc : 64) : 1;
-    const char *manifest = "experiments/corpus.json";
-    int method = M_RESID, cv = 0, nsplits = SPLIT_SEEDS, quiet = 0;
-    unsigned long long seed = 42;
+    a->jobs = nproc > 0 ? (int)(nproc < 64 ? nproc : 64) : 1;
+    a->manifest = "experiments/corpus.json";
+    a->method = M_RESID;
+    a->nsplits = SPLIT_SEEDS;
+    a->seed = 42;
     int o;
     optind = 1;
     while ((o = getopt_long(argc, argv, "T:c:M:s:D:o:m:qh", opts, NULL)) != -1) {
         switch (o) {
-        case 'T': trace_dir = optarg; break;
-        case 'c': env.config = optarg; break;
+        case 'T': a->trace_dir = optarg; break;
+        case 'c': env->config = optarg; break;
         case 'M':
-            method = strcmp(optarg, "tier3") == 0 ? M_TIER3 : -1;
+            a->method = strcmp(optarg, "tier3") == 0 ? M_TIER3 : -1;
             for (int m = M_RESID; m < N_METHODS; m++)
                 if (strcmp(optarg, tier1_method_name[m]) == 0)
-                    method = m;
-            if (method < 0) {
+                    a->method = m;
+            if (a->method < 0) {
                 fprintf(stderr, "tam calibrate: --method '%s': expected residual, insim, "
                         "both or tier3\n", optarg);
                 return 2;
             }
             break;
-        case 10: fitsp = optarg; break;
+        case 10: a->fitsp = optarg; break;
         case 11:
-            jobs = atoi(optarg);
-            if (jobs < 1 || jobs > 64) {
+            a->jobs = atoi(optarg);
+            if (a->jobs < 1 || a->jobs > 64) {
                 fprintf(stderr, "tam calibrate: --jobs '%s': expected 1..64\n", optarg);
                 return 2;
             }
             break;
-        case 's': seed = strtoull(optarg, NULL, 10); break;
-        case 'D': env.data = optarg; break;
-        case 'o': outp = optarg; break;
-        case 'm': model = optarg; break;
-        case 1: date = optarg; break;
-        case 2: cv = 1; break;
-        case 3: manifest = optarg; break;
-        case 4: nsplits = atoi(optarg); break;
-        case 5: env.hardware = optarg; break;
-        case 6: env.mfu = optarg; break;
-        case 7: env.gemm_mfu = optarg; break;
-        case 8: env.kernels = optarg; break;
-        case 9: env.preset = optarg; break;
-        case 'q': quiet = 1; break;
+        case 's': a->seed = strtoull(optarg, NULL, 10); break;
+        case 'D': env->data = optarg; break;
+        case 'o': a->outp = optarg; break;
+        case 'm': a->model = optarg; break;
+        case 1: a->date = optarg; break;
+        case 2: a->cv = 1; break;
+        case 3: a->manifest = optarg; break;
+        case 4: a->nsplits = atoi(optarg); break;
+        case 5: env->hardware = optarg; break;
+        case 6: env->mfu = optarg; break;
+        case 7: env->gemm_mfu = optarg; break;
+        case 8: env->kernels = optarg; break;
+        case 9: env->preset = optarg; break;
+        case 'q': a->quiet = 1; break;
         case 'h':
             fputs(calib_usage, stdout);
             inputs_preset_help(stdout);
@@ -795,114 +807,140 @@ int cmd_calibrate(int argc, char **argv)
         default: fputs(calib_usage, stderr); return 2;
         }
     }
-    if (optind < argc || (!cv && (!trace_dir || !outp)) || (cv && trace_dir) || nsplits < 0 ||
-        nsplits > 1000 || (method == M_TIER3 && cv && (!outp || !fitsp)) ||
-        (fitsp && !(method == M_TIER3 && cv))) {
+    if (optind < argc || (!a->cv && (!a->trace_dir || !a->outp)) || (a->cv && a->trace_dir) ||
+        a->nsplits < 0 || a->nsplits > 1000 || (a->method == M_TIER3 && a->cv && (!a->outp || !a->fitsp)) ||
+        (a->fitsp && !(a->method == M_TIER3 && a->cv))) {
         fputs(calib_usage, stderr);
         return 2;
     }
-    char dbuf[16];
-    if (date && !valid_date(date)) {
-        fprintf(stderr, "tam calibrate: --date '%s': expected YYYY-MM-DD\n", date);
+    if (a->date && !valid_date(a->date)) {
+        fprintf(stderr, "tam calibrate: --date '%s': expected YYYY-MM-DD\n", a->date);
         return 2;
     }
-    if (!date) {
+    if (!a->date) {
         time_t now = time(NULL);
         struct tm tmv;
         localtime_r(&now, &tmv);
-        strftime(dbuf, sizeof dbuf, "%Y-%m-%d", &tmv);
-        date = dbuf;
+        strftime(a->dbuf, sizeof a->dbuf, "%Y-%m-%d", &tmv);
+        a->date = a->dbuf;
     }
-    char err[TAM_ERRLEN] = "";
-    cctx_t cx;
-    memset(&cx, 0, sizeof cx);
-    cx.seed = seed;
-    cx.quiet = quiet;
-    manifest_t man = {0};
+    return -1;
+}
+
+/* The base: hardware, a configuration without a residual, its kernel set. */
+static int cal_base(cal_opts_t *a, cctx_t *cx, char *err)
+{
+    cx->gemm_table = a->env.gemm_mfu;
+    if (a->env.hardware) {
+        if (hw_load(a->env.hardware, &cx->hw, err))
+            return 1;
+    } else {
+        hw_h100_sxm(&cx->hw);
+    }
+    if (inputs_config(&a->env, &cx->base, err))
+        return 1;
+    if (calib_resid_active(&cx->base))
+        return tam_fail(err, TAM_EFIELD, "%s: the base configuration already carries a residual "
+                        "(resid_* keys); calibrate over the configuration without it",
+                        a->env.config ? a->env.config : "base");
+    return inputs_kset(&a->env, &cx->hw, &cx->base, &cx->ks, err);
+}
+
+/* Tier 1 --cross-validate: every manifest experiment and the splits;
+** the table on stdout, the rows as CSV to -o. */
+static int cal_cross_validate(const cal_opts_t *a, cctx_t *cx, manifest_t *man, char *err)
+{
     cv_row_t *rows = NULL;
     int nrows = 0, rc = 1;
     FILE *f = NULL;
-    cx.gemm_table = env.gemm_mfu;
-    if (env.hardware) {
-        if (hw_load(env.hardware, &cx.hw, err))
+    if (manifest_load(a->manifest, man, err))
+        goto out;
+    if (man->n < 2 || man->n > MAXE) {
+        tam_fail(err, TAM_EFIELD, "%s: %d experiments; cross-validation needs 2..%d",
+                 a->manifest, man->n, MAXE);
+        goto out;
+    }
+    cx->x = calloc((size_t)man->n, sizeof *cx->x);
+    if (!cx->x) {
+        tam_fail(err, TAM_ENOMEM, "out of memory");
+        goto out;
+    }
+    if (tier1_load_manifest(cx, man, a->env.data, err))
+        goto out;
+    if (tier1_cv_run(cx, man, a->nsplits, &rows, &nrows, err))
+        goto out;
+    char bh[17];
+    econf_hash(&cx->base, bh);
+    cv_print(stdout, cx, rows, nrows, a->nsplits,
+             a->env.config ? a->env.config : "the built-in baseline", bh);
+    if (a->outp) {
+        if (!(f = cli_open_out(a->outp, err)))
             goto out;
-    } else {
-        hw_h100_sxm(&cx.hw);
+        cv_csv(f, cx, rows, nrows);
+        int crc = cli_close_out(f, a->outp, err);
+        f = NULL;
+        if (crc)
+            goto out;
     }
-    if (inputs_config(&env, &cx.base, err))
+    if (!a->quiet)
+        fprintf(stderr, "calibrate: %lld simulations, %.1f s of simulation wall time\n",
+                cx->n_sims, cx->sim_wall);
+    rc = 0;
+out:
+    cli_abort_out(f);
+    free(rows);
+    return rc;
+}
+
+/* Tier 1 on one trace: fit by the method, write the coefficient file. */
+static int cal_single(const cal_opts_t *a, cctx_t *cx, char *err)
+{
+    cx->x = calloc(1, sizeof *cx->x);
+    if (!cx->x)
+        return tam_fail(err, TAM_ENOMEM, "out of memory");
+    cx->n = 1;
+    if (tier1_load_single(cx, a->trace_dir, a->model, a->env.data, err))
+        return 1;
+    int set = 0;
+    cparams_t par;
+    if (tier1_fit_method(cx, a->method, &set, 1, NULL, &par, err) ||
+        write_coeffs(cx, a->method, &par, a->trace_dir, a->date, a->outp, err))
+        return 1;
+    return 0;
+}
+
+/* }====== */
+
+int cmd_calibrate(int argc, char **argv)
+{
+    cal_opts_t a = {0};
+    int rc = cal_parse(argc, argv, &a);
+    if (rc >= 0)
+        return rc;
+    char err[TAM_ERRLEN] = "";
+    cctx_t cx;
+    memset(&cx, 0, sizeof cx);
+    cx.seed = a.seed;
+    cx.quiet = a.quiet;
+    manifest_t man = {0};
+    rc = 1;
+    if (cal_base(&a, &cx, err))
         goto out;
-    if (calib_resid_active(&cx.base)) {
-        tam_fail(err, TAM_EFIELD, "%s: the base configuration already carries a residual "
-                 "(resid_* keys); calibrate over the configuration without it",
-                 env.config ? env.config : "base");
-        goto out;
-    }
-    if (inputs_kset(&env, &cx.hw, &cx.base, &cx.ks, err))
-        goto out;
-    if (method == M_TIER3) {
-        tier3_args_t a = {&env, manifest, trace_dir, model, outp, fitsp, date, nsplits, jobs, cv,
-                          quiet};
-        if (calibrate_tier3(&cx, &a, err) == TAM_OK)
+    if (a.method == M_TIER3) {
+        tier3_args_t t3 = {&a.env, a.manifest, a.trace_dir, a.model, a.outp, a.fitsp, a.date, a.nsplits,
+                           a.jobs, a.cv, a.quiet};
+        if (calibrate_tier3(&cx, &t3, err) == TAM_OK)
             rc = 0;
-        goto out;
-    }
-    if (cv) {
-        if (manifest_load(manifest, &man, err))
-            goto out;
-        if (man.n < 2 || man.n > MAXE) {
-            tam_fail(err, TAM_EFIELD, "%s: %d experiments; cross-validation needs 2..%d",
-                     manifest, man.n, MAXE);
-            goto out;
-        }
-        cx.x = calloc((size_t)man.n, sizeof *cx.x);
-        if (!cx.x) {
-            tam_fail(err, TAM_ENOMEM, "out of memory");
-            goto out;
-        }
-        if (tier1_load_manifest(&cx, &man, env.data, err))
-            goto out;
-        if (tier1_cv_run(&cx, &man, nsplits, &rows, &nrows, err))
-            goto out;
-        char bh[17];
-        econf_hash(&cx.base, bh);
-        cv_print(stdout, &cx, rows, nrows, nsplits,
-                 env.config ? env.config : "the built-in baseline", bh);
-        if (outp) {
-            if (!(f = cli_open_out(outp, err)))
-                goto out;
-            cv_csv(f, &cx, rows, nrows);
-            int crc = cli_close_out(f, outp, err);
-            f = NULL;
-            if (crc)
-                goto out;
-        }
-        if (!quiet)
-            fprintf(stderr, "calibrate: %lld simulations, %.1f s of simulation wall time\n",
-                    cx.n_sims, cx.sim_wall);
-        rc = 0;
+    } else if (a.cv) {
+        rc = cal_cross_validate(&a, &cx, &man, err);
     } else {
-        cx.x = calloc(1, sizeof *cx.x);
-        if (!cx.x) {
-            tam_fail(err, TAM_ENOMEM, "out of memory");
-            goto out;
-        }
-        cx.n = 1;
-        if (tier1_load_single(&cx, trace_dir, model, env.data, err))
-            goto out;
-        int set = 0;
-        cparams_t par;
-        if (tier1_fit_method(&cx, method, &set, 1, NULL, &par, err) ||
-            write_coeffs(&cx, method, &par, trace_dir, date, outp, err))
-            goto out;
-        rc = 0;
+        rc = cal_single(&a, &cx, err);
     }
 out:
     if (rc)
         fprintf(stderr, "tam calibrate: %s\n", err);
-    cli_abort_out(f);
-    free(rows);
     kset_t *ks = cx.ks; /* tier1_free zeroes cx; the kernel set is ours */
-    tier1_free(&cx, cv ? man.n : 1);
+    tier1_free(&cx, a.cv ? man.n : 1);
     manifest_free(&man);
     kset_free(ks);
     return rc;
