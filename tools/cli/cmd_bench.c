@@ -142,6 +142,163 @@ static const char bench_usage[] =
     "median wall times of loading the trace alone and of load + simulate,\n"
     "requests/s, steps/s and peak resident memory.\n";
 
+/* --corpus: the medians of each phase, floor beside simulation. */
+static void bench_corpus_print(const manifest_t *m, long long rf, long long rs, int reps, const double *tf,
+                               const double *ts, const double *phf, const double *phs)
+{
+    printf("bench --corpus: %d experiments, %lld requests, median of %d\n", m->n, rs, reps);
+    printf("  %-22s %10s %10s\n", "phase", "floor", "simulate");
+    for (int k = 0; k < PH_N; k++)
+        printf("  %-22s %9.3fs %9.3fs\n", ph_name[k], median_col(phf, reps, k),
+               median_col(phs, reps, k));
+    double mf = median_col(tf, reps, -1), ms = median_col(ts, reps, -1);
+    printf("  %-22s %9.3fs %9.3fs\n", "total", mf, ms);
+    printf("  floor = read the traces and insert the same %lld rows\n", rf);
+    printf("  ratio to the floor      %.2fx (target <= 2x)\n", ms / mf);
+}
+
+/* --corpus: the floor and the real thing into scratch stores, N times;
+** returns the exit status. */
+static int bench_corpus(const inputs_t *e, const char *manifest, int reps)
+{
+    char err[TAM_ERRLEN];
+    manifest_t m;
+    kset_t *mdb = NULL;
+    char dir[] = "/tmp/tam-bench-XXXXXX", p1[64], p2[64];
+    hw_t hw0;
+    hw_h100_sxm(&hw0);
+    if (manifest_load(manifest, &m, err) ||
+        kset_load(e->data, ECONF_DEFAULT_KERNELS, NULL, NULL, &hw0, &mdb, err) ||
+        !mkdtemp(dir)) {
+        fprintf(stderr, "tam bench: %s\n", err);
+        return 1;
+    }
+    snprintf(p1, sizeof p1, "%s/floor.db", dir);
+    snprintf(p2, sizeof p2, "%s/sim.db", dir);
+    /* Floor and simulation alternate within each repetition, so drift in
+    ** the machine's speed hits both sides alike. */
+    double *tf = calloc((size_t)reps, sizeof *tf), *ts = calloc((size_t)reps, sizeof *ts);
+    double *phf = calloc((size_t)reps * PH_N, sizeof *phf);
+    double *phs = calloc((size_t)reps * PH_N, sizeof *phs);
+    long long rf = 0, rs = 0;
+    int rc = !tf || !ts || !phf || !phs ? tam_fail(err, TAM_ENOMEM, "out of memory") : 0;
+    for (int r = 0; r < reps && !rc; r++) {
+        remove(p1);
+        remove(p2);
+        rc = corpus_pass(&m, e->data, p1, 0, mdb, &tf[r], phf + r * PH_N, &rf, err) ||
+             corpus_pass(&m, e->data, p2, 1, mdb, &ts[r], phs + r * PH_N, &rs, err);
+        fprintf(stderr, "bench --corpus: repetition %d of %d: %.2f s vs %.2f s\n", r + 1,
+                reps, ts[r], tf[r]);
+    }
+    if (!rc)
+        bench_corpus_print(&m, rf, rs, reps, tf, ts, phf, phs);
+    else
+        fprintf(stderr, "tam bench: %s\n", err);
+    free(tf);
+    free(ts);
+    free(phf);
+    free(phs);
+    char cmd[200];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "tam bench: could not remove %s\n", dir);
+    kset_free(mdb);
+    manifest_free(&m);
+    return rc ? 1 : 0;
+}
+
+/* One trace: median times (tl[], ts[] sorted) and peak resident memory. */
+static void bench_trace_print(const char *trace, int nreq, long long steps, int reps, const double *tl,
+                              const double *ts)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    double load = tl[reps / 2], total = ts[reps / 2], sim = total - load;
+    printf("bench: %s\n", trace);
+    printf("  requests            %d\n", nreq);
+    printf("  steps               %lld\n", steps);
+    printf("  load trace only     %.1f ms (median of %d; min %.1f, max %.1f)\n", 1e3 * load, reps,
+           1e3 * tl[0], 1e3 * tl[reps - 1]);
+    printf("  load + simulate     %.1f ms (median; min %.1f, max %.1f)\n", 1e3 * total,
+           1e3 * ts[0], 1e3 * ts[reps - 1]);
+    printf("  simulate alone      %.1f ms = %.0f requests/s, %.0f steps/s\n", 1e3 * sim,
+           sim > 0 ? nreq / sim : 0, sim > 0 ? (double)steps / sim : 0);
+    printf("  ratio to the floor  %.2fx (load + simulate / load only)\n", total / load);
+    printf("  peak resident       %.1f MB\n", (double)ru.ru_maxrss / 1024.0);
+}
+
+/* One trace: loading alone N times, then loading + simulating N times;
+** returns the exit status. */
+static int bench_trace(inputs_t *e, const char *trace, int reps)
+{
+    char dflt[1024], mpath[1024], err[TAM_ERRLEN];
+    if (!trace) {
+        snprintf(dflt, sizeof dflt, "%s/corpus/inference-perf/20260217-202857-llama-2-70b-tp4-general",
+                 e->data);
+        trace = dflt;
+    }
+    double *tl = calloc((size_t)reps, sizeof *tl), *ts = calloc((size_t)reps, sizeof *ts);
+    trace_t *t = NULL;
+    long long steps = 0;
+    int nreq = 0, rc = 1;
+    for (int r = 0; r < reps; r++) {
+        double t0 = now();
+        if (trace_load(trace, &t, err))
+            goto fail;
+        tl[r] = now() - t0;
+        trace_free(t);
+        t = NULL;
+    }
+    model_t m;
+    hw_t hw;
+    econf_t c;
+    kset_t *db = NULL;
+    step_model_t *sm = NULL;
+    if (trace_load(trace, &t, err))
+        goto fail;
+    if (!e->model) {
+        if (runner_model_dir(e->data, t->model_id, mpath, sizeof mpath)) {
+            tam_fail(err, TAM_EFIELD, "no model config for %s", t->model_id);
+            goto fail;
+        }
+        e->model = mpath;
+    }
+    e->tp = t->tp;
+    trace_free(t);
+    t = NULL;
+    if (inputs_build(e, &m, &hw, &db, &c, &sm, err))
+        goto fail;
+    for (int r = 0; r < reps; r++) {
+        double t0 = now();
+        pred_t *p;
+        run_stats_t st;
+        if (trace_load(trace, &t, err) || runner_simulate_trace(sm, t, 42, &p, &st, err)) {
+            step_model_free(sm);
+            kset_free(db);
+            goto fail;
+        }
+        ts[r] = now() - t0;
+        steps = st.steps;
+        nreq = t->n_req;
+        free(p);
+        trace_free(t);
+        t = NULL;
+    }
+    step_model_free(sm);
+    kset_free(db);
+    qsort(tl, (size_t)reps, sizeof *tl, cmp_d);
+    qsort(ts, (size_t)reps, sizeof *ts, cmp_d);
+    bench_trace_print(trace, nreq, steps, reps, tl, ts);
+    rc = 0;
+fail:
+    if (rc)
+        fprintf(stderr, "tam bench: %s\n", err);
+    trace_free(t);
+    free(tl);
+    free(ts);
+    return rc;
+}
+
 int cmd_bench(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -176,137 +333,5 @@ int cmd_bench(int argc, char **argv)
         fputs(bench_usage, stderr);
         return 2;
     }
-    char dflt[1024], mpath[1024], err[TAM_ERRLEN];
-    if (corpus) {
-        manifest_t m;
-        kset_t *mdb = NULL;
-        char dir[] = "/tmp/tam-bench-XXXXXX", p1[64], p2[64];
-        hw_t hw0;
-        hw_h100_sxm(&hw0);
-        if (manifest_load(manifest, &m, err) ||
-            kset_load(e.data, ECONF_DEFAULT_KERNELS, NULL, NULL, &hw0, &mdb, err) ||
-            !mkdtemp(dir)) {
-            fprintf(stderr, "tam bench: %s\n", err);
-            return 1;
-        }
-        snprintf(p1, sizeof p1, "%s/floor.db", dir);
-        snprintf(p2, sizeof p2, "%s/sim.db", dir);
-        /* Floor and simulation alternate within each repetition, so drift in
-        ** the machine's speed hits both sides alike. */
-        double *tf = calloc((size_t)reps, sizeof *tf), *ts = calloc((size_t)reps, sizeof *ts);
-        double *phf = calloc((size_t)reps * PH_N, sizeof *phf);
-        double *phs = calloc((size_t)reps * PH_N, sizeof *phs);
-        long long rf = 0, rs = 0;
-        int rc = !tf || !ts || !phf || !phs ? tam_fail(err, TAM_ENOMEM, "out of memory") : 0;
-        for (int r = 0; r < reps && !rc; r++) {
-            remove(p1);
-            remove(p2);
-            rc = corpus_pass(&m, e.data, p1, 0, mdb, &tf[r], phf + r * PH_N, &rf, err) ||
-                 corpus_pass(&m, e.data, p2, 1, mdb, &ts[r], phs + r * PH_N, &rs, err);
-            fprintf(stderr, "bench --corpus: repetition %d of %d: %.2f s vs %.2f s\n", r + 1,
-                    reps, ts[r], tf[r]);
-        }
-        if (!rc) {
-            printf("bench --corpus: %d experiments, %lld requests, median of %d\n", m.n, rs, reps);
-            printf("  %-22s %10s %10s\n", "phase", "floor", "simulate");
-            for (int k = 0; k < PH_N; k++)
-                printf("  %-22s %9.3fs %9.3fs\n", ph_name[k], median_col(phf, reps, k),
-                       median_col(phs, reps, k));
-            double mf = median_col(tf, reps, -1), ms = median_col(ts, reps, -1);
-            printf("  %-22s %9.3fs %9.3fs\n", "total", mf, ms);
-            printf("  floor = read the traces and insert the same %lld rows\n", rf);
-            printf("  ratio to the floor      %.2fx (target <= 2x)\n", ms / mf);
-        } else {
-            fprintf(stderr, "tam bench: %s\n", err);
-        }
-        free(tf);
-        free(ts);
-        free(phf);
-        free(phs);
-        char cmd[200];
-        snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-        if (system(cmd) != 0)
-            fprintf(stderr, "tam bench: could not remove %s\n", dir);
-        kset_free(mdb);
-        manifest_free(&m);
-        return rc ? 1 : 0;
-    }
-    if (!trace) {
-        snprintf(dflt, sizeof dflt, "%s/corpus/inference-perf/20260217-202857-llama-2-70b-tp4-general",
-                 e.data);
-        trace = dflt;
-    }
-    double *tl = calloc((size_t)reps, sizeof *tl), *ts = calloc((size_t)reps, sizeof *ts);
-    trace_t *t = NULL;
-    long long steps = 0;
-    int nreq = 0, rc = 1;
-    for (int r = 0; r < reps; r++) {
-        double t0 = now();
-        if (trace_load(trace, &t, err))
-            goto fail;
-        tl[r] = now() - t0;
-        trace_free(t);
-        t = NULL;
-    }
-    model_t m;
-    hw_t hw;
-    econf_t c;
-    kset_t *db = NULL;
-    step_model_t *sm = NULL;
-    if (trace_load(trace, &t, err))
-        goto fail;
-    if (!e.model) {
-        if (runner_model_dir(e.data, t->model_id, mpath, sizeof mpath)) {
-            tam_fail(err, TAM_EFIELD, "no model config for %s", t->model_id);
-            goto fail;
-        }
-        e.model = mpath;
-    }
-    e.tp = t->tp;
-    trace_free(t);
-    t = NULL;
-    if (inputs_build(&e, &m, &hw, &db, &c, &sm, err))
-        goto fail;
-    for (int r = 0; r < reps; r++) {
-        double t0 = now();
-        pred_t *p;
-        run_stats_t st;
-        if (trace_load(trace, &t, err) || runner_simulate_trace(sm, t, 42, &p, &st, err)) {
-            step_model_free(sm);
-            kset_free(db);
-            goto fail;
-        }
-        ts[r] = now() - t0;
-        steps = st.steps;
-        nreq = t->n_req;
-        free(p);
-        trace_free(t);
-        t = NULL;
-    }
-    step_model_free(sm);
-    kset_free(db);
-    qsort(tl, (size_t)reps, sizeof *tl, cmp_d);
-    qsort(ts, (size_t)reps, sizeof *ts, cmp_d);
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    double load = tl[reps / 2], total = ts[reps / 2], sim = total - load;
-    printf("bench: %s\n", trace);
-    printf("  requests            %d\n", nreq);
-    printf("  steps               %lld\n", steps);
-    printf("  load trace only     %.1f ms (median of %d; min %.1f, max %.1f)\n", 1e3 * load, reps,
-           1e3 * tl[0], 1e3 * tl[reps - 1]);
-    printf("  load + simulate     %.1f ms (median; min %.1f, max %.1f)\n", 1e3 * total,
-           1e3 * ts[0], 1e3 * ts[reps - 1]);
-    printf("  simulate alone      %.1f ms = %.0f requests/s, %.0f steps/s\n", 1e3 * sim,
-           sim > 0 ? nreq / sim : 0, sim > 0 ? (double)steps / sim : 0);
-    printf("  ratio to the floor  %.2fx (load + simulate / load only)\n", total / load);
-    printf("  peak resident       %.1f MB\n", (double)ru.ru_maxrss / 1024.0);
-    rc = 0;
-fail:
-    if (rc)
-        fprintf(stderr, "tam bench: %s\n", err);
-    trace_free(t);
-    free(tl);
-    free(ts);
-    return rc;
+    return corpus ? bench_corpus(&e, manifest, reps) : bench_trace(&e, trace, reps);
 }
