@@ -90,6 +90,111 @@ static void add_rows(cJSON *x, const char *key, const char *table, int n, const 
     }
 }
 
+/* What priced the step: model, configuration, kernel set and its tables. */
+static void step_json_inputs(cJSON *j, const model_t *m, int tp, const econf_t *c, const kset_t *ks,
+                             const step_model_t *sm)
+{
+    char hash[17];
+    econf_hash(c, hash);
+    cJSON_AddStringToObject(j, "model", m->name);
+    cJSON_AddNumberToObject(j, "tp", tp);
+    cJSON_AddStringToObject(j, "config", c->name);
+    cJSON_AddStringToObject(j, "config_hash", hash);
+    cJSON_AddStringToObject(j, "kernels", ks->name);
+    cJSON_AddStringToObject(j, "kernels_sha256", ks->sha256);
+    step_pricing_t pr;
+    step_model_pricing(sm, &pr);
+    cJSON *pj = cJSON_AddObjectToObject(j, "priced_by");
+    cJSON_AddStringToObject(pj, "gemm", pr.gemm);
+    cJSON_AddStringToObject(pj, "decode_attention", pr.decode);
+    cJSON_AddStringToObject(pj, "prefill_attention", pr.prefill);
+    cJSON_AddStringToObject(pj, "moe", pr.moe);
+    if (pr.gemm_fp8_for_bf16) {
+        char note[300];
+        snprintf(note, sizeof note, "this bf16 model's GEMMs are priced through an FP8 GEMM table "
+                 "(%s): time = FP8 kernel time x fp8_gemm_ratio %g%s", ks->name, c->fp8_gemm_ratio,
+                 c->fp8_gemm_ratio == 2.0 ? " (roofline v2's implicit factor; measured bf16/FP8 "
+                 "ratios are 1.4-1.7)" : "");
+        cJSON_AddStringToObject(j, "note", note);
+    }
+    cJSON_AddStringToObject(j, "decode_table", step_model_attn(sm)->decode_file);
+    cJSON_AddStringToObject(j, "prefill_table", step_model_attn(sm)->prefill_file);
+}
+
+/* The step's totals and its breakdown. */
+static void step_json_totals(cJSON *j, const batch_t *b, double t, const step_bd_t *bd)
+{
+    cJSON_AddNumberToObject(j, "prefill_tokens", 0);
+    int tpf = 0;
+    for (int i = 0; i < b->n_pf; i++)
+        tpf += b->pf_new[i];
+    cJSON_ReplaceItemInObject(j, "prefill_tokens", cJSON_CreateNumber(tpf));
+    cJSON_AddNumberToObject(j, "decode_requests", b->n_dec);
+    cJSON_AddNumberToObject(j, "total_s", t);
+    cJSON_AddNumberToObject(j, "overhead_s", bd->overhead);
+    cJSON_AddNumberToObject(j, "elementwise_s", bd->elementwise);
+    cJSON_AddNumberToObject(j, "t_prefill_s", bd->t_prefill);
+    cJSON_AddNumberToObject(j, "t_decode_s", bd->t_decode);
+    cJSON_AddStringToObject(j, "mixed_rule", bd->blend);
+    cJSON_AddNumberToObject(j, "compute_s", bd->compute);
+    cJSON_AddNumberToObject(j, "memory_s", bd->mem_time);
+    cJSON_AddNumberToObject(j, "memory_bound_s", bd->mem_bound);
+    cJSON_AddNumberToObject(j, "allreduce_s", bd->allreduce);
+    cJSON_AddNumberToObject(j, "weight_bytes", bd->weight_bytes);
+    cJSON_AddNumberToObject(j, "kv_bytes", bd->kv_bytes);
+}
+
+/* Every priced component with the table rows that served it. */
+static void step_json_components(cJSON *j, const step_bd_t *bd)
+{
+    cJSON *arr = cJSON_AddArrayToObject(j, "components");
+    for (int i = 0; i < bd->n_comps; i++) {
+        const step_comp_t *sc = &bd->comps[i];
+        cJSON *x = cJSON_CreateObject();
+        cJSON_AddStringToObject(x, "name", sc->name);
+        char ph[2] = {sc->phase, 0};
+        cJSON_AddStringToObject(x, "phase", ph);
+        if (sc->k > 0) {
+            cJSON_AddNumberToObject(x, "m", sc->m);
+            cJSON_AddNumberToObject(x, "k", sc->k);
+            cJSON_AddNumberToObject(x, "n", sc->n);
+        }
+        cJSON_AddNumberToObject(x, "mfu", sc->mfu);
+        cJSON_AddNumberToObject(x, "flops", sc->flops);
+        cJSON_AddNumberToObject(x, "compute_s", sc->compute);
+        cJSON_AddNumberToObject(x, "bytes", sc->bytes);
+        if (sc->measured) {
+            cJSON_AddBoolToObject(x, "extrapolated", sc->extrapolated);
+            add_rows(x, "latency_rows", sc->ksrc.table, sc->ksrc.n, sc->ksrc.line,
+                     sc->ksrc.weight);
+        }
+        if (sc->src.n > 0)
+            add_rows(x, "mfu_rows", sc->src.table, sc->src.n, sc->src.line, sc->src.weight);
+        cJSON_AddItemToArray(arr, x);
+    }
+}
+
+/* The JSON to -o (stdout by default); returns the exit status. */
+static int step_write(const cJSON *j, const char *outp)
+{
+    char err[TAM_ERRLEN];
+    char *txt = cJSON_Print(j);
+    FILE *f = cli_open_out(outp, err);
+    int rc = 0;
+    if (!f) {
+        fprintf(stderr, "tam step: %s\n", err);
+        rc = 1;
+    } else {
+        fprintf(f, "%s\n", txt);
+        if (cli_close_out(f, outp, err)) {
+            fprintf(stderr, "tam step: %s\n", err);
+            rc = 1;
+        }
+    }
+    free(txt);
+    return rc;
+}
+
 int cmd_step(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -153,88 +258,10 @@ int cmd_step(int argc, char **argv)
     bd->want_comps = 1;
     double t = step_time(sm, &b, bd);
     cJSON *j = cJSON_CreateObject();
-    char hash[17];
-    econf_hash(&c, hash);
-    cJSON_AddStringToObject(j, "model", m.name);
-    cJSON_AddNumberToObject(j, "tp", e.tp);
-    cJSON_AddStringToObject(j, "config", c.name);
-    cJSON_AddStringToObject(j, "config_hash", hash);
-    cJSON_AddStringToObject(j, "kernels", ks->name);
-    cJSON_AddStringToObject(j, "kernels_sha256", ks->sha256);
-    step_pricing_t pr;
-    step_model_pricing(sm, &pr);
-    cJSON *pj = cJSON_AddObjectToObject(j, "priced_by");
-    cJSON_AddStringToObject(pj, "gemm", pr.gemm);
-    cJSON_AddStringToObject(pj, "decode_attention", pr.decode);
-    cJSON_AddStringToObject(pj, "prefill_attention", pr.prefill);
-    cJSON_AddStringToObject(pj, "moe", pr.moe);
-    if (pr.gemm_fp8_for_bf16) {
-        char note[300];
-        snprintf(note, sizeof note, "this bf16 model's GEMMs are priced through an FP8 GEMM table "
-                 "(%s): time = FP8 kernel time x fp8_gemm_ratio %g%s", ks->name, c.fp8_gemm_ratio,
-                 c.fp8_gemm_ratio == 2.0 ? " (roofline v2's implicit factor; measured bf16/FP8 "
-                 "ratios are 1.4-1.7)" : "");
-        cJSON_AddStringToObject(j, "note", note);
-    }
-    cJSON_AddStringToObject(j, "decode_table", step_model_attn(sm)->decode_file);
-    cJSON_AddStringToObject(j, "prefill_table", step_model_attn(sm)->prefill_file);
-    cJSON_AddNumberToObject(j, "prefill_tokens", 0);
-    int tpf = 0;
-    for (int i = 0; i < np; i++)
-        tpf += pnew[i];
-    cJSON_ReplaceItemInObject(j, "prefill_tokens", cJSON_CreateNumber(tpf));
-    cJSON_AddNumberToObject(j, "decode_requests", nd);
-    cJSON_AddNumberToObject(j, "total_s", t);
-    cJSON_AddNumberToObject(j, "overhead_s", bd->overhead);
-    cJSON_AddNumberToObject(j, "elementwise_s", bd->elementwise);
-    cJSON_AddNumberToObject(j, "t_prefill_s", bd->t_prefill);
-    cJSON_AddNumberToObject(j, "t_decode_s", bd->t_decode);
-    cJSON_AddStringToObject(j, "mixed_rule", bd->blend);
-    cJSON_AddNumberToObject(j, "compute_s", bd->compute);
-    cJSON_AddNumberToObject(j, "memory_s", bd->mem_time);
-    cJSON_AddNumberToObject(j, "memory_bound_s", bd->mem_bound);
-    cJSON_AddNumberToObject(j, "allreduce_s", bd->allreduce);
-    cJSON_AddNumberToObject(j, "weight_bytes", bd->weight_bytes);
-    cJSON_AddNumberToObject(j, "kv_bytes", bd->kv_bytes);
-    cJSON *arr = cJSON_AddArrayToObject(j, "components");
-    for (int i = 0; i < bd->n_comps; i++) {
-        const step_comp_t *sc = &bd->comps[i];
-        cJSON *x = cJSON_CreateObject();
-        cJSON_AddStringToObject(x, "name", sc->name);
-        char ph[2] = {sc->phase, 0};
-        cJSON_AddStringToObject(x, "phase", ph);
-        if (sc->k > 0) {
-            cJSON_AddNumberToObject(x, "m", sc->m);
-            cJSON_AddNumberToObject(x, "k", sc->k);
-            cJSON_AddNumberToObject(x, "n", sc->n);
-        }
-        cJSON_AddNumberToObject(x, "mfu", sc->mfu);
-        cJSON_AddNumberToObject(x, "flops", sc->flops);
-        cJSON_AddNumberToObject(x, "compute_s", sc->compute);
-        cJSON_AddNumberToObject(x, "bytes", sc->bytes);
-        if (sc->measured) {
-            cJSON_AddBoolToObject(x, "extrapolated", sc->extrapolated);
-            add_rows(x, "latency_rows", sc->ksrc.table, sc->ksrc.n, sc->ksrc.line,
-                     sc->ksrc.weight);
-        }
-        if (sc->src.n > 0)
-            add_rows(x, "mfu_rows", sc->src.table, sc->src.n, sc->src.line, sc->src.weight);
-        cJSON_AddItemToArray(arr, x);
-    }
-    char *txt = cJSON_Print(j);
-    FILE *f = cli_open_out(outp, err);
-    int rc = 0;
-    if (!f) {
-        fprintf(stderr, "tam step: %s\n", err);
-        rc = 1;
-    } else {
-        fprintf(f, "%s\n", txt);
-        if (cli_close_out(f, outp, err)) {
-            fprintf(stderr, "tam step: %s\n", err);
-            rc = 1;
-        }
-    }
-    free(txt);
+    step_json_inputs(j, &m, e.tp, &c, ks, sm);
+    step_json_totals(j, &b, t, bd);
+    step_json_components(j, bd);
+    int rc = step_write(j, outp);
     cJSON_Delete(j);
     free(bd);
     step_model_free(sm);
