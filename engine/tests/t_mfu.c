@@ -625,21 +625,10 @@ static void check_decode_query(const mfu_attn_t *a, const row_t *r, int n, doubl
           "%s interp src (%g,%g): n %d sum %g", a->decode_file, bs, kv, s.n, sum);
 }
 
-static void test_real(void)
+/* The real tables: hand-checked spot values and the table selection. */
+static void test_real_spots(mfu_db_t *db)
 {
-    const char *data = getenv("DATA");
-    char dir[512], err[TAM_ERRLEN] = "";
-    snprintf(dir, sizeof dir, "%s/mfu/h100", data && *data ? data : "../shared/data");
-    struct stat st;
-    if (stat(dir, &st) != 0) {
-        printf("# t_mfu: %s absent, real-table checks skipped\n", dir);
-        return;
-    }
-    mfu_db_t *db = NULL;
-    int rc = mfu_load(dir, &db, err);
-    CHECK(rc == TAM_OK, "load %s: %s", dir, err);
-    if (rc != TAM_OK)
-        return;
+    char err[TAM_ERRLEN] = "";
     mfu_src_t s;
 
     /* GEMM grid point m=8,k=2048,n=6144 (line 2) is 0.011 in both modes. */
@@ -690,9 +679,15 @@ static void test_real(void)
     CHECK(mfu_select_attn(db, 40, 8, 128, 2, &a, err) == TAM_OK, "%s", err);
     CHECK(ends_with(a.decode_file, "32-8-128-tp2.csv") && !a.decode_exact, "%s", a.decode_file);
     CHECK(ends_with(a.prefill_file, "32-8-128.csv") && !a.prefill_exact, "%s", a.prefill_file);
+}
 
-    /* Every decode table against the reference scans: every grid point (and
-    ** its +-1 neighbours), then random queries. */
+/* Every decode table against the reference scans: every grid point (and
+** its +-1 neighbours), then random queries. */
+static void test_real_tables(mfu_db_t *db)
+{
+    char err[TAM_ERRLEN] = "";
+    mfu_src_t s;
+    mfu_attn_t a;
     static const int heads[][3] = {{28, 4, 128}, {32, 32, 128}, {32, 8, 128},
                                    {40, 40, 128}, {56, 8, 128}, {64, 8, 128}};
     int differs_blis = 0, nq = 0;
@@ -770,13 +765,18 @@ static void test_real(void)
            nq, differs_blis);
     CHECK(differs_blis == 0, "the two readings of the MFU<1e-4 rule differ on %d queries",
           differs_blis);
+}
 
-    /* GEMM against a brute-force scan of all rows (the real table has no
-    ** unusable row): pair by the covering rule / largest k^2+n^2, then m. */
+/* GEMM against a brute-force scan of all rows (the real table has no
+** unusable row): pair by the covering rule / largest k^2+n^2, then m. */
+static void test_real_gemm_scan(mfu_db_t *db, const char *dir)
+{
+    char path[600];
+    mfu_src_t s;
+    snprintf(path, sizeof path, "%s/gemm/data.csv", dir);
     row_t g[256];
     tally_n = tally_bad = 0;
-    snprintf(dir + strlen(dir), sizeof dir - strlen(dir), "/gemm/data.csv");
-    int ng = read_rows(dir, 0, g, 256);
+    int ng = read_rows(path, 0, g, 256);
     CHECK(ng == 112, "gemm rows %d", ng);
     qsort(g, (size_t)ng, sizeof *g, cmp_row);
     for (int q = 0; q < 20000 && ng > 0; q++) {
@@ -822,6 +822,26 @@ static void test_real(void)
     }
     CHECK(tally_bad == 0, "%d of %d GEMM comparisons with the reference failed", tally_bad,
           tally_n);
+}
+
+static void test_real(void)
+{
+    const char *data = getenv("DATA");
+    char dir[512], err[TAM_ERRLEN] = "";
+    snprintf(dir, sizeof dir, "%s/mfu/h100", data && *data ? data : "../shared/data");
+    struct stat st;
+    if (stat(dir, &st) != 0) {
+        printf("# t_mfu: %s absent, real-table checks skipped\n", dir);
+        return;
+    }
+    mfu_db_t *db = NULL;
+    int rc = mfu_load(dir, &db, err);
+    CHECK(rc == TAM_OK, "load %s: %s", dir, err);
+    if (rc != TAM_OK)
+        return;
+    test_real_spots(db);
+    test_real_tables(db);
+    test_real_gemm_scan(db, dir);
     mfu_free(db);
 }
 
