@@ -599,20 +599,10 @@ static const char *data_dir(void)
 /* The bf16 H100 figures of the brief: P 989.5e12, B 3.35e12, b 2, L2 50 MiB. */
 static const klat_phys_t PH_BF16 = KLAT_PHYS_H100_BF16;
 
-static void test_real_gemm(void)
+/* test_real_gemm: rows breaking the physics at each tolerance (the loader
+** stops at the first; this counts them all); returns those at tolerance 0. */
+static int real_gemm_physics(const rrow_t *r, int n)
 {
-    char path[1024], err[TAM_ERRLEN] = "";
-    snprintf(path, sizeof path, "%s" KDIR "gemm.csv", data_dir());
-    static const char *const cols[] = {"m", "k", "n", "latency_us"};
-    rrow_t *r;
-    int n = read_real(path, cols, 4, NULL, &r);
-    CHECK(n == 35742, "%s: %d rows (DATA=%s: the real tables are required)", path, n,
-          data_dir());
-    if (n <= 0)
-        return;
-
-    /* Physics: rows breaking each limit at each tolerance (the loader stops at
-    ** the first; this counts them all). */
     static const double tols[4] = {0, 0.03, 0.05, 0.10};
     double maxf = 0, maxb = 0;
     int bad[4] = {0, 0, 0, 0};
@@ -627,32 +617,13 @@ static void test_real_gemm(void)
     printf("# t_klat: gemm.csv rows breaking physics at tolerance 0/3/5/10%%: %d %d %d %d; "
            "highest: %.3f of the FLOP peak, %.3f of HBM\n",
            bad[0], bad[1], bad[2], bad[3], maxf, maxb);
-    /* the best of three loads, so that a busy machine does not fail the test */
-    klat_gemm_t *t = NULL;
-    int rc = TAM_OK;
-    double t0, dt = 1e9;
-    for (int rep = 0; rep < 3; rep++) {
-        klat_gemm_free(t);
-        t = NULL;
-        t0 = now_s();
-        rc = klat_gemm_load(path, &PH_BF16, &t, err);
-        dt = fmin(dt, now_s() - t0);
-    }
-    CHECK((rc == TAM_OK) == (bad[0] == 0), "load at tolerance 0: %d %s (%d bad rows)", rc, err,
-          bad[0]);
-    CHECK(rc == TAM_OK, "the real bf16 GEMM table loads at tolerance 0: %s", err);
-    printf("# t_klat: gemm.csv (%d rows) loaded in %.1f ms\n", n, dt * 1e3);
-#if defined(__SANITIZE_ADDRESS__)
-    CHECK(dt < 1.0, "load took %.3f s under ASan", dt);
-#else
-    CHECK(dt < 0.1, "load took %.3f s, want < 100 ms", dt);
-#endif
-    if (!t) {
-        free(r);
-        return;
-    }
+    return bad[0];
+}
+
+/* test_real_gemm: every grid point returns its own latency, from its own line. */
+static void real_gemm_grid(const klat_gemm_t *t, const rrow_t *r, int n)
+{
     klat_src_t s;
-    /* every grid point returns its own latency, from its own line */
     int nbad = 0;
     for (int i = 0; i < n; i++) {
         double v = klat_gemm(t, r[i].v[0], r[i].v[1], r[i].v[2], &s);
@@ -662,6 +633,12 @@ static void test_real_gemm(void)
     }
     CHECK(nbad == 0, "%d of %d grid points differ", nbad, n);
 
+}
+
+/* test_real_gemm: the README's figures and lookups between (k, n) pairs. */
+static void real_gemm_off_grid(const klat_gemm_t *t)
+{
+    klat_src_t s;
     /* README sanity figures: Llama-2-7B QKV (k 4096, n 12288) at m = 1 is 35.6 us
     ** (the file: 35.592), at m = 4096 519.8 us. */
     CHECK(klat_gemm(t, 1, 4096, 12288, NULL) == 35.592 * 1e-6, "QKV m=1");
@@ -692,7 +669,12 @@ static void test_real_gemm(void)
     double a1 = klat_gemm(t, 1, 4096, 10240, NULL), b1 = klat_gemm(t, 1, 4096, 12288, NULL);
     double v1 = klat_gemm(t, 1, 4096, 11008, NULL);
     CHECK(v1 > a1 && v1 < b1, "m=1 n=11008: %g not in (%g, %g)", v1, a1, b1);
+}
 
+/* test_real_gemm: lookups do not fall as m grows where the data does not. */
+static void real_gemm_monotone(const klat_gemm_t *t, const rrow_t *r, int n)
+{
+    klat_src_t s;
     /* Non-decreasing in m where the data is: between consecutive measured m of
     ** a pair whose latencies do not fall, every lookup is between them and
     ** lookups do not fall.  (The data itself is not monotone everywhere: the
@@ -730,7 +712,12 @@ static void test_real_gemm(void)
     }
     CHECK(nmono > 100 && nmono_bad == 0, "%d of %d monotone-segment lookups fall", nmono_bad,
           nmono);
+}
 
+/* test_real_gemm: random in-grid queries are finite and never flagged. */
+static void real_gemm_in_grid(const klat_gemm_t *t)
+{
+    klat_src_t s;
     /* In-grid queries are never flagged (the only missing pair, (65536,65536),
     ** is covered by renormalisation except at the pair itself), and are finite. */
     unsigned x = 12345;
@@ -751,15 +738,62 @@ static void test_real_gemm(void)
     /* the missing pair itself: served by its nearest pair, flagged */
     double vm = klat_gemm(t, 64, 65536, 65536, &s);
     CHECK(isfinite(vm) && vm > 0 && s.extrapolated && s.n >= 1, "missing pair");
+}
 
-    /* speed: lookups per second (printed, not asserted) */
+/* test_real_gemm: lookups per second (printed, not asserted). */
+static void real_gemm_speed(const klat_gemm_t *t)
+{
     double sum = 0;
-    t0 = now_s();
+    double t0 = now_s();
     for (int q = 0; q < 1000000; q++)
         sum += klat_gemm(t, 1 + q % 5000, 4096 + q % 777, 11008, NULL);
-    dt = now_s() - t0;
+    double dt = now_s() - t0;
     printf("# t_klat: 1e6 off-grid GEMM lookups in %.0f ms (%.0f ns each; sum %g)\n", dt * 1e3,
            dt * 1e3, sum);
+}
+
+static void test_real_gemm(void)
+{
+    char path[1024], err[TAM_ERRLEN] = "";
+    snprintf(path, sizeof path, "%s" KDIR "gemm.csv", data_dir());
+    static const char *const cols[] = {"m", "k", "n", "latency_us"};
+    rrow_t *r;
+    int n = read_real(path, cols, 4, NULL, &r);
+    CHECK(n == 35742, "%s: %d rows (DATA=%s: the real tables are required)", path, n,
+          data_dir());
+    if (n <= 0)
+        return;
+
+    int bad0 = real_gemm_physics(r, n);
+    /* the best of three loads, so that a busy machine does not fail the test */
+    klat_gemm_t *t = NULL;
+    int rc = TAM_OK;
+    double t0, dt = 1e9;
+    for (int rep = 0; rep < 3; rep++) {
+        klat_gemm_free(t);
+        t = NULL;
+        t0 = now_s();
+        rc = klat_gemm_load(path, &PH_BF16, &t, err);
+        dt = fmin(dt, now_s() - t0);
+    }
+    CHECK((rc == TAM_OK) == (bad0 == 0), "load at tolerance 0: %d %s (%d bad rows)", rc, err,
+          bad0);
+    CHECK(rc == TAM_OK, "the real bf16 GEMM table loads at tolerance 0: %s", err);
+    printf("# t_klat: gemm.csv (%d rows) loaded in %.1f ms\n", n, dt * 1e3);
+#if defined(__SANITIZE_ADDRESS__)
+    CHECK(dt < 1.0, "load took %.3f s under ASan", dt);
+#else
+    CHECK(dt < 0.1, "load took %.3f s, want < 100 ms", dt);
+#endif
+    if (!t) {
+        free(r);
+        return;
+    }
+    real_gemm_grid(t, r, n);
+    real_gemm_off_grid(t);
+    real_gemm_monotone(t, r, n);
+    real_gemm_in_grid(t);
+    real_gemm_speed(t);
     klat_gemm_free(t);
     free(r);
 }
