@@ -519,8 +519,12 @@ static const step_comp_t *comp(const step_bd_t *bd, const char *name)
 ** k=512 n=256; lm_head n=1024, once):
 **   m=4:  q 4 + k 3 + v 3 + o 4 + gate 5 + up 5 + down 5.5 = 29.5; lm_head(4) 8
 **   m=32: 6 + 4 + 4 + 6 + 9 + 9 + 9.5 = 47.5;  m=64: 8 + 5 + 5 + 8 + 12 + 12 + 12.5 = 62.5
-**   lm_head(1) 7, lm_head(2) 7.5 */
-static void t_measured_steps(void)
+**   lm_head(1) 7, lm_head(2) 7.5
+** t_measured_steps checks them one concern at a time: decode-only steps on
+** and off the grid, prefill chunks, MHA from the proposal-layout tables, MoE. */
+
+/* Decode-only steps, on and off the grid. */
+static void t_measured_decode(void)
 {
     econf_t c;
     step_bd_t *bd = calloc(1, sizeof *bd);
@@ -589,6 +593,15 @@ static void t_measured_steps(void)
     CHECK(ad && ad->measured && ad->extrapolated, "off-grid decode not flagged");
     CHECK(q && q->measured && !q->extrapolated, "on-grid GEMM flagged");
     CHECK_NEAR(t, (67 + 2 * 12.75 + 50) * US, 1e-12);
+    free(bd);
+}
+
+/* Prefill chunks, with and without cached context. */
+static void t_measured_prefill(void)
+{
+    econf_t c;
+    step_bd_t *bd = calloc(1, sizeof *bd);
+    const char *M = FX "/model.json";
 
     /* Prefill-only: one chunk of 64 new tokens, no context, emits.
     **   GEMMs 2 x 62.5 + lm_head(1) 7 = 132; attention lat(1,64) = 15 x 2 = 30
@@ -597,7 +610,7 @@ static void t_measured_steps(void)
     unsigned char pe[2] = {1, 1};
     batch_t bp = {1, pn, pc, pe, 0, NULL};
     econf_baseline(&c);
-    t = price(M, tiny, &c, &bp, bd, NULL);
+    double t = price(M, tiny, &c, &bp, bd, NULL);
     CHECK_NEAR(t, 212 * US, 1e-12);
     CHECK(bd->mem_time < bd->compute && strcmp(bd->blend, "prefill-only") == 0, "prefill %s",
           bd->blend);
@@ -637,6 +650,15 @@ static void t_measured_steps(void)
     bp.n_pf = 2;
     t = price(M, tiny, &c, &bp, bd, NULL);
     CHECK_NEAR(t, (125 + 7.5 + 2 * (35.0 * 3600 / 8256 + 10) + 50) * US, 1e-12);
+    free(bd);
+}
+
+/* MHA attention from the proposal-layout tables. */
+static void t_measured_mha(void)
+{
+    econf_t c;
+    step_bd_t *bd = calloc(1, sizeof *bd);
+    step_pricing_t pr;
 
     /* MHA: (2 heads, 2 KV heads) is not in decode.csv or prefill.csv; those
     ** fall back to the proposal-layout tables' latency_us (exact MFU,
@@ -650,15 +672,24 @@ static void t_measured_steps(void)
     int dctx3[4] = {256, 256, 256, 256};
     batch_t b3 = {0, NULL, NULL, NULL, 4, dctx3};
     econf_baseline(&c);
-    t = price(FX "/model-mha.json", tiny, &c, &b3, bd, &pr);
+    double t = price(FX "/model-mha.json", tiny, &c, &b3, bd, &pr);
     CHECK_NEAR(t, 131 * US, 1e-12);
     CHECK(strcmp(pr.gemm, "measured") == 0 && strcmp(pr.decode, "mfu-exact") == 0 &&
               strcmp(pr.prefill, "mfu-exact") == 0,
           "MHA pricing %s %s %s", pr.gemm, pr.decode, pr.prefill);
-    ad = comp(bd, "attn.decode");
+    const step_comp_t *ad = comp(bd, "attn.decode");
     CHECK(ad && !ad->measured && ad->src.n == 1 && ad->src.line[0] == 3 &&
               has(ad->src.table, "2-1-128-tp1.csv"),
           "MHA decode rows");
+    free(bd);
+}
+
+/* The fused MoE table, and per-expert GEMMs without it. */
+static void t_measured_moe(void)
+{
+    econf_t c;
+    step_bd_t *bd = calloc(1, sizeof *bd);
+    step_pricing_t pr;
 
     /* MoE, moe_fused: one fused call per layer from moe.csv (tp 1, ep 1,
     ** balanced).  Decode-only, 4 requests at 128:
@@ -669,7 +700,7 @@ static void t_measured_steps(void)
     batch_t b4 = {0, NULL, NULL, NULL, 4, dctx4};
     econf_baseline(&c);
     c.moe_fused = 1;
-    t = price(FX "/model-moe.json", tiny, &c, &b4, bd, &pr);
+    double t = price(FX "/model-moe.json", tiny, &c, &b4, bd, &pr);
     CHECK_NEAR(t, 168 * US, 1e-12);
     CHECK(bd->mem_time < bd->compute, "MoE step not compute-bound");
     CHECK(strcmp(pr.moe, "fused-measured") == 0, "moe pricing %s", pr.moe);
@@ -682,6 +713,14 @@ static void t_measured_steps(void)
     price(FX "/model-moe.json", tiny, &c, &b4, NULL, &pr);
     CHECK(strcmp(pr.moe, "per-expert") == 0, "moe pricing without moe_fused: %s", pr.moe);
     free(bd);
+}
+
+static void t_measured_steps(void)
+{
+    t_measured_decode();
+    t_measured_prefill();
+    t_measured_mha();
+    t_measured_moe();
 }
 
 /* ---------------------------------------------------------- fp8 ratio */
