@@ -211,11 +211,6 @@ static void metrics_rows(store_t *s, long long cfg, long long ra, long long rb)
 {
     long long found = -1;
     char err[TAM_ERRLEN];
-    (void)cfg;
-    (void)ra;
-    (void)rb;
-    (void)found;
-    (void)err;
     /* Runs and provenance. */
     CHECK(qf(s, "SELECT count(*) FROM runs WHERE status='ok'") == 2, "two ok runs");
     CHECK(qf(s, "SELECT n_predictions FROM runs WHERE id=%lld", ra) == 5, "n_predictions");
@@ -268,13 +263,7 @@ static void metrics_rows(store_t *s, long long cfg, long long ra, long long rb)
 /* test_metrics, in order (each phase sees what the previous stored): the metric views per point, experiment, corpus and arm. */
 static void metrics_views(store_t *s, long long cfg, long long ra, long long rb)
 {
-    long long found = -1;
     char err[TAM_ERRLEN];
-    (void)cfg;
-    (void)ra;
-    (void)rb;
-    (void)found;
-    (void)err;
     /* exp_point_metrics, A point 0 (idx 0, 1): MAPE ttft (0.1+0.25)/2 = 0.175;
     ** tpot only idx 0: 0.12; means ttft 0.15 measured, 0.13 predicted ->
     ** APE of means 0.02/0.15; bias (0.1-0.25)/2 = -0.075; MAE (10+50)/2 ms. */
@@ -342,13 +331,7 @@ static void metrics_views(store_t *s, long long cfg, long long ra, long long rb)
 /* test_metrics, in order (each phase sees what the previous stored): splits, percentiles, and the caches against the live views. */
 static void metrics_splits(store_t *s, long long cfg, long long ra, long long rb)
 {
-    long long found = -1;
     char err[TAM_ERRLEN];
-    (void)cfg;
-    (void)ra;
-    (void)rb;
-    (void)found;
-    (void)err;
     /* Splits: A train, B held. */
     const char *ids[] = {"expA", "expB"};
     int held[] = {0, 1};
@@ -432,13 +415,7 @@ static void metrics_splits(store_t *s, long long cfg, long long ra, long long rb
 /* test_metrics, in order (each phase sees what the previous stored): criteria, sweeps, immutability and deletion. */
 static void metrics_rest(store_t *s, long long cfg, long long ra, long long rb)
 {
-    long long found = -1;
     char err[TAM_ERRLEN];
-    (void)cfg;
-    (void)ra;
-    (void)rb;
-    (void)found;
-    (void)err;
     /* Criteria: a split-dependent one over 5 split seeds (values 3.5 2 4 5 3.1,
     ** >= 3: 4 of 5 pass, median 3.5 passes, not robust) and a plain one. */
     CHECK(store_exec(s,
