@@ -34,6 +34,22 @@ done
 expect_fail client-limit-workload "--client-limit applies to --trace" "$TAM" simulate --workload tests/fixtures/workload.csv --client-limit 4
 expect_fail client-limit-guidellm "no replayed load point" "$TAM" simulate --trace engine/tests/fixtures/trace/glmini --client-limit 4
 
+# server limits with --trace: a what-if on the same load, said on stderr.
+# ipmini's prompts are ~82 tokens: a 16-token budget splits each prefill
+# over several steps (later first tokens), and a one-block KV cache can hold
+# none of them (every request rejected): the limits reach the simulator,
+# not only the note
+if [ -d "$DATA/models/llama-2-7b-hf" ]; then
+    IPM=engine/tests/fixtures/trace/ipmini
+    "$TAM" simulate --trace $IPM --model llama-2-7b-hf -o "$T/lim0.csv" 2>/dev/null && ok || bad "ipmini simulate"
+    "$TAM" simulate --trace $IPM --model llama-2-7b-hf --max-num-batched-tokens 16 -o "$T/lim1.csv" 2>"$T/lim1.err" && ok || bad "ipmini --max-num-batched-tokens 16"
+    grep -q "note: --max-num-batched-tokens 16 replaces the run's" "$T/lim1.err" && ok || bad "limit note: $(cat "$T/lim1.err")"
+    cmp -s "$T/lim0.csv" "$T/lim1.csv" && bad "--max-num-batched-tokens 16 changed nothing with --trace" || ok
+    "$TAM" simulate --trace $IPM --model llama-2-7b-hf --kv-blocks 1 -o /dev/null 2>"$T/lim2.err"
+    grep -q "rejected 6" "$T/lim2.err" && ok || bad "--kv-blocks 1 with --trace: $(cat "$T/lim2.err")"
+    expect_fail kv-blocks-zero "--kv-blocks: 0 is not a positive number" "$TAM" simulate --trace $IPM --model llama-2-7b-hf --kv-blocks 0
+fi
+
 # kernel data sets: a manifest of hand-made tables (engine/tests/fixtures/kset)
 # needs no shared data; its digest is the one t_kset derives with sha256sum
 KS=engine/tests/fixtures/kset

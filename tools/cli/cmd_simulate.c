@@ -30,6 +30,8 @@ static const char sim_usage[] =
     "                     keys are merged over --config (or the baseline)\n"
     "  --max-num-batched-tokens N (2048)  --max-num-seqs N (128)\n"
     "  --max-model-len N (4096)  --kv-blocks N  --block-size N (16)\n"
+    "                     with --trace they replace the run's own limits (said on\n"
+    "                     stderr): the same load on another server\n"
     "  --max-inflight N   client concurrency limit for --workload (0 = open loop)\n"
     "  --client-limit N   client concurrency limit for a --trace replay: a request\n"
     "                     goes at max(its recorded time, a free slot), FIFO;\n"
@@ -151,7 +153,10 @@ typedef struct {
     const char *trace_dir, *wl_path, *fmt, *outp, *steps_path, *coeffs, *client_limit;
     unsigned long long seed;
     int mnbt, mseqs, mlen, kvb, bsz, inflight, allow_rej;
+    unsigned limits_given; /* LIM_* bits: server limits given on the command line */
 } sim_opts_t;
+
+enum { LIM_MNBT = 1, LIM_SEQS = 2, LIM_LEN = 4, LIM_KV = 8, LIM_BSZ = 16 };
 
 /* What a run holds, freed in one place. */
 typedef struct {
@@ -212,11 +217,11 @@ static int sim_parse(int argc, char **argv, sim_opts_t *a)
         case 's': a->seed = strtoull(optarg, NULL, 10); break;
         case 'F': a->fmt = optarg; break;
         case 'o': a->outp = optarg; break;
-        case 1: a->mnbt = atoi(optarg); break;
-        case 2: a->mseqs = atoi(optarg); break;
-        case 3: a->mlen = atoi(optarg); break;
-        case 4: a->kvb = atoi(optarg); break;
-        case 5: a->bsz = atoi(optarg); break;
+        case 1: a->mnbt = atoi(optarg), a->limits_given |= LIM_MNBT; break;
+        case 2: a->mseqs = atoi(optarg), a->limits_given |= LIM_SEQS; break;
+        case 3: a->mlen = atoi(optarg), a->limits_given |= LIM_LEN; break;
+        case 4: a->kvb = atoi(optarg), a->limits_given |= LIM_KV; break;
+        case 5: a->bsz = atoi(optarg), a->limits_given |= LIM_BSZ; break;
         case 6: a->inflight = atoi(optarg); break;
         case 7: a->steps_path = optarg; break;
         case 8: a->allow_rej = 1; break;
@@ -272,6 +277,28 @@ static int sim_load_trace(sim_opts_t *a, long climit, sim_state_t *s, char *err)
         if (!n_replay)
             return tam_fail(err, TAM_EFIELD, "--client-limit: %s has no replayed load point (its "
                             "%s strategies set their own concurrency)", a->trace_dir, t->format);
+    }
+    /* Server limits given on the command line replace the run's own (a
+    ** what-if: the same load on a server with other limits); said, because
+    ** the prediction no longer describes the server that was measured. */
+    if (a->limits_given) {
+        struct { unsigned bit; int *field, value; const char *name; } lim[] = {
+            {LIM_MNBT, &t->max_num_batched_tokens, a->mnbt, "max-num-batched-tokens"},
+            {LIM_SEQS, &t->max_num_seqs, a->mseqs, "max-num-seqs"},
+            {LIM_LEN, &t->max_model_len, a->mlen, "max-model-len"},
+            {LIM_KV, &t->kv_blocks, a->kvb, "kv-blocks"},
+            {LIM_BSZ, &t->block_size, a->bsz, "block-size"},
+        };
+        for (size_t k = 0; k < sizeof lim / sizeof lim[0]; k++) {
+            if (!(a->limits_given & lim[k].bit))
+                continue;
+            if (lim[k].value < 1)
+                return tam_fail(err, TAM_EFIELD, "--%s: %d is not a positive number", lim[k].name,
+                                lim[k].value);
+            fprintf(stderr, "tam simulate: note: --%s %d replaces the run's %d\n", lim[k].name,
+                    lim[k].value, *lim[k].field);
+            *lim[k].field = lim[k].value;
+        }
     }
     if (!e->model) {
         if (runner_model_dir(e->data, t->model_id, s->mpath, sizeof s->mpath))
