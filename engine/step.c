@@ -46,6 +46,14 @@ struct step_model {
     struct memo *memo; /* exact caches of lookups (see memo_decode_time) */
 };
 
+/* Tier 3 (step_time_grad): the unscaled seconds of each scale's group, the
+** sum being the compute time (g), the memory time (gm) or the per-component
+** roofline (gpc).  Kept apart from acc_t so that the fast path, which needs
+** none of it, neither fills nor copies it. */
+typedef struct {
+    double g[STEP_NG], gm[STEP_NG], gpc[STEP_NG];
+} grp_t;
+
 typedef struct {
     double compute;   /* s */
     double mem;       /* s: bytes / their bandwidth */
@@ -54,10 +62,7 @@ typedef struct {
     double percomp;   /* s: sum of max(compute_c, mem_c) */
     double mem_bound; /* s: per-component time of memory-bound components */
     double allreduce; /* s */
-    /* Tier 3 (step_time_grad): the unscaled seconds of each scale's group,
-    ** the sum being the compute time (g), the memory time (gm) or the
-    ** per-component roofline (gpc) */
-    double g[STEP_NG], gm[STEP_NG], gpc[STEP_NG];
+    grp_t *gr;        /* NULL but in step_time_grad */
 } acc_t;
 
 /* Direct-mapped caches: a decode request's attention time by integer (batch,
@@ -263,13 +268,13 @@ static void add(acc_t *a, step_bd_t *bd, const char *name, char phase, double m,
                 double kvbytes, double mem, const mfu_src_t *src, const klat_src_t *ksrc,
                 int extrapolated, int grp, double unscaled, int mgrp, double munscaled)
 {
-    if (grp >= 0) {
-        a->g[grp] += unscaled;
-        a->gm[mgrp] += munscaled;
+    if (a->gr && grp >= 0) {
+        a->gr->g[grp] += unscaled;
+        a->gr->gm[mgrp] += munscaled;
         if (compute > mem)
-            a->gpc[grp] += unscaled;
+            a->gr->gpc[grp] += unscaled;
         else
-            a->gpc[mgrp] += munscaled;
+            a->gr->gpc[mgrp] += munscaled;
     }
     a->compute += compute;
     a->mem += mem;
@@ -485,11 +490,12 @@ static void attn_prefill(const step_model_t *sm, acc_t *a, step_bd_t *bd, char p
 
 /* layer_gemms added to a zero sum, cached by integer m: a step's token count
 ** repeats from step to step, and the sum is the same sequence of additions
-** whether it comes from here or from layer_gemms, so results are identical. */
+** whether it comes from here or from layer_gemms, so results are identical.
+** The cache holds no Tier 3 groups: step_time_grad goes around it. */
 static void layer_gemms_from_zero(const step_model_t *sm, acc_t *a, step_bd_t *bd, char ph,
                                   double m)
 {
-    if (bd || m >= 4294967295.0 || m != floor(m)) {
+    if (bd || a->gr || m >= 4294967295.0 || m != floor(m)) {
         layer_gemms(sm, a, bd, ph, m);
         return;
     }
@@ -503,12 +509,16 @@ static void layer_gemms_from_zero(const step_model_t *sm, acc_t *a, step_bd_t *b
     *a = mm->lval[h];
 }
 
-/* One phase (or H5's single mixed pass) priced with the configured roofline. */
-static double phase_time(const step_model_t *sm, acc_t *a, step_bd_t *bd, char ph, double m,
-                         double lm_rows, int npf, const int *pnew, const int *pctx, int ndec,
-                         const int *dctx)
+/* One phase (or H5's single mixed pass) priced with the configured roofline;
+** gr (may be NULL) receives its Tier 3 groups. */
+static double phase_time(const step_model_t *sm, acc_t *a, grp_t *gr, step_bd_t *bd, char ph,
+                         double m, double lm_rows, int npf, const int *pnew, const int *pctx,
+                         int ndec, const int *dctx)
 {
     memset(a, 0, sizeof *a);
+    if (gr)
+        memset(gr, 0, sizeof *gr);
+    a->gr = gr;
     if (m <= 0)
         return 0;
     layer_gemms_from_zero(sm, a, bd, ph, m);
@@ -523,7 +533,8 @@ static double phase_time(const step_model_t *sm, acc_t *a, step_bd_t *bd, char p
         ** the MLP: each GPU sends and receives 2 (tp-1)/tp of the buffer. */
         double bytes = m * sm->d * sm->b;
         double one = 2.0 * (sm->tp - 1) / sm->tp * bytes / sm->ar_bw + sm->c.allreduce_lat_s;
-        a->g[STEP_G_ALLREDUCE] = a->gpc[STEP_G_ALLREDUCE] = 2.0 * sm->L * one;
+        if (gr)
+            gr->g[STEP_G_ALLREDUCE] = gr->gpc[STEP_G_ALLREDUCE] = 2.0 * sm->L * one;
         a->allreduce = 2.0 * sm->L * one * sm->scale[STEP_G_ALLREDUCE];
     }
     double rl = sm->c.per_component ? a->percomp : (a->compute > a->mem ? a->compute : a->mem);
@@ -566,9 +577,10 @@ static double elementwise_time(const step_model_t *sm, step_bd_t *bd, double m)
 ** winning limit, and the all-reduce, charged outside it. */
 static void phase_grad(const step_model_t *sm, const acc_t *a, double g[STEP_NG])
 {
-    const double *src = sm->c.per_component ? a->gpc : a->compute > a->mem ? a->g : a->gm;
+    const grp_t *r = a->gr;
+    const double *src = sm->c.per_component ? r->gpc : a->compute > a->mem ? r->g : r->gm;
     for (int j = 0; j < STEP_NG; j++)
-        g[j] = j == STEP_G_ALLREDUCE ? a->g[j] : src[j];
+        g[j] = j == STEP_G_ALLREDUCE ? r->g[j] : src[j];
 }
 
 /* }====== */
@@ -597,12 +609,13 @@ static double step_eval(const step_model_t *sm, const batch_t *b, step_bd_t *bd,
         bd->want_comps = want;
     }
     acc_t ap, ad;
+    grp_t gp_, gd_;
     double t, tp = 0, td = 0;
     const char *blend;
     if (Tp > 0 && D > 0 && sm->c.additive_mixed) {
         /* H5: one GEMM pass over all tokens (weights read once) plus both attentions. */
-        t = phase_time(sm, &ap, bd, 'm', Tp + D, emits + D, b->n_pf, b->pf_new, b->pf_ctx,
-                       b->n_dec, b->dec_ctx);
+        t = phase_time(sm, &ap, g ? &gp_ : NULL, bd, 'm', Tp + D, emits + D, b->n_pf, b->pf_new,
+                       b->pf_ctx, b->n_dec, b->dec_ctx);
         memset(&ad, 0, sizeof ad);
         blend = "additive";
         if (g)
@@ -610,8 +623,10 @@ static double step_eval(const step_model_t *sm, const batch_t *b, step_bd_t *bd,
         if (bd)
             bd->mem_bound = sm->c.per_component ? ap.mem_bound : (ap.mem > ap.compute ? t : 0);
     } else {
-        tp = phase_time(sm, &ap, bd, 'p', Tp, emits, b->n_pf, b->pf_new, b->pf_ctx, 0, NULL);
-        td = phase_time(sm, &ad, bd, 'd', D, D, 0, NULL, NULL, b->n_dec, b->dec_ctx);
+        tp = phase_time(sm, &ap, g ? &gp_ : NULL, bd, 'p', Tp, emits, b->n_pf, b->pf_new,
+                        b->pf_ctx, 0, NULL);
+        td = phase_time(sm, &ad, g ? &gd_ : NULL, bd, 'd', D, D, 0, NULL, NULL, b->n_dec,
+                        b->dec_ctx);
         double wp, wd; /* t = wp tp + wd td */
         if (Tp > 0 && D == 0) {
             t = tp;
