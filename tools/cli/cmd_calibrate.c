@@ -650,17 +650,10 @@ static int calibrate_tier3(cctx_t *cx, const tier3_args_t *a, char *err)
         rc = manifest_load(a->manifest, &man, err);
         for (int i = 0; i < man.n && rc == TAM_OK; i++) {
             const manifest_exp_t *me = &man.e[i];
-            char path[1200];
             trace_t *t;
             model_t m;
-            snprintf(path, sizeof path, "%s/%s", a->env->data, me->path);
-            if ((rc = trace_load(path, &t, err)))
+            if ((rc = manifest_exp_load(me, a->env->data, &m, &t, err)))
                 break;
-            snprintf(path, sizeof path, "%s/models/%s", a->env->data, me->model);
-            if ((rc = model_load(path, &m, err))) {
-                trace_free(t);
-                break;
-            }
             rc = t3_add(t3, t, &m, me->tp, me->id, me->family, me->number, err);
         }
         /* both tables are built in memory and written only when complete */

@@ -89,6 +89,19 @@ void manifest_free(manifest_t *m)
     memset(m, 0, sizeof *m);
 }
 
+int manifest_exp_load(const manifest_exp_t *e, const char *data, model_t *m, trace_t **t,
+                      char *err)
+{
+    char path[1200];
+    *t = NULL;
+    snprintf(path, sizeof path, "%s/models/%s", data, e->model);
+    int rc = model_load(path, m, err);
+    if (rc)
+        return rc;
+    snprintf(path, sizeof path, "%s/%s", data, e->path);
+    return trace_load(path, t, err);
+}
+
 int split_draw(const manifest_t *m, unsigned long long seed, int *held, int *nheld, char *err)
 {
     /* Families in first-appearance order of the manifest: a fixed order, so
@@ -387,11 +400,8 @@ static int run_experiment(store_t *s, const grid_t *g, const harness_run_t *r, c
         return rc ? rc : tam_fail(err, TAM_EFIELD, "experiment %s is not in %s: run `tam ingest` "
                                   "first", e->id, r->db);
     trace_t *t = NULL;
-    char path[1024], mpath[1024];
     model_t md;
-    snprintf(path, sizeof path, "%s/%s", r->data, e->path);
-    snprintf(mpath, sizeof mpath, "%s/models/%s", r->data, e->model);
-    if ((rc = model_load(mpath, &md, err)) || (rc = trace_load(path, &t, err)))
+    if ((rc = manifest_exp_load(e, r->data, &md, &t, err)))
         return rc;
     c->number = e->number;
     c->n_req = t->n_req;

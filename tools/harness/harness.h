@@ -15,6 +15,8 @@
 
 #include "common.h"
 #include "econf.h"
+#include "model.h"
+#include "trace.h"
 #include "store.h"
 
 #include <cJSON.h>
@@ -34,6 +36,10 @@ typedef struct {
 
 int manifest_load(const char *path, manifest_t *m, char *err);
 void manifest_free(manifest_t *m);
+/* A manifest experiment's model config and trace, from under the data
+** directory (model first: its errors name the manifest's model folder). */
+int manifest_exp_load(const manifest_exp_t *e, const char *data, model_t *m, trace_t **t,
+                      char *err);
 
 /* The split of a split seed: held[f] = manifest index held out for family f.
 ** One held-out experiment per family, drawn with PCG32 (stream 7). */

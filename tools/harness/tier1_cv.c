@@ -147,17 +147,14 @@ int tier1_load_manifest(cctx_t *cx, const manifest_t *man, const char *data, cha
     for (int i = 0; i < man->n; i++) {
         cexp_t *x = &cx->x[i];
         const manifest_exp_t *me = &man->e[i];
-        char path[1200];
-        snprintf(path, sizeof path, "%s/%s", data, me->path);
-        int rc = trace_load(path, &x->t, err);
+        int rc = manifest_exp_load(me, data, &x->m, &x->t, err);
         if (rc)
             return rc;
         snprintf(x->label, sizeof x->label, "%s", me->id);
         snprintf(x->family, sizeof x->family, "%s", me->family);
         x->number = me->number;
         x->tp = me->tp;
-        snprintf(path, sizeof path, "%s/models/%s", data, me->model);
-        if ((rc = model_load(path, &x->m, err)) || (rc = tier1_cexp_measured(x, err)))
+        if ((rc = tier1_cexp_measured(x, err)))
             return rc;
         cx->n = i + 1;
     }
