@@ -401,18 +401,90 @@ static int valid_date(const char *s)
            m <= 12 && d >= 1 && d <= 31;
 }
 
+/* {====== the coefficient file, for every method ======
+** A small version-tagged file: where it was fitted (vLLM version, model, GPU
+** and measured profile, TP, trace and its hash, date, seed), the base
+** configuration and its hash, the keys to apply ("config") and its hash,
+** then the method's own "fit". */
+
+/* The fields before "config". */
+static cJSON *coeff_header(const cctx_t *cx, const trace_t *t, const char *method,
+                           const char *dir, const char *date)
+{
+    char bhash[17], thash[17], canon[4096];
+    econf_hash(&cx->base, bhash);
+    trace_hash(t, thash);
+    cJSON *root = cJSON_CreateObject();
+    add_num(root, "tam_coefficients", 1);
+    cJSON_AddStringToObject(root, "method", method);
+    /* the readers record it where the folder does (trace.h); "unknown" otherwise */
+    cJSON_AddStringToObject(root, "vllm_version", t->vllm_version[0] ? t->vllm_version : "unknown");
+    cJSON_AddStringToObject(root, "model", t->model_id);
+    cJSON_AddStringToObject(root, "gpu", cx->hw.name);
+    if (cx->hw.measured[0]) /* Tier 2: the profile's provenance (date, card, driver) */
+        cJSON_AddStringToObject(root, "hardware_measured", cx->hw.measured);
+    if (cx->gemm_table)
+        cJSON_AddStringToObject(root, "gemm_table", cx->gemm_table);
+    add_num(root, "tp", t->tp > 0 ? t->tp : 1);
+    cJSON_AddStringToObject(root, "trace", dir);
+    cJSON_AddStringToObject(root, "trace_format", t->format);
+    cJSON_AddStringToObject(root, "trace_hash", thash);
+    add_num(root, "n_requests", t->n_req);
+    cJSON_AddStringToObject(root, "date", date);
+    add_num(root, "seed", (double)cx->seed);
+    econf_canonical(&cx->base, canon, sizeof canon);
+    cJSON_AddRawToObject(root, "base_config", canon); /* exactly what the hash covers */
+    cJSON_AddStringToObject(root, "base_config_hash", bhash);
+    return root;
+}
+
+/* "config_hash" after "config", once the file is known to load: merge
+** "config" over the base as tam simulate --coeffs will, and land on the
+** fitted configuration. */
+static int coeff_config_hash(const cctx_t *cx, cJSON *root, const econf_t *fitted, char *err)
+{
+    char fhash[17], h[17];
+    econf_hash(fitted, fhash);
+    char *cj = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(root, "config"));
+    econf_t chk = cx->base;
+    int rc = cj ? econf_merge_json(cj, "fitted configuration", &chk, err) : TAM_ENOMEM;
+    free(cj);
+    if (rc == TAM_OK) {
+        econf_hash(&chk, h);
+        if (strcmp(h, fhash))
+            rc = tam_fail(err, TAM_ECHECK, "fitted configuration does not round-trip "
+                          "(hash %s, written %s)", fhash, h);
+    }
+    if (rc == TAM_OK)
+        cJSON_AddStringToObject(root, "config_hash", fhash);
+    return rc;
+}
+
+/* Print root (deleted here) to outp. */
+static int coeff_write(cJSON *root, const char *outp, char *err)
+{
+    char *txt = cJSON_Print(root);
+    cJSON_Delete(root);
+    if (!txt)
+        return tam_fail(err, TAM_ENOMEM, "out of memory");
+    FILE *f = cli_open_out(outp, err);
+    if (!f) {
+        free(txt);
+        return TAM_EIO;
+    }
+    fprintf(f, "%s\n", txt);
+    free(txt);
+    return cli_close_out(f, outp, err);
+}
+
+/* }====== */
+
 static int write_coeffs(cctx_t *cx, int method, const cparams_t *par, const char *dir,
                         const char *date, const char *outp, char *err)
 {
     const cexp_t *x = &cx->x[0];
     econf_t fitted;
     tier1_params_conf(cx, par, &fitted);
-    char bhash[17], fhash[17], thash[17], ver[64], canon[4096];
-    econf_hash(&cx->base, bhash);
-    econf_hash(&fitted, fhash);
-    trace_hash(x->t, thash);
-    /* the readers record it where the folder does (trace.h); "unknown" otherwise */
-    snprintf(ver, sizeof ver, "%s", x->t->vllm_version[0] ? x->t->vllm_version : "unknown");
     cparams_t none;
     memset(&none, 0, sizeof none);
     cmet_t bm, tm;
@@ -421,26 +493,7 @@ static int write_coeffs(cctx_t *cx, int method, const cparams_t *par, const char
         (rc = tier1_params_metrics(cx, par, 0, &tm, err)))
         return rc;
 
-    cJSON *root = cJSON_CreateObject();
-    add_num(root, "tam_coefficients", 1);
-    cJSON_AddStringToObject(root, "method", tier1_method_name[method]);
-    cJSON_AddStringToObject(root, "vllm_version", ver);
-    cJSON_AddStringToObject(root, "model", x->t->model_id);
-    cJSON_AddStringToObject(root, "gpu", cx->hw.name);
-    if (cx->hw.measured[0]) /* Tier 2: the profile's provenance (date, card, driver) */
-        cJSON_AddStringToObject(root, "hardware_measured", cx->hw.measured);
-    if (cx->gemm_table)
-        cJSON_AddStringToObject(root, "gemm_table", cx->gemm_table);
-    add_num(root, "tp", x->tp);
-    cJSON_AddStringToObject(root, "trace", dir);
-    cJSON_AddStringToObject(root, "trace_format", x->t->format);
-    cJSON_AddStringToObject(root, "trace_hash", thash);
-    add_num(root, "n_requests", x->t->n_req);
-    cJSON_AddStringToObject(root, "date", date);
-    add_num(root, "seed", (double)cx->seed);
-    econf_canonical(&cx->base, canon, sizeof canon);
-    cJSON_AddRawToObject(root, "base_config", canon); /* exactly what the hash covers */
-    cJSON_AddStringToObject(root, "base_config_hash", bhash);
+    cJSON *root = coeff_header(cx, x->t, tier1_method_name[method], dir, date);
     cJSON *cf = cJSON_AddObjectToObject(root, "config");
     if (par->has_insim) {
         add_num(cf, "client_ttft_s", par->c);
@@ -455,24 +508,10 @@ static int write_coeffs(cctx_t *cx, int method, const cparams_t *par, const char
         add_num(cf, "resid_ttft_b_ms", par->ft.b);
         add_num(cf, "resid_ttft_d_ms", par->ft.d);
     }
-    {   /* The file must load: merge "config" over the base as tam simulate
-        ** --coeffs will, and land on the same configuration. */
-        char *cj = cJSON_PrintUnformatted(cf), h[17];
-        econf_t chk = cx->base;
-        rc = cj ? econf_merge_json(cj, "fitted configuration", &chk, err) : TAM_ENOMEM;
-        free(cj);
-        if (rc == TAM_OK) {
-            econf_hash(&chk, h);
-            if (strcmp(h, fhash))
-                rc = tam_fail(err, TAM_ECHECK, "fitted configuration does not round-trip "
-                              "(hash %s, written %s)", fhash, h);
-        }
-        if (rc) {
-            cJSON_Delete(root);
-            return rc;
-        }
+    if ((rc = coeff_config_hash(cx, root, &fitted, err))) {
+        cJSON_Delete(root);
+        return rc;
     }
-    cJSON_AddStringToObject(root, "config_hash", fhash);
     cJSON *fit = cJSON_AddObjectToObject(root, "fit");
     cJSON_AddStringToObject(fit, "objective", "J = (TTFT MAPE + TPOT MAPE) / 2 over the trace's "
                             "successful requests (MAPE as fractions)");
@@ -500,18 +539,7 @@ static int write_coeffs(cctx_t *cx, int method, const cparams_t *par, const char
         cJSON_AddItemToObject(rs, "ttft", fit_json(&par->ft));
     }
     cJSON_AddItemToObject(fit, "train", met_json(&tm));
-    char *txt = cJSON_Print(root);
-    cJSON_Delete(root);
-    if (!txt)
-        return tam_fail(err, TAM_ENOMEM, "out of memory");
-    FILE *f = cli_open_out(outp, err);
-    if (!f) {
-        free(txt);
-        return TAM_EIO;
-    }
-    fprintf(f, "%s\n", txt);
-    free(txt);
-    if ((rc = cli_close_out(f, outp, err)))
+    if ((rc = coeff_write(root, outp, err)))
         return rc;
     if (!cx->quiet) {
         fprintf(stderr, "calibrate: %s, %d successful requests, method %s\n", dir, x->n_ok,
@@ -559,33 +587,17 @@ static void tier3_progress(void *ctx, const char *protocol, const char *choice, 
 static int tier3_write(const cctx_t *cx, t3_ctx_t *t3, const t3_fit_t *fit, const tier3_args_t *a,
                        char *err)
 {
-    const trace_t *t = t3_trace(t3, 0);
     econf_t fitted;
     t3_conf(t3, fit->theta, &fitted);
-    char bhash[17], fhash[17], thash[17], canon[4096];
-    econf_hash(&cx->base, bhash);
-    econf_hash(&fitted, fhash);
-    trace_hash(t, thash);
-    cJSON *root = cJSON_CreateObject();
-    add_num(root, "tam_coefficients", 1);
-    cJSON_AddStringToObject(root, "method", "tier3");
-    cJSON_AddStringToObject(root, "vllm_version", t->vllm_version[0] ? t->vllm_version : "unknown");
-    cJSON_AddStringToObject(root, "model", t->model_id);
-    cJSON_AddStringToObject(root, "gpu", cx->hw.name);
-    add_num(root, "tp", t->tp > 0 ? t->tp : 1);
-    cJSON_AddStringToObject(root, "trace", a->trace_dir);
-    cJSON_AddStringToObject(root, "trace_format", t->format);
-    cJSON_AddStringToObject(root, "trace_hash", thash);
-    add_num(root, "n_requests", t->n_req);
-    cJSON_AddStringToObject(root, "date", a->date);
-    add_num(root, "seed", (double)cx->seed);
-    econf_canonical(&cx->base, canon, sizeof canon);
-    cJSON_AddRawToObject(root, "base_config", canon);
-    cJSON_AddStringToObject(root, "base_config_hash", bhash);
+    cJSON *root = coeff_header(cx, t3_trace(t3, 0), "tier3", a->trace_dir, a->date);
     cJSON *cf = cJSON_AddObjectToObject(root, "config");
     for (int j = 0; j < T3_NP; j++)
         add_num(cf, t3_coef_name[j], fit->theta[j]);
-    cJSON_AddStringToObject(root, "config_hash", fhash);
+    int rc = coeff_config_hash(cx, root, &fitted, err);
+    if (rc) {
+        cJSON_Delete(root);
+        return rc;
+    }
     cJSON *fj = cJSON_AddObjectToObject(root, "fit");
     cJSON_AddStringToObject(fj, "objective", "maximum a posteriori: Huber-weighted squares of "
                             "log(predicted / measured) load-point means of TTFT, TPOT and E2E "
@@ -601,18 +613,7 @@ static int tier3_write(const cctx_t *cx, t3_ctx_t *t3, const t3_fit_t *fit, cons
     add_num(fj, "simulations", fit->sims);
     add_num(fj, "objective_prior", fit->objective0);
     add_num(fj, "objective_fit", fit->objective);
-    char *txt = cJSON_Print(root);
-    cJSON_Delete(root);
-    if (!txt)
-        return tam_fail(err, TAM_ENOMEM, "out of memory");
-    FILE *f = cli_open_out(a->outp, err);
-    if (!f) {
-        free(txt);
-        return TAM_EIO;
-    }
-    fprintf(f, "%s\n", txt);
-    free(txt);
-    return cli_close_out(f, a->outp, err);
+    return coeff_write(root, a->outp, err);
 }
 
 static void tier3_report(const t3_fit_t *fit)
