@@ -153,13 +153,13 @@ install: bin/tam                      ## install tam into $(PREFIX)/bin (it find
 	install -m 755 bin/tam $(DESTDIR)$(PREFIX)/bin/tam
 
 unit-test: engine-link bin/tam $(TESTS) ## unit and CLI tests, normal build
-	@DATA=$(DATA) TAM=bin/tam sh tests/run-unit.sh $(TESTS) tests/cli.sh tests/sweep.sh tests/calib.sh tests/scaleout.sh tests/bench.sh tests/tier2.sh tests/tier3.sh tests/harness.sh tests/factorial.sh
+	@DATA=$(DATA) TAM=bin/tam sh tests/run-unit.sh $(TESTS) tests/cli.sh tests/sweep.sh tests/calib.sh tests/scaleout.sh tests/bench.sh tests/tier2.sh tests/tier3.sh tests/harness.sh tests/factorial.sh tests/beyond.sh
 
 asan-test:                            ## the same suite under ASan + UBSan
 	@$(MAKE) --no-print-directory B=build-asan OPT=-O1 XCFLAGS='$(SAN)' unit-test-asan
 
 unit-test-asan: engine-link $(TESTS) $(B)/tam
-	@ASAN_OPTIONS=detect_leaks=1 DATA=$(DATA) TAM=$(B)/tam sh tests/run-unit.sh $(TESTS) tests/cli.sh tests/sweep.sh tests/calib.sh tests/scaleout.sh tests/bench.sh tests/tier2.sh tests/tier3.sh tests/harness.sh tests/factorial.sh
+	@ASAN_OPTIONS=detect_leaks=1 DATA=$(DATA) TAM=$(B)/tam sh tests/run-unit.sh $(TESTS) tests/cli.sh tests/sweep.sh tests/calib.sh tests/scaleout.sh tests/bench.sh tests/tier2.sh tests/tier3.sh tests/harness.sh tests/factorial.sh tests/beyond.sh
 
 ingest: bin/tam                       ## load the corpus's measured requests into $(DB) (once)
 	@mkdir -p $(dir $(DB))

@@ -1,6 +1,7 @@
 #!/bin/sh
 # tools/beyond.sh - the runs beyond the 14 (experiments/beyond.json) under the
-# shipped presets, per load point, into table beyond_points of DB; and the
+# shipped presets, per load point, into table beyond_points of DB and over
+# the run's time into beyond_drift; and the
 # step-level check (tam stepcheck) of the runs that allow one into table
 # stepcheck.  Neither is part of any corpus MAPE.
 # Usage: beyond.sh DB DATA
@@ -49,7 +50,18 @@ SELECT run, preset, point, count(*) AS n_ok,
        1000.0 * avg(CASE WHEN tpot_s <> '' THEN CAST(tpot_s AS REAL) END) AS pred_tpot_ms,
        avg(CAST(measured_e2e_s AS REAL)) AS meas_e2e_s, avg(CAST(e2e_s AS REAL)) AS pred_e2e_s
 FROM beyond_requests WHERE ok = '1' AND rejected = '0' GROUP BY run, preset, point;
+-- Latency over the run: requests grouped by the 30-s window that holds the
+-- middle of their measured decode (arrival + (TTFT + E2E) / 2), so a server
+-- that slows down, or a prediction that drifts, shows where it happens.
+DROP TABLE IF EXISTS beyond_drift;
+CREATE TABLE beyond_drift AS
+SELECT run, preset, 30 * CAST((CAST(arrival_s AS REAL) + (CAST(measured_ttft_s AS REAL) + CAST(measured_e2e_s AS REAL)) / 2) / 30 AS INTEGER) AS t_s,
+       count(*) AS n_ok,
+       1000.0 * avg(CAST(measured_tpot_s AS REAL)) AS meas_tpot_ms, 1000.0 * avg(CAST(tpot_s AS REAL)) AS pred_tpot_ms,
+       avg(CAST(measured_ttft_s AS REAL)) AS meas_ttft_s, avg(CAST(ttft_s AS REAL)) AS pred_ttft_s
+FROM beyond_requests WHERE ok = '1' AND rejected = '0' AND measured_tpot_s <> '' AND tpot_s <> ''
+GROUP BY run, preset, t_s;
 DROP TABLE beyond_requests;
 COMMIT;
 SQL
-echo "beyond: tables beyond_points and stepcheck written to $DB" >&2
+echo "beyond: tables beyond_points, beyond_drift and stepcheck written to $DB" >&2

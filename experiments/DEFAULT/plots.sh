@@ -42,3 +42,21 @@ do for [n=1:14] {
 unset multiplot
 GP
 sh tools/plot-arms.sh "$DB" DEFAULT ttft plots/DEFAULT-ttft-mape-per-experiment.png baseline default
+# the overloaded run's decode step over time: mean TPOT of the requests whose
+# measured decode is centred in each 30-s window (table beyond_drift)
+for p in default baseline; do
+    sqlite3 -csv "$DB" "SELECT t_s + 15, meas_tpot_ms, pred_tpot_ms FROM beyond_drift
+                        WHERE run = 'overload-codellama-34b-tp2-reasoning' AND preset = '$p' AND n_ok >= 5
+                        ORDER BY t_s" > "$TMP/drift-$p.csv"
+done
+gnuplot <<GP
+set terminal pngcairo size 900,500 font ",10"
+set output "plots/DEFAULT-overload-tpot-over-time.png"
+set datafile separator ","
+set title "Overloaded CodeLlama-34B TP2 run: mean TPOT of the requests decoding in each 30-s window"
+set grid; set key bottom right; set yrange [0:*]
+set xlabel "middle of the measured decode (s from the first request)"; set ylabel "TPOT (ms)"
+plot "$TMP/drift-default.csv" using 1:2 with linespoints pt 7 ps 0.6 lc "black" title "measured", \
+     "$TMP/drift-default.csv" using 1:3 with linespoints pt 5 ps 0.6 lc "red" title "default preset", \
+     "$TMP/drift-baseline.csv" using 1:3 with lines dt 2 lc "blue" title "baseline (proposal tables)"
+GP
