@@ -5,7 +5,9 @@
 #   - per run and preset, the windows' request counts add up to the point's;
 #   - their count-weighted mean TPOT, measured and predicted, is the point's;
 #   - one window recomputed independently (awk over tam simulate's own CSV)
-#     matches its row: count and mean measured TPOT.
+#     matches its row: count and mean measured TPOT;
+# and the overloaded run's what-if (beyond_sensitivity) is monotone: a slower
+# step never gives a shorter predicted TPOT or E2E.
 # Ends with "beyond: N passed, N failed".
 set -u
 TAM=${TAM:-bin/tam}
@@ -36,4 +38,11 @@ awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
 q "$DB" "SELECT n_ok || ' ' || printf('%.6f', meas_tpot_ms) FROM beyond_drift WHERE run = '$OV' AND preset = 'default' AND t_s = 60" > "$T/sql"
 cmp -s "$T/hand" "$T/sql" && ok || bad "window 60 s: awk '$(cat "$T/hand")' vs table '$(cat "$T/sql")'"
 [ "$(cut -d' ' -f1 "$T/hand")" -gt 10 ] && ok || bad "window 60 s should hold a full batch's worth of requests: $(cat "$T/hand")"
+# the what-if: a slower step never shortens the predicted TPOT or E2E
+# (monotonicity), and the preset itself (factor 1) is below the first factor
+[ "$(q "$DB" "SELECT count(*) FROM beyond_sensitivity")" = 5 ] && ok || bad "five what-if factors"
+nonmono=$(q "$DB" "WITH s AS (SELECT 1.0 AS f, pred_tpot_ms AS t, pred_e2e_s AS e FROM beyond_points WHERE run = '$OV' AND preset = 'default'
+                               UNION ALL SELECT step_scale, pred_tpot_ms, pred_e2e_s FROM beyond_sensitivity)
+                   SELECT count(*) FROM s a JOIN s b ON b.f > a.f WHERE b.t <= a.t OR b.e <= a.e")
+[ "$nonmono" = 0 ] && ok || bad "$nonmono what-if pairs where a slower step gave a shorter TPOT or E2E"
 report beyond

@@ -1,7 +1,8 @@
 #!/bin/sh
 # tools/beyond.sh - the runs beyond the 14 (experiments/beyond.json) under the
 # shipped presets, per load point, into table beyond_points of DB and over
-# the run's time into beyond_drift; and the
+# the run's time into beyond_drift, the overloaded run's dependence on the
+# step time into beyond_sensitivity; and the
 # step-level check (tam stepcheck) of the runs that allow one into table
 # stepcheck.  Neither is part of any corpus MAPE.
 # Usage: beyond.sh DB DATA
@@ -23,6 +24,21 @@ for r in $runs; do
     done
     echo "beyond: $id simulated" >&2
 done
+# what-if for the overloaded run: every GPU kernel time of the default preset
+# scaled by s (the four Tier 3 scales at once), to show how its E2E depends
+# on the step time; a diagnostic, never a fit
+OV=overload-codellama-34b-tp2-reasoning
+ovpath=$(sqlite3 -batch :memory: "SELECT json_extract(value, '\$.path') FROM json_each(json_extract(readfile('experiments/beyond.json'), '\$.runs'))
+                                 WHERE json_extract(value, '\$.id') = '$OV';")
+echo "run,step_scale,point,index,arrival_s,scheduled_s,first_token_s,last_token_s,ttft_s,tpot_s,e2e_s,prompt,output,preemptions,prefix_hit,rejected,ok,measured_ttft_s,measured_tpot_s,measured_e2e_s" > "$TMP/sens.csv"
+for sc in 1.05 1.10 1.15 1.20 1.25; do
+    sqlite3 -batch :memory: "SELECT json_set(json_extract(readfile('experiments/presets/default.json'), '\$.config'),
+                                    '\$.scale_weight_read', $sc, '\$.scale_compute', $sc, '\$.scale_kv_read', $sc, '\$.scale_allreduce', $sc);" > "$TMP/sc.json"
+    "$TAM" simulate --trace "$DATA/$ovpath" --config "$TMP/sc.json" -o "$TMP/one.csv" 2> "$TMP/err" ||
+        { echo "beyond: $OV (step x $sc): $(cat "$TMP/err")" >&2; exit 1; }
+    tail -n +2 "$TMP/one.csv" | sed "s/^/$OV,$sc,/" >> "$TMP/sens.csv"
+done
+echo "beyond: $OV what-if simulated" >&2
 # one stepcheck over every run that allows a step-level check: the runs
 # beyond the 14 that record per-token times, and the GuideLLM experiments
 set --
@@ -53,6 +69,17 @@ FROM beyond_requests WHERE ok = '1' AND rejected = '0' GROUP BY run, preset, poi
 -- Latency over the run: requests grouped by the 30-s window that holds the
 -- middle of their measured decode (arrival + (TTFT + E2E) / 2), so a server
 -- that slows down, or a prediction that drifts, shows where it happens.
+DROP TABLE IF EXISTS beyond_sens_requests;
+DROP TABLE IF EXISTS beyond_sensitivity;
+.import --csv $TMP/sens.csv beyond_sens_requests
+CREATE TABLE beyond_sensitivity AS
+SELECT run, CAST(step_scale AS REAL) AS step_scale, count(*) AS n_ok,
+       avg(CAST(measured_ttft_s AS REAL)) AS meas_ttft_s, avg(CAST(ttft_s AS REAL)) AS pred_ttft_s,
+       1000.0 * avg(CASE WHEN measured_tpot_s <> '' THEN CAST(measured_tpot_s AS REAL) END) AS meas_tpot_ms,
+       1000.0 * avg(CASE WHEN tpot_s <> '' THEN CAST(tpot_s AS REAL) END) AS pred_tpot_ms,
+       avg(CAST(measured_e2e_s AS REAL)) AS meas_e2e_s, avg(CAST(e2e_s AS REAL)) AS pred_e2e_s
+FROM beyond_sens_requests WHERE ok = '1' AND rejected = '0' GROUP BY run, step_scale;
+DROP TABLE beyond_sens_requests;
 DROP TABLE IF EXISTS beyond_drift;
 CREATE TABLE beyond_drift AS
 SELECT run, preset, 30 * CAST((CAST(arrival_s AS REAL) + (CAST(measured_ttft_s AS REAL) + CAST(measured_e2e_s AS REAL)) / 2) / 30 AS INTEGER) AS t_s,
@@ -64,4 +91,4 @@ GROUP BY run, preset, t_s;
 DROP TABLE beyond_requests;
 COMMIT;
 SQL
-echo "beyond: tables beyond_points, beyond_drift and stepcheck written to $DB" >&2
+echo "beyond: tables beyond_points, beyond_drift, beyond_sensitivity and stepcheck written to $DB" >&2
