@@ -31,6 +31,7 @@ OV=overload-codellama-34b-tp2-reasoning
 ovpath=$(sqlite3 -batch :memory: "SELECT json_extract(value, '\$.path') FROM json_each(json_extract(readfile('experiments/beyond.json'), '\$.runs'))
                                  WHERE json_extract(value, '\$.id') = '$OV';")
 echo "run,step_scale,point,index,arrival_s,scheduled_s,first_token_s,last_token_s,ttft_s,tpot_s,e2e_s,prompt,output,preemptions,prefix_hit,rejected,ok,measured_ttft_s,measured_tpot_s,measured_e2e_s" > "$TMP/sens.csv"
+[ -n "$ovpath" ] || { echo "beyond: experiments/beyond.json has no run '$OV' for the what-if" >&2; exit 1; }
 for sc in 1.05 1.10 1.15 1.20 1.25; do
     sqlite3 -batch :memory: "SELECT json_set(json_extract(readfile('experiments/presets/default.json'), '\$.config'),
                                     '\$.scale_weight_read', $sc, '\$.scale_compute', $sc, '\$.scale_kv_read', $sc, '\$.scale_allreduce', $sc);" > "$TMP/sc.json"
@@ -66,9 +67,7 @@ SELECT run, preset, point, count(*) AS n_ok,
        1000.0 * avg(CASE WHEN tpot_s <> '' THEN CAST(tpot_s AS REAL) END) AS pred_tpot_ms,
        avg(CAST(measured_e2e_s AS REAL)) AS meas_e2e_s, avg(CAST(e2e_s AS REAL)) AS pred_e2e_s
 FROM beyond_requests WHERE ok = '1' AND rejected = '0' GROUP BY run, preset, point;
--- Latency over the run: requests grouped by the 30-s window that holds the
--- middle of their measured decode (arrival + (TTFT + E2E) / 2), so a server
--- that slows down, or a prediction that drifts, shows where it happens.
+-- The what-if: per step factor, the overloaded run's means.
 DROP TABLE IF EXISTS beyond_sens_requests;
 DROP TABLE IF EXISTS beyond_sensitivity;
 .import --csv $TMP/sens.csv beyond_sens_requests
@@ -80,6 +79,9 @@ SELECT run, CAST(step_scale AS REAL) AS step_scale, count(*) AS n_ok,
        avg(CAST(measured_e2e_s AS REAL)) AS meas_e2e_s, avg(CAST(e2e_s AS REAL)) AS pred_e2e_s
 FROM beyond_sens_requests WHERE ok = '1' AND rejected = '0' GROUP BY run, step_scale;
 DROP TABLE beyond_sens_requests;
+-- Latency over the run: requests grouped by the 30-s window that holds the
+-- middle of their measured decode (arrival + (TTFT + E2E) / 2), so a server
+-- that slows down, or a prediction that drifts, shows where it happens.
 DROP TABLE IF EXISTS beyond_drift;
 CREATE TABLE beyond_drift AS
 SELECT run, preset, 30 * CAST((CAST(arrival_s AS REAL) + (CAST(measured_ttft_s AS REAL) + CAST(measured_e2e_s AS REAL)) / 2) / 30 AS INTEGER) AS t_s,
