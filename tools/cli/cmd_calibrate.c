@@ -124,6 +124,19 @@ static void print_row_tail(FILE *f, const cv_row_t *r, int nstale)
     fprintf(f, "\n");
 }
 
+/* Experiment numbers of idx[0..n) joined by sep into buf (truncated to cap). */
+static void exp_numbers(const cctx_t *cx, const int *idx, int n, const char *sep, char *buf,
+                        size_t cap)
+{
+    size_t u = 0;
+    buf[0] = '\0';
+    for (int k = 0; k < n && u < cap; k++) {
+        int w = snprintf(buf + u, cap - u, "%s%d", k ? sep : "", cx->x[idx[k]].number);
+        if (w > 0)
+            u += (size_t)w;
+    }
+}
+
 static void cv_print(FILE *f, const cctx_t *cx, const cv_row_t *rows, int nr, int nsplits,
                      const char *base_name, const char *base_hash)
 {
@@ -164,14 +177,8 @@ static void cv_print(FILE *f, const cctx_t *cx, const cv_row_t *rows, int nr, in
                 const cv_row_t *r = &rows[i];
                 if (r->protocol != P_SPLIT)
                     continue;
-                char held[64] = "";
-                size_t u = 0;
-                for (int k = 0; k < r->nheld && u < sizeof held; k++) {
-                    int w = snprintf(held + u, sizeof held - u, "%s%d", k ? "," : "",
-                                     cx->x[r->held[k]].number);
-                    if (w > 0)
-                        u += (size_t)w;
-                }
+                char held[64];
+                exp_numbers(cx, r->held, r->nheld, ",", held, sizeof held);
                 int ns = 0;
                 for (int k = 0; k < r->nheld; k++)
                     ns += r->stale[k];
@@ -252,14 +259,8 @@ static void cv_csv(FILE *f, const cctx_t *cx, const cv_row_t *rows, int nr)
             "base_mape_e2e,stale\n");
     for (int i = 0; i < nr; i++) {
         const cv_row_t *r = &rows[i];
-        char train[256] = "";
-        size_t u = 0;
-        for (int k = 0; k < r->ntrain && u < sizeof train; k++) {
-            int w = snprintf(train + u, sizeof train - u, "%s%d", k ? " " : "",
-                             cx->x[r->train[k]].number);
-            if (w > 0)
-                u += (size_t)w;
-        }
+        char train[256];
+        exp_numbers(cx, r->train, r->ntrain, " ", train, sizeof train);
         for (int k = 0; k < r->nheld; k++) {
             const cexp_t *x = &cx->x[r->held[k]];
             fprintf(f, "%s,%d,%s,%s,%d,%s", r->protocol == P_SINGLE ? "single" : "split",
