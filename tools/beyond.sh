@@ -14,30 +14,34 @@ TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 runs=$(sqlite3 -batch :memory: "SELECT json_extract(value, '\$.id') || '|' || json_extract(value, '\$.path')
                                 FROM json_each(json_extract(readfile('experiments/beyond.json'), '\$.runs'));")
-echo "run,preset,point,index,arrival_s,scheduled_s,first_token_s,last_token_s,ttft_s,tpot_s,e2e_s,prompt,output,preemptions,prefix_hit,rejected,ok,measured_ttft_s,measured_tpot_s,measured_e2e_s" > "$TMP/all.csv"
+# sim_rows CSV COLUMN ID VALUE PATH ARGS...: tam simulate --trace PATH ARGS,
+# its rows appended to CSV under the leading columns run = ID, COLUMN = VALUE
+# (the header, tam simulate's own behind those two, written with the first rows)
+sim_rows() {
+    csv=$1 col=$2 id=$3 val=$4 path=$5
+    shift 5
+    "$TAM" simulate --trace "$DATA/$path" "$@" -o "$TMP/one.csv" 2> "$TMP/err" ||
+        { echo "beyond: $id ($col $val): $(cat "$TMP/err")" >&2; exit 1; }
+    [ -f "$csv" ] || sed -n "1s/^/run,$col,/p" "$TMP/one.csv" > "$csv"
+    tail -n +2 "$TMP/one.csv" | sed "s/^/$id,$val,/" >> "$csv"
+}
+OV=overload-codellama-34b-tp2-reasoning ovpath=
 for r in $runs; do
     id=${r%%|*} path=${r#*|}
     for preset in baseline default; do
-        "$TAM" simulate --trace "$DATA/$path" --preset "$preset" -o "$TMP/one.csv" 2> "$TMP/err" ||
-            { echo "beyond: $id ($preset): $(cat "$TMP/err")" >&2; exit 1; }
-        tail -n +2 "$TMP/one.csv" | sed "s/^/$id,$preset,/" >> "$TMP/all.csv"
+        sim_rows "$TMP/all.csv" preset "$id" "$preset" "$path" --preset "$preset"
     done
     echo "beyond: $id simulated" >&2
+    [ "$id" != "$OV" ] || ovpath=$path
 done
 # what-if for the overloaded run: every GPU kernel time of the default preset
 # scaled by s (the four Tier 3 scales at once), to show how its E2E depends
 # on the step time; a diagnostic, never a fit
-OV=overload-codellama-34b-tp2-reasoning
-ovpath=$(sqlite3 -batch :memory: "SELECT json_extract(value, '\$.path') FROM json_each(json_extract(readfile('experiments/beyond.json'), '\$.runs'))
-                                 WHERE json_extract(value, '\$.id') = '$OV';")
-echo "run,step_scale,point,index,arrival_s,scheduled_s,first_token_s,last_token_s,ttft_s,tpot_s,e2e_s,prompt,output,preemptions,prefix_hit,rejected,ok,measured_ttft_s,measured_tpot_s,measured_e2e_s" > "$TMP/sens.csv"
 [ -n "$ovpath" ] || { echo "beyond: experiments/beyond.json has no run '$OV' for the what-if" >&2; exit 1; }
 for sc in 1.05 1.10 1.15 1.20 1.25; do
     sqlite3 -batch :memory: "SELECT json_set(json_extract(readfile('experiments/presets/default.json'), '\$.config'),
                                     '\$.scale_weight_read', $sc, '\$.scale_compute', $sc, '\$.scale_kv_read', $sc, '\$.scale_allreduce', $sc);" > "$TMP/sc.json"
-    "$TAM" simulate --trace "$DATA/$ovpath" --config "$TMP/sc.json" -o "$TMP/one.csv" 2> "$TMP/err" ||
-        { echo "beyond: $OV (step x $sc): $(cat "$TMP/err")" >&2; exit 1; }
-    tail -n +2 "$TMP/one.csv" | sed "s/^/$OV,$sc,/" >> "$TMP/sens.csv"
+    sim_rows "$TMP/sens.csv" step_scale "$OV" "$sc" "$ovpath" --config "$TMP/sc.json"
 done
 echo "beyond: $OV what-if simulated" >&2
 # one stepcheck over every run that allows a step-level check: the runs
